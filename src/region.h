@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* zc_region internals. */
+#ifndef ZC_SRC_REGION_H
+#define ZC_SRC_REGION_H
+
+#include <zcopy/zcopy.h>
+
+struct zc_region {
+	void *base;
+	size_t len;
+	size_t map_len; /* bytes mmap()ed by us; 0 for wrapped memory */
+	unsigned flags;
+	bool locked;
+	unsigned users; /* pools and buffer segments pointing into it */
+	int buf_index;	/* io_uring fixed-buffer slot, -1 if unregistered */
+};
+
+void zc_region_use(struct zc_region *region);
+void zc_region_unuse(struct zc_region *region);
+/* True if [addr, addr+len) lies inside the region. */
+bool zc_region_contains(const struct zc_region *region, const void *addr,
+			size_t len);
+
+#endif
