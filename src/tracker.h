@@ -59,4 +59,10 @@ static inline uint32_t zc_tracker_inflight(const struct zc_tracker *t)
 	return t->inflight;
 }
 
+/* True if issuing one more id would fail. */
+static inline bool zc_tracker_full(const struct zc_tracker *t)
+{
+	return t->next - t->head >= t->max;
+}
+
 #endif

@@ -204,6 +204,168 @@ ZC_API size_t zc_pool_buf_size(const struct zc_pool *pool);
 /* -EBUSY while buffers are out. */
 ZC_API int zc_pool_destroy(struct zc_pool *pool);
 
+/* ------------------------------------------------------------------------ */
+/* Contexts and sockets.                                                    */
+
+struct zc_ctx;
+struct zc_sock;
+
+enum zc_ctx_flags {
+	/* Never use io_uring in this context. */
+	ZC_CTX_NO_URING = 1u << 0,
+};
+
+/* Options for zc_ctx_create(); zero fields take the defaults. */
+struct zc_ctx_opts {
+	unsigned flags;	       /* ZC_CTX_* */
+	unsigned max_inflight; /* sends in flight per socket (256) */
+	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
+};
+
+/* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
+ * every socket attached to it, and runs completion callbacks from
+ * zc_ctx_process() (and, for sends that complete at once, from zc_send()).
+ * All calls on a context and its sockets must come from one thread at a
+ * time. */
+ZC_API int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out);
+/* Close every socket (draining as zc_sock_close does), then free. */
+ZC_API void zc_ctx_destroy(struct zc_ctx *ctx);
+/* A file descriptor that is readable when zc_ctx_process() has work. */
+ZC_API int zc_ctx_fd(const struct zc_ctx *ctx);
+/* Reap completions and push queued sends.  Waits up to timeout_ms (0: do
+ * not wait, -1: forever) for the first event.  Returns the number of
+ * completion callbacks run, or a negative errno. */
+ZC_API int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms);
+
+/* How sends go out. */
+enum zc_tx_mode {
+	ZC_TX_AUTO = 0,	   /* the policy picks per send and learns */
+	ZC_TX_COPY,	   /* send()/sendmsg(): always copied */
+	ZC_TX_MSGZC,	   /* MSG_ZEROCOPY */
+	ZC_TX_URING,	   /* io_uring SEND_ZC / SENDMSG_ZC */
+	ZC_TX_URING_FIXED, /* io_uring SEND_ZC from registered regions */
+	ZC_TX_MODE_COUNT
+};
+
+/* How zc_recv() receives. */
+enum zc_rx_mode {
+	ZC_RX_AUTO = 0, /* the policy picks */
+	ZC_RX_COPY,	/* recv() into pool buffers */
+	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
+	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied */
+	ZC_RX_MODE_COUNT
+};
+
+enum zc_sock_flags {
+	/* zc_sock_close() leaves the file descriptor open. */
+	ZC_SOCK_KEEP_FD = 1u << 0,
+};
+
+/* Options for zc_sock_attach(); zero fields take the defaults. */
+struct zc_sock_opts {
+	enum zc_tx_mode tx;
+	enum zc_rx_mode rx;
+	unsigned flags;	       /* ZC_SOCK_* */
+	unsigned max_inflight; /* 0: the context's */
+	int close_timeout_ms;  /* 0: the context's; <0: do not wait */
+	size_t zc_threshold;   /* auto: smallest send worth zero-copy */
+	unsigned udp_gso_size; /* UDP: set UDP_SEGMENT to this size */
+	size_t rx_buf_size;    /* receive buffer size (65536) */
+	unsigned rx_buf_count; /* receive buffers (64) */
+};
+
+/* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
+ * Errors: -EBADF, -ENOTSOCK, -EPROTONOSUPPORT (not TCP/UDP),
+ * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options), or the
+ * error of enabling the chosen transport (e.g. -EOPNOTSUPP). */
+ZC_API int zc_sock_attach(struct zc_ctx *ctx, int fd,
+			  const struct zc_sock_opts *opts,
+			  struct zc_sock **out);
+/* Send what is queued, wait for the kernel's completions up to the close
+ * timeout, complete the rest as ZC_RESULT_ABANDONED (the kernel may still
+ * read that memory), close the fd (unless ZC_SOCK_KEEP_FD) and free.
+ * Returns 0, or -ETIMEDOUT if anything was abandoned or cancelled. */
+ZC_API int zc_sock_close(struct zc_sock *sock);
+ZC_API int zc_sock_fd(const struct zc_sock *sock);
+
+enum zc_result {
+	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
+	ZC_RESULT_COPIED,    /* the data was copied; see why */
+	ZC_RESULT_ERROR,     /* failed; see error */
+	ZC_RESULT_ABANDONED, /* socket closed before the kernel confirmed */
+};
+
+enum zc_copy_why {
+	ZC_WHY_NONE = 0,
+	ZC_WHY_KERNEL,	  /* zero-copy was asked for; the kernel copied */
+	ZC_WHY_TRANSPORT, /* the copy transport was chosen for the socket */
+	ZC_WHY_POLICY,	  /* auto chose to copy (small send, backing off) */
+	ZC_WHY_NOBUFS,	  /* zero-copy ran out of optmem/locked pages */
+	ZC_WHY_COUNT
+};
+
+struct zc_completion {
+	enum zc_result result;
+	enum zc_copy_why why; /* for ZC_RESULT_COPIED */
+	int error;	      /* negative errno for ZC_RESULT_ERROR */
+	size_t bytes;	      /* bytes the kernel accepted */
+	enum zc_tx_mode tx;   /* transport that carried (most of) it */
+};
+
+/* Runs exactly once per accepted send: after it returns the memory may be
+ * reused (for ZC_RESULT_ABANDONED: only once the process no longer needs
+ * to care what the kernel reads). */
+typedef void (*zc_send_cb)(struct zc_sock *sock, const struct zc_completion *c,
+			   void *arg);
+
+#define ZC_SEND_MAX_IOV 16
+
+/* Send iov[0..iovcnt) as one message.  Returns 0 once the send is accepted:
+ * every byte goes out in order (queued while the socket is full), and cb
+ * runs exactly once, possibly before zc_send() returns.  The memory must
+ * stay untouched until then.  On a negative return nothing was sent and cb
+ * never runs.  Errors: -EINVAL (NULL cb, bad iov, zero length), -E2BIG
+ * (more than ZC_SEND_MAX_IOV entries), -EOVERFLOW (length overflows),
+ * -EMSGSIZE (UDP datagram too large), -EAGAIN (too many sends in flight),
+ * -EPIPE/-ECONNRESET and other socket errors. */
+ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+		   zc_send_cb cb, void *arg);
+/* Same, for the segments of buf (which stays the caller's). */
+ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
+		       void *arg);
+
+/* Receive the next data.  Returns the byte count with *out set to a buffer
+ * to give back with zc_buf_release(), 0 at end of stream, -EAGAIN when
+ * nothing is ready (non-blocking sockets), or a negative errno. */
+ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
+
+struct zc_stats {
+	uint64_t sends;			   /* accepted sends */
+	uint64_t bytes;			   /* bytes of accepted sends */
+	uint64_t completions;		   /* callbacks run */
+	uint64_t zerocopy;		   /* completed as ZC_RESULT_ZEROCOPY */
+	uint64_t copied;		   /* completed as ZC_RESULT_COPIED */
+	uint64_t copied_why[ZC_WHY_COUNT]; /* copied, by reason */
+	uint64_t fallbacks;    /* sends moved to copy after an error */
+	uint64_t errors;       /* completed as ZC_RESULT_ERROR */
+	uint64_t abandoned;    /* completed as ZC_RESULT_ABANDONED */
+	uint64_t inflight;     /* accepted, not yet completed */
+	uint64_t queued_waits; /* times a send waited for socket space */
+	uint64_t tx_by_mode[ZC_TX_MODE_COUNT]; /* sends per transport */
+	uint64_t rx_bytes;	    /* bytes handed out by zc_recv() */
+	uint64_t rx_bytes_mapped;   /* of which mapped, not copied */
+	uint64_t rx_bytes_copied;   /* of which copied */
+	uint64_t bad_notifications; /* kernel reports of unknown ids */
+	int last_error; /* last socket error seen (negative errno) */
+};
+
+ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
+/* "auto", "copy", "msgzc", "uring", "uring-fixed"; NULL if out of range. */
+ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
+ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
+ZC_API const char *zc_result_name(enum zc_result result);
+ZC_API const char *zc_why_name(enum zc_copy_why why);
+
 #ifdef __cplusplus
 }
 #endif

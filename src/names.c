@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Names for enums, for logs, statistics and the CLI. */
+#include <zcopy/zcopy.h>
+
+#define NAME_OF(tab, i) \
+	((unsigned)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : NULL)
+
+static const char *const tx_names[] = { "auto", "copy", "msgzc", "uring",
+					"uring-fixed" };
+static const char *const rx_names[] = { "auto", "copy", "uring", "tcpmmap" };
+static const char *const result_names[] = { "zerocopy", "copied", "error",
+					    "abandoned" };
+static const char *const why_names[] = { "none", "kernel", "transport",
+					 "policy", "nobufs" };
+
+const char *zc_tx_mode_name(enum zc_tx_mode mode)
+{
+	return NAME_OF(tx_names, mode);
+}
+
+const char *zc_rx_mode_name(enum zc_rx_mode mode)
+{
+	return NAME_OF(rx_names, mode);
+}
+
+const char *zc_result_name(enum zc_result result)
+{
+	return NAME_OF(result_names, result);
+}
+
+const char *zc_why_name(enum zc_copy_why why)
+{
+	return NAME_OF(why_names, why);
+}

@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sockets and send requests.  A request is accepted once and completes
+ * once: when every byte is with the kernel and every completion id the
+ * kernel issued for it has been reported (or given up at close).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sock.h"
+
+#define ZC_UDP4_MAX 65507 /* 65535 - IPv4 header - UDP header */
+#define ZC_UDP6_MAX 65527 /* 65535 - UDP header (payload length field) */
+#define ZC_IDS_INITIAL 64
+#define ZC_IDS_MAX (1u << 20)
+
+static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok);
+
+static const struct zc_ubuf_ops req_ubuf_ops = {
+	.complete = req_complete,
+};
+
+static void req_free(struct zc_sock *sock, struct zc_req *req)
+{
+	req->next = sock->free_reqs;
+	sock->free_reqs = req;
+}
+
+static void req_result(const struct zc_req *req, bool ok,
+		       struct zc_completion *c)
+{
+	c->bytes = req->sent;
+	c->tx = req->tx->mode;
+	if (req->abandoned) {
+		c->result = ZC_RESULT_ABANDONED;
+		c->error = req->error;
+	} else if (req->error) {
+		c->result = ZC_RESULT_ERROR;
+		c->error = req->error;
+	} else if (ok) {
+		c->result = ZC_RESULT_ZEROCOPY;
+	} else {
+		c->result = ZC_RESULT_COPIED;
+		c->why = req->why ? req->why : ZC_WHY_KERNEL;
+	}
+}
+
+static void stats_count(struct zc_stats *st, const struct zc_completion *c)
+{
+	st->completions++;
+	st->inflight--;
+	switch (c->result) {
+	case ZC_RESULT_ZEROCOPY:
+		st->zerocopy++;
+		break;
+	case ZC_RESULT_COPIED:
+		st->copied++;
+		st->copied_why[c->why]++;
+		break;
+	case ZC_RESULT_ERROR:
+		st->errors++;
+		break;
+	case ZC_RESULT_ABANDONED:
+		st->abandoned++;
+		break;
+	}
+}
+
+/* The last reference is gone: tell the caller, then recycle the slot. */
+static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
+{
+	struct zc_req *req = ubuf->priv;
+	struct zc_sock *sock = req->sock;
+	struct zc_completion c = { 0 };
+
+	(void)buf;
+	req_result(req, ok, &c);
+	stats_count(&sock->stats, &c);
+	sock->ctx->ncb++;
+	req->cb(sock, &c, req->arg);
+	req_free(sock, req);
+}
+
+void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
+{
+	struct zc_req *req = cookie;
+	struct zc_sock *sock = arg;
+
+	(void)id;
+	switch (how) {
+	case ZC_TRACK_ZEROCOPY:
+		zc_policy_note(&sock->policy, ZC_POL_ZEROCOPY);
+		break;
+	case ZC_TRACK_COPIED:
+		req->kernel_copied = true;
+		zc_policy_note(&sock->policy, ZC_POL_COPIED);
+		break;
+	case ZC_TRACK_ABANDONED:
+		req->abandoned = true;
+		break;
+	}
+	zc_ubuf_put(&req->ubuf, &req->buf, how == ZC_TRACK_ZEROCOPY);
+}
+
+void zc_sock_note_error(struct zc_sock *sock, int err)
+{
+	sock->stats.last_error = err;
+	if (sock->type == SOCK_STREAM &&
+	    (err == -EPIPE || err == -ECONNRESET || err == -ETIMEDOUT ||
+	     err == -ECONNABORTED))
+		sock->dead = true;
+}
+
+void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
+		   struct iovec *iov)
+{
+	size_t skip = req->sent;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < req->buf.nsegs; i++) {
+		const struct zc_seg *seg = &req->buf.segs[i];
+
+		if (skip >= seg->len) {
+			skip -= seg->len;
+			continue;
+		}
+		iov[n].iov_base = (char *)seg->base + skip;
+		iov[n].iov_len = seg->len - skip;
+		skip = 0;
+		n++;
+	}
+	*msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = n };
+}
+
+/* ---- the send queue ---------------------------------------------------- */
+
+static void sendq_add(struct zc_sock *sock, struct zc_req *req)
+{
+	req->next = NULL;
+	if (sock->sendq_tail)
+		sock->sendq_tail->next = req;
+	else
+		sock->sendq_head = req;
+	sock->sendq_tail = req;
+	sock->stats.queued_waits++;
+}
+
+static struct zc_req *sendq_pop(struct zc_sock *sock)
+{
+	struct zc_req *req = sock->sendq_head;
+
+	sock->sendq_head = req->next;
+	if (!sock->sendq_head)
+		sock->sendq_tail = NULL;
+	return req;
+}
+
+/* Every byte is with the kernel (or the request failed): drop the
+ * reference that stood for the unsent bytes. */
+static void req_sent(struct zc_req *req, int err)
+{
+	if (err) {
+		req->error = err;
+		zc_sock_note_error(req->sock, err);
+	}
+	zc_ubuf_put(&req->ubuf, &req->buf, req->why == ZC_WHY_NONE);
+}
+
+static void sock_flush(struct zc_sock *sock)
+{
+	while (sock->sendq_head) {
+		struct zc_req *req = sock->sendq_head;
+		int ret = req->tx->push(sock, req);
+
+		if (ret == -EAGAIN)
+			return;
+		sendq_pop(sock);
+		req_sent(req, ret);
+	}
+}
+
+static void sock_read_error(struct zc_sock *sock)
+{
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (!getsockopt(sock->fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+		zc_sock_note_error(sock, -err);
+}
+
+void zc_sock_event(struct zc_sock *sock, uint32_t events)
+{
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		if (sock->zerocopy_on)
+			zc_tx_msgzc.reap(sock);
+		sock_read_error(sock);
+	}
+	sock_flush(sock);
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static const struct zc_tx_ops *sock_pick(struct zc_sock *sock, size_t len,
+					 uint8_t *why)
+{
+	if (sock->tx) {
+		*why = sock->tx == &zc_tx_copy ? ZC_WHY_TRANSPORT : ZC_WHY_NONE;
+		return sock->tx;
+	}
+	if (sock->zerocopy_on && zc_policy_want_zc(&sock->policy, len)) {
+		*why = ZC_WHY_NONE;
+		return &zc_tx_msgzc;
+	}
+	*why = ZC_WHY_POLICY;
+	return &zc_tx_copy;
+}
+
+static int req_fill(struct zc_sock *sock, struct zc_req *req,
+		    const struct iovec *iov, int iovcnt)
+{
+	zc_buf_init(&req->buf, req->segs, ZC_SEND_MAX_IOV, NULL, req);
+	for (int i = 0; i < iovcnt; i++) {
+		int ret;
+
+		if (!iov[i].iov_len)
+			continue;
+		if (iov[i].iov_len > SSIZE_MAX)
+			return -EOVERFLOW;
+		ret = zc_buf_add(&req->buf, iov[i].iov_base, iov[i].iov_len);
+		if (ret)
+			return ret;
+	}
+	if (!req->buf.len)
+		return -EINVAL;
+	if (req->buf.len > SSIZE_MAX)
+		return -EOVERFLOW;
+	if (req->buf.len > sock->max_msg)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static void req_start(struct zc_sock *sock, struct zc_req *req, zc_send_cb cb,
+		      void *arg)
+{
+	req->sock = sock;
+	req->cb = cb;
+	req->arg = arg;
+	req->sent = 0;
+	req->error = 0;
+	req->kernel_copied = false;
+	req->abandoned = false;
+	req->tx = sock_pick(sock, req->buf.len, &req->why);
+	/* One reference for the unsent bytes: the buffer's own. */
+	zc_ubuf_init(&req->ubuf, &req_ubuf_ops,
+		     req->why ? 0 : ZC_F_REQUESTED | ZC_F_ENABLED, req);
+	zc_buf_attach(&req->buf, &req->ubuf);
+	zc_ubuf_put(&req->ubuf, NULL, true);
+}
+
+static void stats_accept(struct zc_sock *sock, const struct zc_req *req)
+{
+	sock->stats.sends++;
+	sock->stats.bytes += req->buf.len;
+	sock->stats.inflight++;
+	sock->stats.tx_by_mode[req->tx->mode]++;
+}
+
+/* First attempt at a new request.  Returns 0 once accepted. */
+static int req_submit(struct zc_sock *sock, struct zc_req *req)
+{
+	int ret;
+
+	stats_accept(sock, req);
+	if (sock->sendq_head) {
+		sendq_add(sock, req);
+		return 0;
+	}
+	ret = req->tx->push(sock, req);
+	if (ret == -EAGAIN) {
+		sendq_add(sock, req);
+		return 0;
+	}
+	if (ret && !req->sent && zc_ubuf_refs(&req->ubuf) == 1) {
+		/* Nothing reached the kernel: refuse it, no callback. */
+		sock->stats.sends--;
+		sock->stats.bytes -= req->buf.len;
+		sock->stats.inflight--;
+		sock->stats.tx_by_mode[req->tx->mode]--;
+		zc_sock_note_error(sock, ret);
+		req_free(sock, req);
+		return ret;
+	}
+	req_sent(req, ret);
+	return 0;
+}
+
+static int send_check(struct zc_sock *sock, zc_send_cb cb)
+{
+	if (!sock || !cb)
+		return -EINVAL;
+	if (sock->dead)
+		return sock->stats.last_error ? sock->stats.last_error : -EPIPE;
+	if (!sock->free_reqs)
+		return -EAGAIN;
+	return 0;
+}
+
+int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+	    zc_send_cb cb, void *arg)
+{
+	struct zc_req *req;
+	int ret;
+
+	ret = send_check(sock, cb);
+	if (ret)
+		return ret;
+	if (!iov || iovcnt <= 0)
+		return -EINVAL;
+	if (iovcnt > ZC_SEND_MAX_IOV)
+		return -E2BIG;
+	req = sock->free_reqs;
+	ret = req_fill(sock, req, iov, iovcnt);
+	if (ret)
+		return ret;
+	sock->free_reqs = req->next;
+	req_start(sock, req, cb, arg);
+	sock->ctx->depth++;
+	ret = req_submit(sock, req);
+	sock->ctx->depth--;
+	return ret;
+}
+
+int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
+		void *arg)
+{
+	struct iovec iov[ZC_SEND_MAX_IOV];
+	int n;
+
+	if (!buf)
+		return -EINVAL;
+	if (buf->flags & ZC_F_UNREADABLE)
+		return -EACCES;
+	n = zc_buf_to_iov(buf, iov, ZC_SEND_MAX_IOV);
+	if (n == -ENOSPC)
+		return -E2BIG;
+	if (n < 0)
+		return n;
+	return zc_send(sock, iov, n, cb, arg);
+}
+
+/* ---- attach and close -------------------------------------------------- */
+
+static int sockopt_int(int fd, int level, int name, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	return getsockopt(fd, level, name, val, &len) ? -errno : 0;
+}
+
+static int sock_identify(struct zc_sock *sock, int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int flags, proto, ret;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return -EBADF;
+	ret = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &sock->type);
+	if (ret)
+		return ret;
+	ret = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &sock->domain);
+	if (ret)
+		return ret;
+	if (sock->domain != AF_INET && sock->domain != AF_INET6)
+		return -EAFNOSUPPORT;
+	ret = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto);
+	if (ret)
+		return ret;
+	if (!(sock->type == SOCK_STREAM && proto == IPPROTO_TCP) &&
+	    !(sock->type == SOCK_DGRAM && proto == IPPROTO_UDP))
+		return -EPROTONOSUPPORT;
+	if (getpeername(fd, (struct sockaddr *)&peer, &len))
+		return -errno;
+	sock->fd = fd;
+	sock->nonblock = flags & O_NONBLOCK;
+	if (sock->type == SOCK_STREAM)
+		sock->max_msg = SIZE_MAX;
+	else
+		sock->max_msg =
+			sock->domain == AF_INET ? ZC_UDP4_MAX : ZC_UDP6_MAX;
+	return 0;
+}
+
+static int opts_check(const struct zc_sock_opts *o)
+{
+	if ((unsigned)o->tx >= ZC_TX_MODE_COUNT ||
+	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
+	    (o->flags & ~ZC_SOCK_KEEP_FD) || o->max_inflight > 65536)
+		return -EINVAL;
+	return 0;
+}
+
+static int sock_alloc_reqs(struct zc_sock *sock, unsigned n)
+{
+	sock->reqs = calloc(n, sizeof(*sock->reqs));
+	if (!sock->reqs)
+		return -ENOMEM;
+	sock->nreqs = n;
+	for (unsigned i = n; i-- > 0;)
+		req_free(sock, &sock->reqs[i]);
+	return 0;
+}
+
+static int sock_pick_tx(struct zc_sock *sock)
+{
+	switch (sock->opts.tx) {
+	case ZC_TX_AUTO:
+		/* Without SO_ZEROCOPY auto still works: it copies. */
+		if (zc_tx_msgzc.init(sock))
+			zc_sock_note_error(sock, -errno);
+		return 0;
+	case ZC_TX_COPY:
+		sock->tx = &zc_tx_copy;
+		return 0;
+	case ZC_TX_MSGZC:
+		sock->tx = &zc_tx_msgzc;
+		return zc_tx_msgzc.init(sock);
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static int sock_setup(struct zc_sock *sock)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET,
+				  .data.ptr = sock };
+	unsigned gso = sock->opts.udp_gso_size;
+	int ret;
+
+	if (gso) {
+		if (sock->type != SOCK_DGRAM || gso > 65535)
+			return -EINVAL;
+		if (setsockopt(sock->fd, SOL_UDP, UDP_SEGMENT, &gso,
+			       sizeof(gso)))
+			return -errno;
+	}
+	ret = sock_pick_tx(sock);
+	if (ret)
+		return ret;
+	if (epoll_ctl(sock->ctx->epfd, EPOLL_CTL_ADD, sock->fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void sock_free(struct zc_sock *sock)
+{
+	zc_tracker_fini(&sock->ids);
+	free(sock->reqs);
+	free(sock);
+}
+
+int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
+		   struct zc_sock **out)
+{
+	struct zc_sock_opts o = { 0 };
+	struct zc_sock *sock;
+	int ret;
+
+	if (!ctx || !out)
+		return -EINVAL;
+	if (fd < 0)
+		return -EBADF;
+	if (opts)
+		o = *opts;
+	ret = opts_check(&o);
+	if (ret)
+		return ret;
+	sock = calloc(1, sizeof(*sock));
+	if (!sock)
+		return -ENOMEM;
+	sock->ctx = ctx;
+	sock->opts = o;
+	sock->fd = -1;
+	sock->close_timeout_ms =
+		o.close_timeout_ms ? o.close_timeout_ms : ctx->close_timeout_ms;
+	zc_policy_init(&sock->policy, o.zc_threshold);
+	ret = sock_identify(sock, fd);
+	if (ret)
+		goto err_free;
+	ret = zc_tracker_init(&sock->ids, ZC_IDS_INITIAL, ZC_IDS_MAX, 0);
+	if (ret)
+		goto err_free;
+	ret = sock_alloc_reqs(sock, o.max_inflight ? o.max_inflight
+						   : ctx->max_inflight);
+	if (ret)
+		goto err_free;
+	ret = sock_setup(sock);
+	if (ret)
+		goto err_free;
+	sock->next = ctx->socks;
+	ctx->socks = sock;
+	*out = sock;
+	return 0;
+
+err_free:
+	sock_free(sock);
+	return ret;
+}
+
+int zc_sock_fd(const struct zc_sock *sock)
+{
+	return sock ? sock->fd : -EINVAL;
+}
+
+int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out)
+{
+	if (!sock || !out)
+		return -EINVAL;
+	*out = sock->stats;
+	return 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for the socket to be writable or to report completions. */
+static void sock_wait(struct zc_sock *sock, int64_t deadline, bool idle)
+{
+	struct pollfd pfd = { .fd = sock->fd };
+	int64_t left = deadline - now_ms();
+
+	if (left <= 0)
+		return;
+	if (sock->sendq_head)
+		pfd.events = POLLOUT;
+	/* A hung-up socket polls ready at once; pace the retries. */
+	if (idle && left > 10)
+		left = 10;
+	poll(&pfd, 1, (int)left);
+}
+
+static void sock_drain(struct zc_sock *sock)
+{
+	int64_t deadline =
+		now_ms() +
+		(sock->close_timeout_ms > 0 ? sock->close_timeout_ms : 0);
+	bool idle = false;
+
+	sock->nonblock = true; /* never block past the deadline */
+	while ((sock->sendq_head || sock->ids.inflight) &&
+	       now_ms() < deadline) {
+		uint64_t before = sock->stats.completions;
+		struct zc_req *head = sock->sendq_head;
+		size_t sent = head ? head->sent : 0;
+
+		sock_wait(sock, deadline, idle);
+		zc_sock_event(sock, EPOLLERR);
+		idle = sock->stats.completions == before &&
+		       sock->sendq_head == head &&
+		       (!head || head->sent == sent);
+	}
+}
+
+static void sock_cancel(struct zc_sock *sock)
+{
+	while (sock->sendq_head)
+		req_sent(sendq_pop(sock), -ECANCELED);
+	zc_tracker_drain(&sock->ids, zc_req_id_done, sock);
+}
+
+static void sock_unlink(struct zc_sock *sock)
+{
+	struct zc_sock **pp = &sock->ctx->socks;
+
+	while (*pp != sock)
+		pp = &(*pp)->next;
+	*pp = sock->next;
+}
+
+int zc_sock_destroy(struct zc_sock *sock)
+{
+	uint64_t lost;
+
+	sock->ctx->depth++;
+	sock_drain(sock);
+	lost = sock->stats.abandoned + sock->stats.errors;
+	sock_cancel(sock);
+	lost = sock->stats.abandoned + sock->stats.errors - lost;
+	sock->ctx->depth--;
+	if (sock->rx)
+		sock->rx->fini(sock);
+	epoll_ctl(sock->ctx->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
+	if (!(sock->opts.flags & ZC_SOCK_KEEP_FD))
+		close(sock->fd);
+	sock_unlink(sock);
+	sock_free(sock);
+	return lost ? -ETIMEDOUT : 0;
+}
+
+int zc_sock_close(struct zc_sock *sock)
+{
+	if (!sock)
+		return -EINVAL;
+	if (sock->ctx->depth)
+		return -EBUSY;
+	if (sock->rx && sock->rx->busy && sock->rx->busy(sock))
+		return -EBUSY;
+	return zc_sock_destroy(sock);
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+static const struct zc_rx_ops *sock_pick_rx(struct zc_sock *sock)
+{
+	switch (sock->opts.rx) {
+	case ZC_RX_AUTO:
+	case ZC_RX_COPY:
+		return &zc_rx_copy;
+	default:
+		return NULL;
+	}
+}
+
+ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
+{
+	int ret;
+
+	if (!sock || !out)
+		return -EINVAL;
+	if (!sock->rx) {
+		const struct zc_rx_ops *rx = sock_pick_rx(sock);
+
+		if (!rx)
+			return -EOPNOTSUPP;
+		ret = rx->init(sock);
+		if (ret)
+			return ret;
+		sock->rx = rx;
+	}
+	return sock->rx->recv(sock, out);
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Contexts, sockets and send requests: shared by the transports. */
+#ifndef ZC_SRC_SOCK_H
+#define ZC_SRC_SOCK_H
+
+#include <sys/socket.h>
+
+#include <zcopy/zcopy.h>
+
+#include "buf.h"
+#include "policy.h"
+#include "tracker.h"
+#include "ubuf.h"
+
+struct zc_sock;
+struct zc_req;
+struct zc_uring;
+
+/*
+ * A send transport fills this table and owns its system calls.
+ * push: hand as much of req to the kernel as it takes.  0: all of it is
+ *       with the kernel; -EAGAIN: the socket is full, the rest stays
+ *       queued; other negative errno: the request failed.
+ * reap: collect completions (error queue, CQEs); returns callbacks run.
+ */
+struct zc_tx_ops {
+	const char *name;
+	enum zc_tx_mode mode;
+	int (*init)(struct zc_sock *sock);
+	int (*push)(struct zc_sock *sock, struct zc_req *req);
+	int (*reap)(struct zc_sock *sock);
+};
+
+/* A receive path behind zc_recv(). */
+struct zc_rx_ops {
+	const char *name;
+	enum zc_rx_mode mode;
+	int (*init)(struct zc_sock *sock);
+	ssize_t (*recv)(struct zc_sock *sock, struct zc_buf **out);
+	/* True while the application holds received buffers. */
+	bool (*busy)(struct zc_sock *sock);
+	void (*fini)(struct zc_sock *sock);
+};
+
+extern const struct zc_tx_ops zc_tx_copy;
+extern const struct zc_tx_ops zc_tx_msgzc;
+extern const struct zc_rx_ops zc_rx_copy;
+
+/*
+ * One send.  Lives in a per-socket array (no malloc per send); the buf
+ * holds the caller's segments and the refcounted ubuf counts what is
+ * still out: one reference while bytes remain unsent plus one per kernel
+ * completion id.
+ */
+struct zc_req {
+	struct zc_sock *sock;
+	const struct zc_tx_ops *tx;
+	zc_send_cb cb;
+	void *arg;
+	size_t sent;	     /* bytes handed to the kernel */
+	int error;	     /* first error, negative errno */
+	uint8_t why;	     /* enum zc_copy_why if copied */
+	bool kernel_copied;  /* a completion said "copied" */
+	bool abandoned;	     /* teardown gave up on an id */
+	struct zc_req *next; /* free list or send queue */
+	struct zc_buf buf;
+	struct zc_ubuf ubuf;
+	struct zc_seg segs[ZC_SEND_MAX_IOV];
+};
+
+struct zc_ctx {
+	int epfd;
+	unsigned flags;
+	unsigned max_inflight;
+	int close_timeout_ms;
+	struct zc_sock *socks; /* list of attached sockets */
+	int ncb;	       /* callbacks run in this process() call */
+	int depth;	       /* inside process(): no close/destroy */
+	struct zc_uring *uring;
+};
+
+struct zc_sock {
+	struct zc_ctx *ctx;
+	struct zc_sock *next; /* in ctx->socks */
+	int fd;
+	int domain; /* AF_INET or AF_INET6 */
+	int type;   /* SOCK_STREAM or SOCK_DGRAM */
+	bool nonblock;
+	bool dead; /* peer gone: fail new sends */
+	unsigned flags;
+	int close_timeout_ms;
+	size_t max_msg; /* UDP payload limit, SIZE_MAX for TCP */
+	struct zc_sock_opts opts;
+	const struct zc_tx_ops *tx; /* transport pinned by opts, or NULL */
+	struct zc_policy policy;
+	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
+	bool zerocopy_on;      /* SO_ZEROCOPY set */
+	struct zc_req *reqs;
+	unsigned nreqs;
+	struct zc_req *free_reqs;
+	struct zc_req *sendq_head, *sendq_tail;
+	const struct zc_rx_ops *rx;
+	void *rx_priv;
+	struct zc_stats stats;
+};
+
+/* Tear a socket down as zc_sock_close() does, even from teardown. */
+int zc_sock_destroy(struct zc_sock *sock);
+/* Handle epoll events for a socket. */
+void zc_sock_event(struct zc_sock *sock, uint32_t events);
+
+/* Give one kernel completion id's result to its request. */
+void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
+		    void *arg);
+/* Note a socket-level error (ICMP, reset) seen while reaping. */
+void zc_sock_note_error(struct zc_sock *sock, int err);
+/* Build the msghdr for the unsent part of req; iov has ZC_SEND_MAX_IOV
+ * entries. */
+void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
+		   struct iovec *iov);
+/* Send the rest of req with plain sendmsg(); used by every transport as
+ * its fallback. */
+int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags);
+
+static inline size_t zc_req_left(const struct zc_req *req)
+{
+	return req->buf.len - req->sent;
+}
+
+#endif
