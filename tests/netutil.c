@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netutil.h"
+
+#define NU_RX_TIMEOUT_S 20
+#define NU_SEND_DEADLINE_MS 30000
+
+static int loopback(int family, struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+static void rx_timeout(int fd)
+{
+	struct timeval tv = { .tv_sec = NU_RX_TIMEOUT_S };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+int nu_tcp_pair(int family, int *snd, int *rcv)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd, cfd, afd;
+
+	loopback(family, &ss, &len);
+	lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		return -errno;
+	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 4) ||
+	    getsockname(lfd, (struct sockaddr *)&ss, &len))
+		goto err;
+	cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (cfd < 0)
+		goto err;
+	if (connect(cfd, (struct sockaddr *)&ss, len)) {
+		close(cfd);
+		goto err;
+	}
+	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	close(lfd);
+	if (afd < 0) {
+		close(cfd);
+		return -errno;
+	}
+	rx_timeout(afd);
+	*snd = cfd;
+	*rcv = afd;
+	return 0;
+err:
+	close(lfd);
+	return -errno;
+}
+
+int nu_udp_pair(int family, int *snd, int *rcv)
+{
+	struct sockaddr_storage ss;
+	int big = 8 << 20;
+	socklen_t len;
+	int r, s;
+
+	loopback(family, &ss, &len);
+	r = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (r < 0 || s < 0)
+		goto err;
+	setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	if (bind(r, (struct sockaddr *)&ss, len) ||
+	    getsockname(r, (struct sockaddr *)&ss, &len) ||
+	    connect(s, (struct sockaddr *)&ss, len))
+		goto err;
+	rx_timeout(r);
+	*snd = s;
+	*rcv = r;
+	return 0;
+err:
+	if (r >= 0)
+		close(r);
+	if (s >= 0)
+		close(s);
+	return -errno;
+}
+
+int nu_set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fcntl(fd, F_SETFL, fl | O_NONBLOCK) ? -errno : 0;
+}
+
+int nu_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int netns_usable(void)
+{
+	if (geteuid() != 0) {
+		printf("skip: network namespaces need root\n");
+		return NU_SKIP;
+	}
+	if (nu_sh("command -v ip >/dev/null")) {
+		printf("skip: ip (iproute2) not installed\n");
+		return NU_SKIP;
+	}
+	return 0;
+}
+
+static unsigned netns_seq;
+
+int nu_netns_create_one(char *name, size_t len)
+{
+	int ret = netns_usable();
+
+	if (ret)
+		return ret;
+	snprintf(name, len, "zc%d_%u", getpid(), netns_seq++);
+	if (nu_sh("ip netns add %s && ip -n %s link set lo up", name, name))
+		return -EIO;
+	return 0;
+}
+
+void nu_netns_delete(const char *name)
+{
+	nu_sh("ip netns del %s 2>/dev/null", name);
+}
+
+int nu_netns_create(struct nu_netns *ns, unsigned mtu)
+{
+	unsigned id = (unsigned)getpid() % 250 + 1;
+	int ret;
+
+	memset(ns, 0, sizeof(*ns));
+	ret = nu_netns_create_one(ns->a, sizeof(ns->a));
+	if (ret)
+		return ret;
+	ret = nu_netns_create_one(ns->b, sizeof(ns->b));
+	if (ret) {
+		nu_netns_delete(ns->a);
+		return ret;
+	}
+	snprintf(ns->addr_a, sizeof(ns->addr_a), "10.231.%u.1", id);
+	snprintf(ns->addr_b, sizeof(ns->addr_b), "10.231.%u.2", id);
+	if (nu_sh("ip link add va%d netns %s type veth peer name vb%d netns %s"
+		  " && ip -n %s addr add %s/24 dev va%d"
+		  " && ip -n %s addr add %s/24 dev vb%d"
+		  " && ip -n %s link set va%d mtu %u up"
+		  " && ip -n %s link set vb%d mtu %u up",
+		  getpid(), ns->a, getpid(), ns->b, ns->a, ns->addr_a, getpid(),
+		  ns->b, ns->addr_b, getpid(), ns->a, getpid(), mtu, ns->b,
+		  getpid(), mtu)) {
+		nu_netns_destroy(ns);
+		return -EIO;
+	}
+	return 0;
+}
+
+void nu_netns_destroy(struct nu_netns *ns)
+{
+	/* Deleting a namespace removes its end of the veth, and the peer. */
+	nu_netns_delete(ns->a);
+	nu_netns_delete(ns->b);
+}
+
+int nu_netns_enter(const char *name)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int nu_tcp_listen(int family, const char *addr, int *port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	socklen_t len = sizeof(*s4);
+	int fd;
+
+	if (family != AF_INET)
+		return -EAFNOSUPPORT;
+	s4->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &s4->sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 4) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		close(fd);
+		return -errno;
+	}
+	*port = ntohs(s4->sin_port);
+	return fd;
+}
+
+/* ---- pattern-checked transfer ----------------------------------------- */
+
+struct nu_sender {
+	struct nu_xfer *x;
+	unsigned char *mem; /* slots * msg_size */
+	uint8_t *done;	    /* per send: completions seen */
+	bool *busy;	    /* per slot */
+	size_t seg;	    /* datagram size for UDP, 0 for TCP */
+};
+
+static void fill_tcp(unsigned char *p, size_t len, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = nu_pattern(off + i);
+}
+
+static void fill_dgram(unsigned char *p, size_t len, uint64_t seq)
+{
+	memcpy(p, &seq, sizeof(seq));
+	for (size_t i = sizeof(seq); i < len; i++)
+		p[i] = nu_pattern(seq * 65536 + i);
+}
+
+static void fill_slot(struct nu_sender *s, unsigned char *p, uint64_t idx)
+{
+	size_t len = s->x->msg_size;
+
+	if (!s->seg) {
+		fill_tcp(p, len, idx * len);
+		return;
+	}
+	for (size_t off = 0; off < len; off += s->seg) {
+		size_t n = len - off < s->seg ? len - off : s->seg;
+
+		fill_dgram(p + off, n, idx * (len / s->seg + 1) + off / s->seg);
+	}
+}
+
+static struct nu_sender *cur_sender;
+
+static void send_done(struct zc_sock *sock, const struct zc_completion *c,
+		      void *arg)
+{
+	struct nu_sender *s = cur_sender;
+	struct nu_xfer *x = s->x;
+	uint64_t idx = (uintptr_t)arg;
+	unsigned slot = (unsigned)(idx % x->slots);
+
+	(void)sock;
+	x->callbacks++;
+	if (s->done[idx]++) {
+		x->dup_callbacks++;
+		return;
+	}
+	x->results[c->result]++;
+	if (c->result == ZC_RESULT_COPIED)
+		x->whys[c->why]++;
+	if (c->result == ZC_RESULT_ERROR && !x->cb_error)
+		x->cb_error = c->error;
+	/* The memory is ours again: prove nobody still reads it. */
+	memset(s->mem + (size_t)slot * x->msg_size, NU_GARBAGE, x->msg_size);
+	s->busy[slot] = false;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int send_one(struct nu_sender *s, struct zc_ctx *ctx,
+		    struct zc_sock *sock, uint64_t idx, int64_t deadline)
+{
+	struct nu_xfer *x = s->x;
+	unsigned slot = (unsigned)(idx % x->slots);
+	struct iovec iov;
+	int ret;
+
+	while (s->busy[slot] && now_ms() < deadline)
+		zc_ctx_process(ctx, 100);
+	if (s->busy[slot])
+		return -ETIMEDOUT;
+	iov.iov_base = s->mem + (size_t)slot * x->msg_size;
+	iov.iov_len = x->msg_size;
+	fill_slot(s, iov.iov_base, idx);
+	s->busy[slot] = true;
+	while ((ret = zc_send(sock, &iov, 1, send_done,
+			      (void *)(uintptr_t)idx)) == -EAGAIN &&
+	       now_ms() < deadline)
+		zc_ctx_process(ctx, 100);
+	if (ret) {
+		s->busy[slot] = false;
+		return ret;
+	}
+	x->accepted++;
+	x->bytes_accepted += x->msg_size;
+	return 0;
+}
+
+static int sender_init(struct nu_sender *s, struct nu_xfer *x, int fd)
+{
+	uint64_t nsends = x->total / x->msg_size;
+	int type;
+	socklen_t len = sizeof(type);
+
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	memset(s, 0, sizeof(*s));
+	s->x = x;
+	if (!x->slots)
+		x->slots = 8;
+	if (type == SOCK_DGRAM)
+		s->seg = x->gso ? x->gso : x->msg_size;
+	s->mem = malloc((size_t)x->slots * x->msg_size);
+	s->done = calloc(nsends ? nsends : 1, 1);
+	s->busy = calloc(x->slots, sizeof(bool));
+	if (!s->mem || !s->done || !s->busy)
+		return -ENOMEM;
+	return 0;
+}
+
+static void sender_free(struct nu_sender *s)
+{
+	free(s->mem);
+	free(s->done);
+	free(s->busy);
+}
+
+int nu_send(int fd, struct nu_xfer *x)
+{
+	struct zc_sock_opts o = { .tx = x->tx,
+				  .udp_gso_size = x->gso,
+				  .close_timeout_ms = x->close_timeout_ms };
+	int64_t deadline = now_ms() + NU_SEND_DEADLINE_MS;
+	uint64_t nsends = x->total / x->msg_size;
+	struct nu_sender s;
+	struct zc_ctx *ctx;
+	struct zc_sock *sock;
+	int ret;
+
+	if (x->nonblock)
+		nu_set_nonblock(fd);
+	ret = sender_init(&s, x, fd);
+	if (ret)
+		goto out_free;
+	ret = zc_ctx_create(NULL, &ctx);
+	if (ret)
+		goto out_free;
+	ret = zc_sock_attach(ctx, fd, &o, &sock);
+	if (ret)
+		goto out_ctx;
+	cur_sender = &s;
+	for (uint64_t i = 0; i < nsends; i++) {
+		ret = send_one(&s, ctx, sock, i, deadline);
+		if (ret) {
+			x->send_error = ret;
+			break;
+		}
+	}
+	zc_sock_stats(sock, &x->stats);
+	x->close_ret = zc_sock_close(sock);
+	ret = 0;
+out_ctx:
+	zc_ctx_destroy(ctx);
+out_free:
+	cur_sender = NULL;
+	sender_free(&s);
+	return ret;
+}
+
+int64_t nu_recv_tcp(int fd, uint64_t expect)
+{
+	static __thread unsigned char buf[1 << 18];
+	uint64_t got = 0;
+
+	while (got < expect) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != nu_pattern(got + (uint64_t)i)) {
+				fprintf(stderr,
+					"corrupt byte at %llu: %#x != %#x\n",
+					(unsigned long long)(got + i), buf[i],
+					nu_pattern(got + (uint64_t)i));
+				return -EBADMSG;
+			}
+		got += (uint64_t)n;
+	}
+	return (int64_t)got;
+}
+
+static bool dgram_ok(const unsigned char *p, size_t n)
+{
+	uint64_t seq;
+
+	if (n < sizeof(seq))
+		return false;
+	memcpy(&seq, p, sizeof(seq));
+	for (size_t i = sizeof(seq); i < n; i++)
+		if (p[i] != nu_pattern(seq * 65536 + i))
+			return false;
+	return true;
+}
+
+void nu_recv_udp(int fd, size_t msg_size, unsigned count, int timeout_ms,
+		 struct nu_udp_rx *rx)
+{
+	static __thread unsigned char buf[65536];
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	memset(rx, 0, sizeof(*rx));
+	while (rx->got < count && poll(&pfd, 1, timeout_ms) > 0) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n < 0)
+			continue;
+		rx->got++;
+		rx->bytes += (uint64_t)n;
+		if ((size_t)n != msg_size || !dgram_ok(buf, (size_t)n))
+			rx->bad++;
+	}
+}
+
+struct nu_rx_thread {
+	pthread_t tid;
+	int fd;
+	bool udp;
+	uint64_t expect;
+	size_t msg_size;
+	unsigned count;
+	int64_t result;
+	struct nu_udp_rx udp_rx;
+};
+
+static void *rx_main(void *arg)
+{
+	struct nu_rx_thread *t = arg;
+
+	if (t->udp) {
+		nu_recv_udp(t->fd, t->msg_size, t->count, 2000, &t->udp_rx);
+		t->result = t->udp_rx.bad ? -EBADMSG : (int64_t)t->udp_rx.got;
+	} else {
+		t->result = nu_recv_tcp(t->fd, t->expect);
+	}
+	/* Stop the sender at once rather than at its deadline. */
+	if (t->result < 0)
+		shutdown(t->fd, SHUT_RDWR);
+	return NULL;
+}
+
+static struct nu_rx_thread *rx_start(struct nu_rx_thread *t)
+{
+	if (pthread_create(&t->tid, NULL, rx_main, t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct nu_rx_thread *nu_rx_start_tcp(int fd, uint64_t expect)
+{
+	struct nu_rx_thread *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fd = fd;
+	t->expect = expect;
+	return rx_start(t);
+}
+
+struct nu_rx_thread *nu_rx_start_udp(int fd, size_t msg_size, unsigned count)
+{
+	struct nu_rx_thread *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fd = fd;
+	t->udp = true;
+	t->msg_size = msg_size;
+	t->count = count;
+	return rx_start(t);
+}
+
+int64_t nu_rx_join(struct nu_rx_thread *t, struct nu_udp_rx *udp)
+{
+	int64_t ret;
+
+	pthread_join(t->tid, NULL);
+	ret = t->result;
+	if (udp)
+		*udp = t->udp_rx;
+	free(t);
+	return ret;
+}

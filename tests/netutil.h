@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test bed for network tests: loopback socket pairs, network namespaces
+ * joined by veth, and a pattern-checked transfer driven through zcopy.
+ */
+#ifndef ZC_TESTS_NETUTIL_H
+#define ZC_TESTS_NETUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <zcopy/zcopy.h>
+
+/* Exit code meson reads as "skipped". */
+#define NU_SKIP 77
+
+/* A connected pair on loopback (or on the addresses of a namespace pair).
+ * For TCP, mss > 0 sets TCP_MAXSEG on the listener before accept. */
+int nu_tcp_pair(int family, int *snd, int *rcv);
+int nu_udp_pair(int family, int *snd, int *rcv);
+int nu_set_nonblock(int fd);
+
+/* Two namespaces joined by a veth pair: 10.231.<id>.1 in a, .2 in b. */
+struct nu_netns {
+	char a[32], b[32];
+	char addr_a[32], addr_b[32];
+};
+
+/* Returns 0, or NU_SKIP with a printed reason if namespaces are not
+ * available (not root, no ip). */
+int nu_netns_create(struct nu_netns *ns, unsigned mtu);
+void nu_netns_destroy(struct nu_netns *ns);
+/* A single namespace with only lo up. */
+int nu_netns_create_one(char *name, size_t len);
+void nu_netns_delete(const char *name);
+/* Move the calling process (or thread) into a namespace. */
+int nu_netns_enter(const char *name);
+/* Run a shell command; returns its exit status. */
+int nu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* TCP connection across the namespace pair: the receiver listens in
+ * ns->a; the sender connects from ns->b.  Each end runs in a forked
+ * child. */
+int nu_tcp_listen(int family, const char *addr, int *port);
+
+/* Stream pattern: byte at stream offset g. */
+static inline uint8_t nu_pattern(uint64_t g)
+{
+	return (uint8_t)((g >> 12) * 131 + g * 7 + (g >> 20));
+}
+
+#define NU_GARBAGE 0xa5
+
+struct nu_xfer {
+	/* in */
+	enum zc_tx_mode tx;
+	size_t msg_size;
+	uint64_t total; /* bytes to send */
+	unsigned slots; /* buffers in rotation (<= 64) */
+	bool nonblock;
+	unsigned gso; /* UDP_SEGMENT size */
+	int close_timeout_ms;
+	/* out */
+	uint64_t accepted; /* sends accepted by zc_send */
+	uint64_t bytes_accepted;
+	uint64_t callbacks;	/* completion callbacks seen */
+	uint64_t dup_callbacks; /* a callback for a send already completed */
+	uint64_t results[4];	/* by enum zc_result */
+	uint64_t whys[ZC_WHY_COUNT];
+	int send_error; /* first error zc_send returned */
+	int cb_error;	/* first error a completion reported */
+	int close_ret;
+	struct zc_stats stats;
+};
+
+/* Send x->total bytes in x->msg_size sends through zcopy on fd.  Each
+ * slot is filled with the pattern, and overwritten with NU_GARBAGE the
+ * moment its completion arrives, so memory released early shows up as
+ * corrupt data at the receiver.  Closes fd through zc_sock_close().
+ * Returns 0 or a negative errno from setup. */
+int nu_send(int fd, struct nu_xfer *x);
+
+/* Receive a TCP stream and check it against the pattern.  Returns the
+ * number of bytes received, or -EBADMSG at the first wrong byte. */
+int64_t nu_recv_tcp(int fd, uint64_t expect);
+
+/* Datagram checks: each datagram carries its sequence number and the
+ * pattern after it. */
+struct nu_udp_rx {
+	unsigned got;
+	unsigned bad;
+	uint64_t bytes;
+};
+void nu_recv_udp(int fd, size_t msg_size, unsigned count, int timeout_ms,
+		 struct nu_udp_rx *rx);
+
+/* Receiver running in a thread: TCP until EOF/expect or UDP. */
+struct nu_rx_thread;
+struct nu_rx_thread *nu_rx_start_tcp(int fd, uint64_t expect);
+struct nu_rx_thread *nu_rx_start_udp(int fd, size_t msg_size, unsigned count);
+/* Joins; returns bytes received (TCP) or datagrams (UDP), -EBADMSG on
+ * corruption. */
+int64_t nu_rx_join(struct nu_rx_thread *t, struct nu_udp_rx *udp);
+
+#endif
