@@ -151,23 +151,22 @@ int zc_tracker_complete(struct zc_tracker *t, uint32_t lo, uint32_t hi,
 int zc_tracker_drain(struct zc_tracker *t, zc_track_fn fn, void *arg)
 {
 	/* Ids a callback issues while draining are new sends: not drained,
-	 * or a callback that always sends again would never let us stop. */
+	 * or a callback that always sends again would never let us stop.
+	 * Walk by head, which always names a live id (or next): a slot
+	 * behind head may already hold an id issued by a callback. */
 	uint32_t end = t->next;
 	int n = 0;
 
-	for (uint32_t id = t->head; id != end; id++) {
+	while (t->head != end) {
+		uint32_t id = t->head;
 		struct zc_track_ent *ent = &t->ring[id & t->mask];
 		void *cookie = ent->cookie;
-		bool live = ent->live;
 
 		ent->live = false;
-		t->head = id + 1;
-		if (!live)
-			continue;
 		t->inflight--;
 		n++;
+		tracker_advance(t);
 		fn(cookie, id, ZC_TRACK_ABANDONED, arg);
 	}
-	tracker_advance(t);
 	return n;
 }
