@@ -3,7 +3,7 @@
 #include <zcopy/zcopy.h>
 
 #define NAME_OF(tab, i) \
-	((unsigned)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] : NULL)
+	((unsigned)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : NULL)
 
 static const char *const tx_names[] = { "auto", "copy", "msgzc", "uring",
 					"uring-fixed" };

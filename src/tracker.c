@@ -133,31 +133,40 @@ int zc_tracker_complete(struct zc_tracker *t, uint32_t lo, uint32_t hi,
 		/* Re-read the ring: a callback may issue ids and grow it. */
 		struct zc_track_ent *ent = &t->ring[id & t->mask];
 
+		void *cookie = ent->cookie;
+
 		ent->live = false;
 		t->inflight--;
 		n++;
-		fn(ent->cookie, id, how, arg);
+		/* Keep head exact before the callback: an id it issues is
+		 * limited by the oldest live id, not a stale one. */
+		tracker_advance(t);
+		fn(cookie, id, how, arg);
 		if (id == hi)
 			break;
 	}
-	tracker_advance(t);
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 int zc_tracker_drain(struct zc_tracker *t, zc_track_fn fn, void *arg)
 {
+	/* Ids a callback issues while draining are new sends: not drained,
+	 * or a callback that always sends again would never let us stop.
+	 * Walk by head, which always names a live id (or next): a slot
+	 * behind head may already hold an id issued by a callback. */
+	uint32_t end = t->next;
 	int n = 0;
 
-	for (uint32_t id = t->head; id != t->next; id++) {
+	while (t->head != end) {
+		uint32_t id = t->head;
 		struct zc_track_ent *ent = &t->ring[id & t->mask];
+		void *cookie = ent->cookie;
 
-		if (!ent->live)
-			continue;
 		ent->live = false;
 		t->inflight--;
 		n++;
-		fn(ent->cookie, id, ZC_TRACK_ABANDONED, arg);
+		tracker_advance(t);
+		fn(cookie, id, ZC_TRACK_ABANDONED, arg);
 	}
-	t->head = t->next;
 	return n;
 }

@@ -48,10 +48,13 @@ int zc_tracker_abort(struct zc_tracker *t, uint32_t id);
 /* Complete every id in [lo, hi] (inclusive, modulo 2^32).  Returns the
  * number completed.  Nothing is completed if the range is bad: -ERANGE if
  * it reaches outside the ids in flight (unknown or long done), -EALREADY if
- * an id in it already completed, -EINVAL if it is inverted. */
+ * an id in it already completed, -EINVAL if it is inverted.
+ * fn may issue new ids (the ring may grow under it); it must not complete,
+ * abort or drain on the same tracker. */
 int zc_tracker_complete(struct zc_tracker *t, uint32_t lo, uint32_t hi,
 			bool copied, zc_track_fn fn, void *arg);
-/* Complete everything still live as ZC_TRACK_ABANDONED; returns the count. */
+/* Complete everything still live as ZC_TRACK_ABANDONED; returns the count.
+ * Ids that fn issues meanwhile stay live. */
 int zc_tracker_drain(struct zc_tracker *t, zc_track_fn fn, void *arg);
 
 static inline uint32_t zc_tracker_inflight(const struct zc_tracker *t)

@@ -1,0 +1,51 @@
+#!/bin/sh
+# Usage: check-man.sh HEADER MAN3_DIR
+# Every ZC_API function declared in HEADER must have man3/NAME.3, either a
+# page that names it or a ".so man3/OTHER.3" alias to one, and every page
+# must be installed by man/meson.build.
+set -eu
+header=$1
+mandir=$2
+fns=$(sed -n 's/^ZC_API[^(]*[ *]\(zc_[A-Za-z0-9_]*\)(.*/\1/p' "$header")
+if [ -z "$fns" ]; then
+	echo "no ZC_API functions found in $header" >&2
+	exit 1
+fi
+# A declaration the pattern above cannot read must not slip through.
+if [ "$(grep -c '^ZC_API ' "$header")" -ne "$(echo "$fns" | wc -l)" ]; then
+	echo "some ZC_API declarations in $header are not on one line" >&2
+	exit 1
+fi
+bad=0
+n=0
+for f in $fns; do
+	n=$((n + 1))
+	page=$mandir/$f.3
+	if [ ! -f "$page" ]; then
+		echo "missing man page: man3/$f.3" >&2
+		bad=1
+		continue
+	fi
+	target=$(sed -n 's|^\.so man3/\(.*\)$|\1|p' "$page")
+	if [ -n "$target" ]; then
+		page=$mandir/$target
+		if [ ! -f "$page" ]; then
+			echo "$f.3: alias to missing man3/$target" >&2
+			bad=1
+			continue
+		fi
+	fi
+	if ! grep -qw "$f" "$page"; then
+		echo "$(basename "$page") does not document $f" >&2
+		bad=1
+	fi
+done
+build=$(dirname "$mandir")/meson.build
+for page in "$mandir"/*.3; do
+	if ! grep -q "'man3/$(basename "$page")'" "$build"; then
+		echo "man3/$(basename "$page") is not installed by $build" >&2
+		bad=1
+	fi
+done
+[ "$bad" -eq 0 ] && echo "$n ZC_API functions, each with a man page"
+exit "$bad"
