@@ -6,25 +6,23 @@
  * mapped bytes.  No system calls and no clocks: everything is counted in
  * sends, receives and bytes, so decisions are repeatable and unit-tested.
  *
- * Default threshold (ZC_POLICY_THRESHOLD), from bench/bench_threshold.c on
- * the 2-vCPU Linux 6.18 VM, loopback TCP, median of 7 interleaved rounds.
- * Zero-copy saves the copy into the socket buffer (memcpy column) and pays
- * for pinning pages and the completion (msgzc - send: on loopback the
- * kernel copies anyway, so the difference is exactly that extra work):
+ * Default threshold (ZC_POLICY_THRESHOLD), from bench/bench_threshold on
+ * the 2-vCPU Linux 6.18 VM, loopback TCP, medians of 7 interleaved rounds,
+ * microseconds per send:
  *
- *   size    send  msgzc  memcpy  zc extra  saves
- *   1 KiB   0.9   1.7    0.03    0.8       no
- *   4 KiB   1.3   2.3    0.13    1.0       no
- *   8 KiB   1.7   2.8    0.27    1.1       no
- *   16 KiB  2.6   3.8    0.9     1.2       no (close)
- *   32 KiB  4.0   5.6    2.1     1.6       yes
- *   64 KiB  6.5   9.0    4.6     2.5       yes
- *   (microseconds per send)
+ *   size    send  msgzc  zc extra  memcpy
+ *   1 KiB   1.36  2.52   1.16      0.07
+ *   4 KiB   1.90  2.99   1.09      0.16
+ *   16 KiB  5.04  12.47  7.43      0.83
+ *   64 KiB  22.83 52.67  29.83     3.83
  *
- * The extra work of zero-copy grows slower than the copy it saves; they
- * cross between 16 and 32 KiB here, matching the kernel's own guidance
- * (MSG_ZEROCOPY pays off above about 10 KiB).  16 KiB is the smallest
- * power of two that is not clearly a loss.
+ * On loopback zero-copy never pays (the kernel copies the pinned pages
+ * after all), but at one or two pages "zc extra" is the fixed cost of a
+ * zero-copy send: about 1.1 us (notification, reaping, pinning).  A real
+ * NIC saves the payload copy, 0.06 us per KiB (memcpy slope).  Break-even:
+ * 1.12 / 0.061 = about 18 KiB (17 to 30 KiB over four runs), in line with
+ * the kernel's guidance that MSG_ZEROCOPY pays above about 10 KiB.  The
+ * default is the power of two below that: 16 KiB.
  */
 #ifndef ZC_SRC_POLICY_H
 #define ZC_SRC_POLICY_H
