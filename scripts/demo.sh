@@ -3,3 +3,4 @@
 set -euo pipefail
 build=${1:-build}
 "$build/tools/zcopy" --version
+"$build/tools/zcopy" probe

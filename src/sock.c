@@ -216,9 +216,9 @@ static const struct zc_tx_ops *sock_pick(struct zc_sock *sock, size_t len,
 		*why = sock->tx == &zc_tx_copy ? ZC_WHY_TRANSPORT : ZC_WHY_NONE;
 		return sock->tx;
 	}
-	if (sock->zerocopy_on && zc_policy_want_zc(&sock->policy, len)) {
+	if (zc_policy_want_zc(&sock->policy, len)) {
 		*why = ZC_WHY_NONE;
-		return &zc_tx_msgzc;
+		return sock->tx_zc;
 	}
 	*why = ZC_WHY_POLICY;
 	return &zc_tx_copy;
@@ -423,11 +423,22 @@ static int sock_alloc_reqs(struct zc_sock *sock, unsigned n)
 
 static int sock_pick_tx(struct zc_sock *sock)
 {
+	int ret;
+
+	if (sock->opts.tx != ZC_TX_AUTO)
+		zc_policy_off(&sock->policy, ZC_POLICY_PINNED);
 	switch (sock->opts.tx) {
 	case ZC_TX_AUTO:
-		/* Without SO_ZEROCOPY auto still works: it copies. */
-		if (zc_tx_msgzc.init(sock))
-			zc_sock_note_error(sock, -errno);
+		/* The policy decides "zero-copy"; the socket maps it to its
+		 * best zero-copy transport.  Without one auto still works: it
+		 * copies. */
+		ret = zc_tx_msgzc.init(sock);
+		if (ret) {
+			zc_sock_note_error(sock, ret);
+			zc_policy_off(&sock->policy, ZC_POLICY_NO_ZC);
+			return 0;
+		}
+		sock->tx_zc = &zc_tx_msgzc;
 		return 0;
 	case ZC_TX_COPY:
 		sock->tx = &zc_tx_copy;
@@ -527,6 +538,7 @@ int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out)
 	if (!sock || !out)
 		return -EINVAL;
 	*out = sock->stats;
+	zc_policy_stats(&sock->policy, out);
 	return 0;
 }
 
@@ -624,6 +636,12 @@ int zc_sock_close(struct zc_sock *sock)
 }
 
 /* ---- receiving --------------------------------------------------------- */
+
+bool zc_sock_rx_want_map(struct zc_sock *sock)
+{
+	return zc_policy_rx_want_map(&sock->policy, sock->stats.rx_bytes_mapped,
+				     sock->stats.rx_bytes_copied);
+}
 
 static const struct zc_rx_ops *sock_pick_rx(struct zc_sock *sock)
 {

@@ -91,7 +91,8 @@ struct zc_sock {
 	int close_timeout_ms;
 	size_t max_msg; /* UDP payload limit, SIZE_MAX for TCP */
 	struct zc_sock_opts opts;
-	const struct zc_tx_ops *tx; /* transport pinned by opts, or NULL */
+	const struct zc_tx_ops *tx;    /* transport pinned by opts, or NULL */
+	const struct zc_tx_ops *tx_zc; /* auto: best zero-copy transport */
 	struct zc_policy policy;
 	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
 	bool zerocopy_on;      /* SO_ZEROCOPY set */
@@ -121,6 +122,12 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 /* Send the rest of req with plain sendmsg(); used by every transport as
  * its fallback. */
 int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags);
+
+/* Receive hook for ZC_RX_AUTO: the mapped receive path (tcpmmap) asks
+ * before each receive and copies when this says false; it must count its
+ * bytes in stats.rx_bytes_mapped / rx_bytes_copied, which the policy
+ * measures. */
+bool zc_sock_rx_want_map(struct zc_sock *sock);
 
 static inline size_t zc_req_left(const struct zc_req *req)
 {

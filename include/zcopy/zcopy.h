@@ -339,6 +339,15 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
  * nothing is ready (non-blocking sockets), or a negative errno. */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
 
+/* What the auto policy does on a socket now (zc_stats.policy_state). */
+enum zc_policy_state {
+	ZC_POLICY_PINNED = 0, /* a transport is pinned: no policy */
+	ZC_POLICY_PROBING,    /* a few sends try zero-copy; await verdict */
+	ZC_POLICY_ZEROCOPY,   /* the kernel confirmed: large sends zero-copy */
+	ZC_POLICY_BACKOFF,    /* the kernel copied or ran out: copy a while */
+	ZC_POLICY_NO_ZC,      /* no zero-copy transport here: always copy */
+};
+
 struct zc_stats {
 	uint64_t sends;			   /* accepted sends */
 	uint64_t bytes;			   /* bytes of accepted sends */
@@ -357,6 +366,19 @@ struct zc_stats {
 	uint64_t rx_bytes_copied;   /* of which copied */
 	uint64_t bad_notifications; /* kernel reports of unknown ids */
 	int last_error; /* last socket error seen (negative errno) */
+	/* The auto policy's decisions (sends with ZC_TX_AUTO, receives with
+	 * ZC_RX_AUTO); zero when a transport is pinned by option. */
+	enum zc_policy_state policy_state;
+	uint64_t policy_threshold;    /* smallest send tried zero-copy */
+	uint64_t policy_zc;	      /* sends it let try zero-copy */
+	uint64_t policy_copy_small;   /* sends it copied: below threshold */
+	uint64_t policy_copy_backoff; /* copied: backing off or waiting */
+	uint64_t policy_backoffs;     /* times it stopped trying zero-copy */
+	uint64_t policy_retries;      /* times it tried zero-copy again */
+	uint64_t policy_backoff_len;  /* length of the next back-off, sends */
+	uint64_t policy_rx_map;	      /* receives it let map pages */
+	uint64_t policy_rx_copy;      /* receives it copied */
+	uint64_t policy_rx_backoffs;  /* times it stopped mapping */
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);

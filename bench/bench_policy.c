@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * auto against plain send() (and forced MSG_ZEROCOPY, and zcopy's copy
+ * transport to show the library's own cost) on loopback, TCP
+ * and UDP, per send size.  The kernel copies every zero-copy send here, so
+ * auto must cost (almost) nothing over send(): goal ratio >= 0.95 at every
+ * size, while forced MSG_ZEROCOPY is up to 2x slower.
+ *
+ * Each round runs every method once per size, in rotating order, on its
+ * own connection; the table gives medians over rounds and the throughput
+ * ratio against send().  Usage: bench_policy [rounds] (default 7).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include <zcopy/zcopy.h>
+
+#include "bench_util.h"
+
+#define BYTES_PER_RUN (128u << 20)
+#define PROCESS_EVERY 64
+#define UDP_BIG 64512 /* under the 65507-byte IPv4 datagram limit */
+
+enum method { M_SEND, M_AUTO, M_MSGZC, M_COPY, M_COUNT };
+
+struct lane {
+	struct bench_pair pair;
+	struct zc_ctx *ctx;
+	struct zc_sock *sock; /* NULL for plain send() */
+};
+
+static const size_t tcp_sizes[] = { 4096, 16384, 65536, 262144, 1048576 };
+static const size_t udp_sizes[] = { 4096, 16384, UDP_BIG };
+
+static void lane_open(struct lane *l, int type, enum method m)
+{
+	static const enum zc_tx_mode modes[] = { [M_AUTO] = ZC_TX_AUTO,
+						 [M_MSGZC] = ZC_TX_MSGZC,
+						 [M_COPY] = ZC_TX_COPY };
+	struct zc_sock_opts o = { .tx = modes[m], .flags = ZC_SOCK_KEEP_FD };
+	int ret;
+
+	bench_pair_open(&l->pair, type);
+	l->ctx = NULL;
+	l->sock = NULL;
+	if (m == M_SEND)
+		return;
+	ret = zc_ctx_create(NULL, &l->ctx);
+	if (!ret)
+		ret = zc_sock_attach(l->ctx, l->pair.tx, &o, &l->sock);
+	if (ret) {
+		fprintf(stderr, "bench_policy: %s\n", zc_strerror(ret));
+		exit(1);
+	}
+}
+
+static void lane_close(struct lane *l)
+{
+	zc_ctx_destroy(l->ctx);
+	bench_pair_close(&l->pair);
+}
+
+static void done(struct zc_sock *sock, const struct zc_completion *c, void *arg)
+{
+	(void)sock;
+	(void)c;
+	(void)arg;
+}
+
+static void run_send(int fd, const char *buf, size_t len, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		size_t off = 0;
+
+		while (off < len) {
+			ssize_t r = send(fd, buf + off, len - off, 0);
+
+			if (r < 0 && errno != EINTR) {
+				perror("send");
+				exit(1);
+			}
+			off += r > 0 ? (size_t)r : 0;
+		}
+	}
+}
+
+/* As an event loop would: process completions now and then, and when
+ * too many sends are in flight; wait for all of them at the end. */
+static void run_zc(struct lane *l, char *buf, size_t len, unsigned n)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct zc_stats st;
+	int ret;
+
+	for (unsigned i = 0; i < n; i++) {
+		while ((ret = zc_send(l->sock, &iov, 1, done, NULL)) == -EAGAIN)
+			zc_ctx_process(l->ctx, 1);
+		if (ret) {
+			fprintf(stderr, "zc_send: %s\n", zc_strerror(ret));
+			exit(1);
+		}
+		if (i % PROCESS_EVERY == PROCESS_EVERY - 1)
+			zc_ctx_process(l->ctx, 0);
+	}
+	for (zc_sock_stats(l->sock, &st); st.inflight;
+	     zc_sock_stats(l->sock, &st))
+		zc_ctx_process(l->ctx, 1);
+}
+
+/* Seconds for one run of method m. */
+static double run(struct lane *l, enum method m, char *buf, size_t len)
+{
+	unsigned n = BYTES_PER_RUN / len;
+	uint64_t t0 = bench_now_ns();
+
+	if (m == M_SEND)
+		run_send(l->pair.tx, buf, len, n);
+	else
+		run_zc(l, buf, len, n);
+	return (double)(bench_now_ns() - t0) / 1e9;
+}
+
+static void print_row(const char *proto, size_t len, double *t[M_COUNT],
+		      int rounds)
+{
+	double med[M_COUNT], ratio[M_COUNT][64];
+
+	/* Ratios per round (interleaved pairs), then their median. */
+	for (int m = 0; m < M_COUNT; m++)
+		for (int r = 0; r < rounds; r++)
+			ratio[m][r] = t[M_SEND][r] / t[m][r];
+	for (int m = 0; m < M_COUNT; m++)
+		med[m] = bench_median(t[m], rounds);
+	printf("%-4s %8zu %10.0f %10.0f %10.0f %11.3f %12.3f %11.3f\n", proto,
+	       len, BYTES_PER_RUN / med[M_SEND] / 1e6,
+	       BYTES_PER_RUN / med[M_AUTO] / 1e6,
+	       BYTES_PER_RUN / med[M_MSGZC] / 1e6,
+	       bench_median(ratio[M_AUTO], rounds),
+	       bench_median(ratio[M_MSGZC], rounds),
+	       bench_median(ratio[M_COPY], rounds));
+}
+
+static void bench_proto(int type, const size_t *sizes, size_t nsizes,
+			int rounds, char *buf)
+{
+	const char *proto = type == SOCK_STREAM ? "tcp" : "udp";
+	struct lane lanes[M_COUNT];
+	double *t[M_COUNT];
+	struct zc_stats st;
+
+	for (int m = 0; m < M_COUNT; m++)
+		lane_open(&lanes[m], type, m);
+	for (int m = 0; m < M_COUNT; m++)
+		t[m] = calloc((size_t)rounds, sizeof(double));
+	for (size_t s = 0; s < nsizes; s++) {
+		for (int r = 0; r < rounds; r++)
+			for (int k = 0; k < M_COUNT; k++) {
+				int m = (r + k) % M_COUNT;
+
+				t[m][r] = run(&lanes[m], m, buf, sizes[s]);
+			}
+		print_row(proto, sizes[s], t, rounds);
+	}
+	zc_sock_stats(lanes[M_AUTO].sock, &st);
+	printf("     auto on %s: %llu sends, %llu tried zero-copy, %llu "
+	       "copied small, %llu copied backing off, %llu back-offs\n",
+	       proto, (unsigned long long)st.sends,
+	       (unsigned long long)st.policy_zc,
+	       (unsigned long long)st.policy_copy_small,
+	       (unsigned long long)st.policy_copy_backoff,
+	       (unsigned long long)st.policy_backoffs);
+	for (int m = 0; m < M_COUNT; m++) {
+		lane_close(&lanes[m]);
+		free(t[m]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	char *buf = bench_alloc(tcp_sizes[4]);
+
+	if (rounds < 5 || rounds > 64) {
+		fprintf(stderr, "usage: bench_policy [rounds: 5..64]\n");
+		return 2;
+	}
+	printf("loopback, %u MiB per run, median of %d interleaved rounds\n",
+	       BYTES_PER_RUN >> 20, rounds);
+	printf("%-4s %8s %10s %10s %10s %11s %12s %11s\n", "", "size",
+	       "send MB/s", "auto MB/s", "msgzc MB/s", "auto/send",
+	       "msgzc/send", "copy/send");
+	bench_proto(SOCK_STREAM, tcp_sizes, 5, rounds, buf);
+	bench_proto(SOCK_DGRAM, udp_sizes, 3, rounds, buf);
+
+	return 0;
+}

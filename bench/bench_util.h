@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the benchmarks: loopback pairs with a draining receiver,
+ * clocks and medians. */
+#ifndef ZC_BENCH_UTIL_H
+#define ZC_BENCH_UTIL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A connected loopback pair (TCP or UDP); a thread drains rx. */
+struct bench_pair {
+	int tx, rx;
+	int type;
+	pthread_t drain;
+};
+
+int bench_pair_open(struct bench_pair *p, int type);
+void bench_pair_close(struct bench_pair *p);
+/* Reap MSG_ZEROCOPY notifications on fd; returns how many reports said
+ * "copied" (ranges count once per id). */
+uint64_t bench_reap_msgzc(int fd, uint64_t *ids);
+uint64_t bench_now_ns(void);
+/* Median of v[0..n) (sorts v). */
+double bench_median(double *v, int n);
+/* Page-aligned, zero-filled memory; exits on failure. */
+void *bench_alloc(size_t len);
+
+#endif

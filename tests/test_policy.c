@@ -1,0 +1,480 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The auto policy's decisions, driven by synthetic completion streams: a
+ * simulated kernel answers each zero-copy send with a report that arrives
+ * a few sends later (as reaping does), or with ENOBUFS at once.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "policy.h"
+
+#define BIG (64 * 1024)
+#define LAG_MAX 256
+
+/* What the simulated kernel does with zero-copy send number i. */
+enum sim_answer { ANS_ZEROCOPY, ANS_COPIED, ANS_NOBUFS };
+typedef enum sim_answer (*sim_stream)(uint64_t i, const void *arg);
+
+struct sim {
+	struct zc_policy pol;
+	unsigned lag; /* a report arrives this many sends after its send */
+	struct {
+		uint64_t at; /* send number it becomes visible at */
+		enum zc_policy_event ev;
+	} pending[LAG_MAX];
+	unsigned head, count;
+	uint64_t sends;
+	uint64_t zc; /* sends that went zero-copy */
+};
+
+static void sim_init(struct sim *s, unsigned lag)
+{
+	*s = (struct sim){ .lag = lag };
+	zc_policy_init(&s->pol, 0);
+}
+
+static void sim_deliver(struct sim *s)
+{
+	while (s->count && s->pending[s->head].at <= s->sends) {
+		zc_policy_note(&s->pol, s->pending[s->head].ev);
+		s->head = (s->head + 1) % LAG_MAX;
+		s->count--;
+	}
+}
+
+static void sim_report(struct sim *s, enum sim_answer a)
+{
+	unsigned slot = (s->head + s->count) % LAG_MAX;
+
+	assert_true(s->count < LAG_MAX);
+	s->pending[slot].at = s->sends + s->lag;
+	s->pending[slot].ev =
+		a == ANS_ZEROCOPY ? ZC_POL_ZEROCOPY : ZC_POL_COPIED;
+	s->count++;
+}
+
+static void sim_send(struct sim *s, size_t len, sim_stream stream,
+		     const void *arg)
+{
+	if (zc_policy_want_zc(&s->pol, len)) {
+		enum sim_answer a = stream(s->sends, arg);
+
+		s->zc++;
+		/* ENOBUFS is the send's own return value: no delay. */
+		if (a == ANS_NOBUFS)
+			zc_policy_note(&s->pol, ZC_POL_NOBUFS);
+		else
+			sim_report(s, a);
+	}
+	s->sends++;
+	sim_deliver(s);
+}
+
+static void sim_run(struct sim *s, uint64_t n, sim_stream stream,
+		    const void *arg)
+{
+	for (uint64_t i = 0; i < n; i++)
+		sim_send(s, BIG, stream, arg);
+}
+
+static enum sim_answer all_copied(uint64_t i, const void *arg)
+{
+	(void)i;
+	(void)arg;
+	return ANS_COPIED;
+}
+
+static enum sim_answer all_zerocopy(uint64_t i, const void *arg)
+{
+	(void)i;
+	(void)arg;
+	return ANS_ZEROCOPY;
+}
+
+/* Copied before send number *arg, zero-copy from then on. */
+static enum sim_answer copied_then_zc(uint64_t i, const void *arg)
+{
+	return i < *(const uint64_t *)arg ? ANS_COPIED : ANS_ZEROCOPY;
+}
+
+/* Zero-copy, except ENOBUFS in [lo, hi). */
+static enum sim_answer nobufs_burst(uint64_t i, const void *arg)
+{
+	const uint64_t *r = arg;
+
+	return i >= r[0] && i < r[1] ? ANS_NOBUFS : ANS_ZEROCOPY;
+}
+
+static void test_threshold(void **state)
+{
+	struct zc_policy pol;
+
+	(void)state;
+	zc_policy_init(&pol, 0);
+	assert_int_equal(pol.threshold, ZC_POLICY_THRESHOLD);
+	assert_false(zc_policy_want_zc(&pol, ZC_POLICY_THRESHOLD - 1));
+	assert_false(zc_policy_want_zc(&pol, 1));
+	assert_true(zc_policy_want_zc(&pol, ZC_POLICY_THRESHOLD));
+	assert_int_equal(pol.copy_small, 2);
+	assert_int_equal(pol.zc, 1);
+
+	zc_policy_init(&pol, 100);
+	assert_false(zc_policy_want_zc(&pol, 99));
+	assert_true(zc_policy_want_zc(&pol, 100));
+}
+
+/* Small sends never try zero-copy and never spend a back-off. */
+static void test_small_sends(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	for (int i = 0; i < 10000; i++)
+		sim_send(&s, 4096, all_zerocopy, NULL);
+	assert_int_equal(s.zc, 0);
+	assert_int_equal(s.pol.copy_small, 10000);
+	assert_int_equal(s.pol.state, ZC_POLICY_PROBING);
+}
+
+/* All zero-copy: confirmed by the first report, then every large send. */
+static void test_all_zerocopy(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 8);
+	sim_run(&s, 100000, all_zerocopy, NULL);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	assert_int_equal(s.pol.backoffs, 0);
+	/* Only the sends made while the first probes were unanswered were
+	 * copied. */
+	assert_true(s.pol.copy_backoff <= 8);
+	assert_int_equal(s.zc + s.pol.copy_backoff, 100000);
+}
+
+/* Every report "copied" (loopback, veth): a few probes per back-off, and
+ * the back-off doubles up to its maximum. */
+static void test_all_copied(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	sim_run(&s, 1000000, all_copied, NULL);
+	/* 64 + 128 + ... + 65536 = 131008 sends, then 65536 per round. */
+	assert_int_equal(s.pol.tx_backoff.len, ZC_POLICY_BACKOFF_MAX);
+	assert_true(s.pol.backoffs >= 11 && s.pol.backoffs <= 25);
+	assert_int_equal(s.pol.retries + 1, s.pol.backoffs);
+	assert_int_equal(s.zc, s.pol.backoffs * ZC_POLICY_PROBES);
+	/* Under 0.02% of sends paid for zero-copy. */
+	assert_true(s.zc * 5000 < 1000000);
+}
+
+/* Exact back-off lengths with immediate reports. */
+static void test_backoff_doubles(void **state)
+{
+	uint64_t expect = ZC_POLICY_BACKOFF_MIN;
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	for (int round = 0; round < 14; round++) {
+		uint64_t copies = s.pol.copy_backoff;
+
+		/* The probes go zero-copy, and are all copied... */
+		sim_run(&s, ZC_POLICY_PROBES, all_copied, NULL);
+		assert_int_equal(s.pol.state, ZC_POLICY_BACKOFF);
+		assert_int_equal(s.pol.tx_backoff.skip, expect);
+		/* ...then exactly the back-off is copied. */
+		sim_run(&s, expect, all_copied, NULL);
+		assert_int_equal(s.pol.state, ZC_POLICY_PROBING);
+		assert_int_equal(s.pol.copy_backoff - copies, expect);
+		if (expect < ZC_POLICY_BACKOFF_MAX)
+			expect *= 2;
+	}
+	assert_int_equal(expect, ZC_POLICY_BACKOFF_MAX);
+}
+
+/* The path changes (route to a real NIC): noticed at the next retry. */
+static void test_switch_to_zerocopy(void **state)
+{
+	uint64_t when = 50000;
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 4);
+	sim_run(&s, when, copied_then_zc, &when);
+	assert_int_equal(s.pol.state, ZC_POLICY_BACKOFF);
+	/* The next retry comes within the current back-off length. */
+	sim_run(&s, s.pol.tx_backoff.skip + ZC_POLICY_PROBES + 4,
+		copied_then_zc, &when);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	assert_int_equal(s.pol.tx_backoff.len, ZC_POLICY_BACKOFF_MIN);
+}
+
+/* And back: a few copied reports in a row stop zero-copy again. */
+static void test_switch_to_copied(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	sim_run(&s, 1000, all_zerocopy, NULL);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	sim_run(&s, ZC_POLICY_COPIED_STREAK - 1, all_copied, NULL);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	sim_run(&s, 1, all_copied, NULL);
+	assert_int_equal(s.pol.state, ZC_POLICY_BACKOFF);
+	assert_int_equal(s.pol.backoffs, 1);
+	assert_int_equal(s.pol.tx_backoff.skip, ZC_POLICY_BACKOFF_MIN);
+}
+
+/* Mixed reports: one zero-copy among copies keeps zero-copy going. */
+static enum sim_answer every_third_zc(uint64_t i, const void *arg)
+{
+	(void)arg;
+	return i % 3 == 0 ? ANS_ZEROCOPY : ANS_COPIED;
+}
+
+static void test_mixed(void **state)
+{
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	sim_run(&s, 10000, every_third_zc, NULL);
+	assert_int_equal(s.pol.backoffs, 0);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+}
+
+/* An ENOBUFS burst: one back-off (not one per error), then recovery with
+ * the back-off length reset by the first zero-copy report. */
+static void test_nobufs_burst(void **state)
+{
+	uint64_t burst[2] = { 1000, 1500 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 2);
+	sim_run(&s, 1000, nobufs_burst, burst);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	sim_run(&s, 1, nobufs_burst, burst);
+	assert_int_equal(s.pol.state, ZC_POLICY_BACKOFF);
+	assert_int_equal(s.pol.backoffs, 1);
+	assert_int_equal(s.pol.tx_backoff.skip, ZC_POLICY_BACKOFF_MIN);
+	/* Still in the burst: each retry's first probe fails again. */
+	sim_run(&s, 499, nobufs_burst, burst);
+	assert_true(s.pol.backoffs >= 2);
+	assert_true(s.pol.tx_backoff.len > ZC_POLICY_BACKOFF_MIN);
+	/* After the burst: back to zero-copy, back-off length reset. */
+	sim_run(&s, 2000, nobufs_burst, burst);
+	assert_int_equal(s.pol.state, ZC_POLICY_ZEROCOPY);
+	assert_int_equal(s.pol.tx_backoff.len, ZC_POLICY_BACKOFF_MIN);
+}
+
+/* Reports about sends made before a back-off change nothing. */
+static void test_stale_reports(void **state)
+{
+	struct zc_policy pol;
+
+	(void)state;
+	zc_policy_init(&pol, 0);
+	zc_policy_note(&pol, ZC_POL_NOBUFS);
+	assert_int_equal(pol.state, ZC_POLICY_BACKOFF);
+	for (int i = 0; i < 100; i++) {
+		zc_policy_note(&pol, ZC_POL_COPIED);
+		zc_policy_note(&pol, ZC_POL_NOBUFS);
+		zc_policy_note(&pol, ZC_POL_ZEROCOPY);
+	}
+	assert_int_equal(pol.state, ZC_POLICY_BACKOFF);
+	assert_int_equal(pol.backoffs, 1);
+	assert_int_equal(pol.tx_backoff.skip, ZC_POLICY_BACKOFF_MIN);
+}
+
+/* Probes that never get a report (the sends failed): probe again. */
+static void test_lost_probes(void **state)
+{
+	struct zc_policy pol;
+	int zc = 0;
+
+	(void)state;
+	zc_policy_init(&pol, 0);
+	for (int i = 0; i < ZC_POLICY_PROBES + ZC_POLICY_BACKOFF_MIN; i++)
+		zc += zc_policy_want_zc(&pol, BIG);
+	assert_int_equal(zc, ZC_POLICY_PROBES);
+	assert_true(zc_policy_want_zc(&pol, BIG));
+}
+
+static void test_off(void **state)
+{
+	struct zc_policy pol;
+	struct zc_stats st = { 0 };
+
+	(void)state;
+	zc_policy_init(&pol, 0);
+	zc_policy_off(&pol, ZC_POLICY_NO_ZC);
+	for (int i = 0; i < 1000; i++)
+		assert_false(zc_policy_want_zc(&pol, BIG));
+	zc_policy_note(&pol, ZC_POL_ZEROCOPY);
+	assert_false(zc_policy_want_zc(&pol, BIG));
+	zc_policy_stats(&pol, &st);
+	assert_int_equal(st.policy_state, ZC_POLICY_NO_ZC);
+	assert_int_equal(st.policy_copy_backoff, 1001);
+	assert_int_equal(st.policy_zc, 0);
+}
+
+static void test_stats(void **state)
+{
+	struct zc_stats st = { 0 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	sim_send(&s, 100, all_copied, NULL);
+	sim_run(&s, 10000, all_copied, NULL);
+	assert_true(zc_policy_rx_want_map(&s.pol, 0, 0));
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_state, s.pol.state);
+	assert_int_equal(st.policy_threshold, ZC_POLICY_THRESHOLD);
+	assert_int_equal(st.policy_zc, s.zc);
+	assert_int_equal(st.policy_copy_small, 1);
+	assert_int_equal(st.policy_zc + st.policy_copy_backoff, 10000);
+	assert_int_equal(st.policy_backoffs, s.pol.backoffs);
+	assert_int_equal(st.policy_retries, s.pol.retries);
+	assert_int_equal(st.policy_backoff_len, s.pol.tx_backoff.len);
+	assert_int_equal(st.policy_rx_map, 1);
+	assert_int_equal(st.policy_rx_copy, 0);
+}
+
+/* ---- receive ----------------------------------------------------------- */
+
+/* A receive path driven by the policy: each receive of len bytes is
+ * mapped if the policy says so and the "kernel" maps share% of it. */
+struct rx_sim {
+	struct zc_policy pol;
+	uint64_t mapped, copied;
+	uint64_t maps, copies;
+};
+
+static void rx_run(struct rx_sim *r, int n, uint64_t len, unsigned share)
+{
+	for (int i = 0; i < n; i++) {
+		if (zc_policy_rx_want_map(&r->pol, r->mapped, r->copied)) {
+			r->maps++;
+			r->mapped += len * share / 100;
+			r->copied += len - len * share / 100;
+		} else {
+			r->copies++;
+			r->copied += len;
+		}
+	}
+}
+
+static void rx_init(struct rx_sim *r)
+{
+	*r = (struct rx_sim){ 0 };
+	zc_policy_init(&r->pol, 0);
+}
+
+static void test_rx_all_mapped(void **state)
+{
+	struct rx_sim r;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, 10000, 65536, 100);
+	assert_int_equal(r.copies, 0);
+	assert_int_equal(r.pol.rx_map, 10000);
+	assert_int_equal(r.pol.rx_backoffs, 0);
+}
+
+static void test_rx_all_copied(void **state)
+{
+	struct rx_sim r;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, 100000, 65536, 0);
+	assert_true(r.pol.rx_backoffs >= 8);
+	assert_int_equal(r.pol.rx_backoff.len, ZC_POLICY_RX_BACKOFF_MAX);
+	/* Each measurement costs one window of tries. */
+	assert_true(r.maps <=
+		    r.pol.rx_backoffs * (ZC_POLICY_RX_WINDOW / 65536 + 1));
+	assert_int_equal(r.pol.rx_map + r.pol.rx_copy, 100000);
+}
+
+/* The share at the line: 75% maps, 74% copies. */
+static void test_rx_share_boundary(void **state)
+{
+	struct rx_sim r;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, 1000, 65536, ZC_POLICY_RX_SHARE);
+	assert_int_equal(r.pol.rx_backoffs, 0);
+	rx_init(&r);
+	rx_run(&r, 1000, 65536, ZC_POLICY_RX_SHARE - 1);
+	assert_true(r.pol.rx_backoffs > 0);
+}
+
+/* Mapped share changes: copy while it is low, map again once high. */
+static void test_rx_switch(void **state)
+{
+	struct rx_sim r;
+	uint64_t maps;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, 5000, 65536, 0);
+	assert_false(r.pol.rx_measuring && r.pol.rx_backoffs == 0);
+	/* Within one back-off plus one window, mapping resumes for good. */
+	rx_run(&r, ZC_POLICY_RX_BACKOFF_MAX + 16, 65536, 100);
+	maps = r.maps;
+	rx_run(&r, 1000, 65536, 100);
+	assert_int_equal(r.maps - maps, 1000);
+	assert_int_equal(r.pol.rx_backoff.len, ZC_POLICY_RX_BACKOFF_MIN);
+}
+
+/* Small receives: no verdict until a whole window has been seen. */
+static void test_rx_window(void **state)
+{
+	struct rx_sim r;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, ZC_POLICY_RX_WINDOW / 1024, 1024, 0);
+	assert_int_equal(r.copies, 0);
+	rx_run(&r, 1, 1024, 0);
+	assert_int_equal(r.copies, 1);
+	assert_int_equal(r.pol.rx_backoffs, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_small_sends),
+		cmocka_unit_test(test_all_zerocopy),
+		cmocka_unit_test(test_all_copied),
+		cmocka_unit_test(test_backoff_doubles),
+		cmocka_unit_test(test_switch_to_zerocopy),
+		cmocka_unit_test(test_switch_to_copied),
+		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_nobufs_burst),
+		cmocka_unit_test(test_stale_reports),
+		cmocka_unit_test(test_lost_probes),
+		cmocka_unit_test(test_off),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_rx_all_mapped),
+		cmocka_unit_test(test_rx_all_copied),
+		cmocka_unit_test(test_rx_share_boundary),
+		cmocka_unit_test(test_rx_switch),
+		cmocka_unit_test(test_rx_window),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

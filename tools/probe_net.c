@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/* zcopy probe: paths (loopback, veth between two namespaces), connected
+ * pairs on them, and a draining receiver. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+#define VETH_MTU 4148 /* 4096 payload + IPv4, TCP and timestamp headers */
+#define DRAIN_BUF 65536
+
+int probe_ns_enter(const struct probe_path *path, int side, int *saved)
+{
+	*saved = -1;
+	if (path->ns_fd[side] < 0)
+		return 0;
+	*saved = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*saved < 0)
+		return -errno;
+	if (setns(path->ns_fd[side], CLONE_NEWNET)) {
+		int err = -errno;
+
+		close(*saved);
+		*saved = -1;
+		return err;
+	}
+	return 0;
+}
+
+void probe_ns_leave(int saved)
+{
+	if (saved < 0)
+		return;
+	/* Cannot fail for our own namespace, which the fd keeps alive. */
+	setns(saved, CLONE_NEWNET);
+	close(saved);
+}
+
+/* A socket in one side's namespace, with TCP_MAXSEG set if mss > 0. */
+static int side_socket(const struct probe_path *path, int side, int type,
+		       int mss)
+{
+	int saved, fd;
+	int err = probe_ns_enter(path, side, &saved);
+
+	if (err)
+		return err;
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	err = fd < 0 ? -errno : 0;
+	probe_ns_leave(saved);
+	if (err)
+		return err;
+	if (mss > 0 &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int pair_connect(int l, int type, int fd[2])
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(l, (struct sockaddr *)&a, &len))
+		return -errno;
+	if (type == SOCK_STREAM && listen(l, 1))
+		return -errno;
+	if (connect(fd[0], (struct sockaddr *)&a, sizeof(a)))
+		return -errno;
+	if (type == SOCK_DGRAM) {
+		fd[1] = l;
+		return 0;
+	}
+	fd[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	return fd[1] < 0 ? -errno : 0;
+}
+
+int probe_pair(const struct probe_path *path, int type, int mss, int fd[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr = path->addr };
+	int l, ret;
+
+	fd[0] = fd[1] = -1;
+	l = side_socket(path, 1, type, mss);
+	if (l < 0)
+		return l;
+	if (bind(l, (struct sockaddr *)&a, sizeof(a))) {
+		ret = -errno;
+		goto err;
+	}
+	fd[0] = side_socket(path, 0, type, mss);
+	if (fd[0] < 0) {
+		ret = fd[0];
+		goto err;
+	}
+	ret = pair_connect(l, type, fd);
+	if (!ret)
+		return 0;
+	if (fd[1] == l)
+		l = -1;
+err:
+	if (l >= 0 && l != fd[1])
+		close(l);
+	probe_pair_close(fd);
+	return ret;
+}
+
+void probe_pair_close(int fd[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		fd[i] = -1;
+	}
+}
+
+static void *drain_main(void *arg)
+{
+	struct probe_drain *d = arg;
+	char *buf = malloc(DRAIN_BUF);
+	ssize_t n;
+
+	if (!buf)
+		return NULL;
+	while ((n = recv(d->fd, buf, DRAIN_BUF, 0)) > 0 || errno == EINTR)
+		if (n > 0)
+			d->bytes += (uint64_t)n;
+	free(buf);
+	return NULL;
+}
+
+int probe_drain_start(struct probe_drain *d, int fd)
+{
+	pthread_t *t = malloc(sizeof(*t));
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	d->fd = fd;
+	d->bytes = 0;
+	ret = pthread_create(t, NULL, drain_main, d);
+	if (ret) {
+		free(t);
+		return -ret;
+	}
+	d->thread = t;
+	return 0;
+}
+
+void probe_drain_stop(struct probe_drain *d)
+{
+	shutdown(d->fd, SHUT_RDWR);
+	pthread_join(*(pthread_t *)d->thread, NULL);
+	free(d->thread);
+	d->thread = NULL;
+}
+
+void *probe_pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void probe_free_pages(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+void probe_result_init(struct probe_result *r, const char *name,
+		       const struct probe_path *path)
+{
+	*r = (struct probe_result){ .name = name,
+				    .path = path->name,
+				    .unit = "reports" };
+}
+
+void probe_verdict(struct probe_result *r)
+{
+	if (r->err || (!r->zerocopy && !r->copied))
+		r->result = NULL;
+	else if (!r->copied)
+		r->result = "zerocopy";
+	else if (!r->zerocopy)
+		r->result = "copied";
+	else
+		r->result = "mixed";
+}
+
+/* ---- the veth path ----------------------------------------------------- */
+
+/* Run ip(8) with the given arguments; 0 if it exited 0. */
+static int run_ip(const char *arg, ...)
+{
+	const char *argv[16] = { "ip", arg };
+	int n = 2, status;
+	va_list ap;
+	pid_t pid;
+
+	va_start(ap, arg);
+	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execvp("ip", (char **)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
+}
+
+static char veth_ns[2][32], veth_if[2][16];
+
+static int veth_links(void)
+{
+	static const char *const addr[2] = { "10.201.0.1/24", "10.201.0.2/24" };
+	char mtu[16];
+	int ret;
+
+	snprintf(mtu, sizeof(mtu), "%d", VETH_MTU);
+	ret = run_ip("link", "add", veth_if[0], "netns", veth_ns[0], "type",
+		     "veth", "peer", "name", veth_if[1], "netns", veth_ns[1],
+		     NULL);
+	for (int i = 0; i < 2 && !ret; i++) {
+		ret = run_ip("-n", veth_ns[i], "addr", "add", addr[i], "dev",
+			     veth_if[i], NULL);
+		if (!ret)
+			ret = run_ip("-n", veth_ns[i], "link", "set",
+				     veth_if[i], "mtu", mtu, "up", NULL);
+	}
+	return ret;
+}
+
+static int veth_open_ns(struct probe_path *path)
+{
+	for (int i = 0; i < 2; i++) {
+		char file[96];
+
+		snprintf(file, sizeof(file), "/run/netns/%s", veth_ns[i]);
+		path->ns_fd[i] = open(file, O_RDONLY | O_CLOEXEC);
+		if (path->ns_fd[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+int probe_veth_setup(struct probe_path *path)
+{
+	int ret = 0;
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(veth_ns[i], sizeof(veth_ns[i]), "zcopy-probe-%d-%c",
+			 (int)getpid(), 'a' + i);
+		snprintf(veth_if[i], sizeof(veth_if[i]), "zcp%d%c",
+			 (int)getpid(), 'a' + i);
+	}
+	*path = (struct probe_path){ .name = "veth",
+				     .ifname = veth_if[1],
+				     .ns_fd = { -1, -1 },
+				     .mtu = VETH_MTU };
+	inet_pton(AF_INET, "10.201.0.2", &path->addr);
+	for (int i = 0; i < 2 && !ret; i++)
+		ret = run_ip("netns", "add", veth_ns[i], NULL);
+	if (!ret)
+		ret = veth_links();
+	if (!ret)
+		ret = veth_open_ns(path);
+	if (ret)
+		probe_veth_teardown(path);
+	return ret;
+}
+
+void probe_veth_teardown(struct probe_path *path)
+{
+	for (int i = 0; i < 2; i++) {
+		if (path->ns_fd[i] >= 0)
+			close(path->ns_fd[i]);
+		path->ns_fd[i] = -1;
+		/* Deleting a namespace deletes its end of the veth pair. */
+		if (veth_ns[i][0])
+			run_ip("netns", "delete", veth_ns[i], NULL);
+		veth_ns[i][0] = '\0';
+	}
+}
