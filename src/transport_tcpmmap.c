@@ -180,8 +180,22 @@ static size_t mm_fill_copy(struct zc_sock *sock, struct tcpmmap *mm,
 	return done;
 }
 
-/* Nothing came: an error, end of stream, bytes to skip without a copy
- * buffer, or nothing queued yet. */
+/* Nothing queued.  recv() tells whether the stream ended, also after a
+ * reset whose error was already read (zc_ctx_process reads SO_ERROR). */
+static ssize_t mm_idle(struct zc_sock *sock, struct tcpmmap *mm,
+		       struct zc_buf **out)
+{
+	char byte;
+	ssize_t n = zc_rx_recv_into(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	/* Data came in between: take it by copy, in order. */
+	if (n > 0)
+		return zc_rx_pool_recv(sock, &mm->copy, 0, out);
+	return n;
+}
+
+/* Nothing came: an error, bytes to skip without a copy buffer, end of
+ * stream (-EIO) or nothing queued yet. */
 static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
 			  const struct tcp_zerocopy_receive *zc,
 			  struct zc_buf **out)
@@ -193,11 +207,12 @@ static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
 		return err;
 	if (zc->err)
 		return zc->err;
-	/* recv() tells end of stream from a reset. */
-	if (ret == -EIO || zc->recv_skip_hint)
+	if (ret && ret != -EIO)
+		return ret;
+	if (zc->recv_skip_hint)
 		return zc_rx_pool_recv(sock, &mm->copy, zc->recv_skip_hint,
 				       out);
-	return ret ? ret : -EAGAIN;
+	return mm_idle(sock, mm, out);
 }
 
 /* One TCP_ZEROCOPY_RECEIVE into the free run [first, first + n). */

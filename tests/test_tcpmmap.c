@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -141,6 +142,12 @@ static void *sender_main(void *arg)
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 
+	/* A resetting sender queues what the peer does not take and gives
+	 * up on it soon. */
+	if (s->reset) {
+		fcntl(s->fd, F_SETFL, O_NONBLOCK);
+		o.close_timeout_ms = 100;
+	}
 	s->error = zc_ctx_create(NULL, &ctx);
 	if (s->error)
 		return NULL;
@@ -452,28 +459,56 @@ static void test_window_full(void **state)
 	rx_close(&r);
 }
 
-/* The sender resets the connection part way: every byte before the reset
- * is intact, then zc_recv() reports it. */
+/* The sender resets the connection while the receiver has not read
+ * anything: the bytes queued before the reset come out intact, then
+ * zc_recv() reports the reset. */
 static void test_reset(void **state)
 {
+	struct zc_stats st;
 	struct receiver r;
 	struct sender s;
+	struct pollfd pfd;
 	int rfd, tfd;
 
 	(void)state;
 	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);
 	assert_int_equal(rx_open(&r, rfd, NULL), 0);
 	sender_start(&s, tfd, ZC_TX_MSGZC, 16u << 20, true);
+	pfd = (struct pollfd){ .fd = rfd }; /* wakes on error or hang-up */
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
 	r.hold = 8;
-	/* Let the stream get ahead so the reset finds data queued. */
-	usleep(50000);
 	rx_run(&r);
 	sender_join(&s);
+	zc_sock_stats(r.sock, &st);
 	print_message("reset after %llu bytes: %s\n", (unsigned long long)r.off,
 		      zc_strerror((int)r.end));
+	print_share("reset", &st);
 	assert_int_equal(r.end, -ECONNRESET);
 	assert_int_equal(r.bad, 0);
-	assert_true(r.off <= 16u << 20);
+	assert_true(r.off > 0 && r.off <= 16u << 20);
+	rx_close(&r);
+}
+
+/* The context reads the reset's error first (EPOLLERR, SO_ERROR): a
+ * blocking zc_recv() must still end instead of waiting forever. */
+static void test_reset_seen_by_ctx(void **state)
+{
+	struct linger lg = { 1, 0 };
+	struct receiver r;
+	struct zc_stats st;
+	struct zc_buf *buf;
+	int rfd, tfd;
+
+	(void)state;
+	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);
+	assert_int_equal(rx_open(&r, rfd, NULL), 0);
+	assert_int_equal(zc_sock_rx_start(r.sock), 0);
+	setsockopt(tfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(tfd);
+	assert_true(zc_ctx_process(r.ctx, 5000) >= 0);
+	zc_sock_stats(r.sock, &st);
+	assert_int_equal(st.last_error, -ECONNRESET);
+	assert_int_equal(zc_recv(r.sock, &buf), 0);
 	rx_close(&r);
 }
 
@@ -760,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_hold_out_of_order),
 		cmocka_unit_test(test_window_full),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_reset_seen_by_ctx),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_nonblock),
 		cmocka_unit_test(test_udp),
