@@ -180,22 +180,8 @@ static size_t mm_fill_copy(struct zc_sock *sock, struct tcpmmap *mm,
 	return done;
 }
 
-/* Nothing queued.  recv() tells whether the stream ended, also after a
- * reset whose error was already read (zc_ctx_process reads SO_ERROR). */
-static ssize_t mm_idle(struct zc_sock *sock, struct tcpmmap *mm,
-		       struct zc_buf **out)
-{
-	char byte;
-	ssize_t n = zc_rx_recv_into(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-
-	/* Data came in between: take it by copy, in order. */
-	if (n > 0)
-		return zc_rx_pool_recv(sock, &mm->copy, 0, out);
-	return n;
-}
-
-/* Nothing came: an error, bytes to skip without a copy buffer, end of
- * stream (-EIO) or nothing queued yet. */
+/* Nothing came: an error, bytes to skip without a copy buffer, or
+ * nothing queued (-EAGAIN; -EIO also says the peer is done). */
 static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
 			  const struct tcp_zerocopy_receive *zc,
 			  struct zc_buf **out)
@@ -212,7 +198,7 @@ static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
 	if (zc->recv_skip_hint)
 		return zc_rx_pool_recv(sock, &mm->copy, zc->recv_skip_hint,
 				       out);
-	return mm_idle(sock, mm, out);
+	return -EAGAIN;
 }
 
 /* One TCP_ZEROCOPY_RECEIVE into the free run [first, first + n). */
@@ -261,6 +247,16 @@ static ssize_t mm_receive(struct zc_sock *sock, struct tcpmmap *mm,
 	return mm_receive_at(sock, mm, first, n, out);
 }
 
+/* Nothing was queued.  recv() tells whether the stream ended, also after
+ * a reset whose error was already read (zc_ctx_process reads SO_ERROR):
+ * 1 if data came in meanwhile, 0 at end of stream, or -errno. */
+static ssize_t mm_peek(struct zc_sock *sock)
+{
+	char byte;
+
+	return zc_rx_recv_into(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+}
+
 static int mm_wait(struct zc_sock *sock)
 {
 	struct pollfd pfd = { .fd = sock->fd, .events = POLLIN };
@@ -287,6 +283,11 @@ static ssize_t mm_recv(struct zc_sock *sock, struct zc_buf **out)
 	 * which honours SO_RCVLOWAT. */
 	for (;;) {
 		ret = mm_receive(sock, mm, out);
+		if (ret != -EAGAIN)
+			return ret;
+		ret = mm_peek(sock);
+		if (ret > 0)
+			continue;
 		if (ret != -EAGAIN || sock->nonblock)
 			return ret;
 		ret = mm_wait(sock);
