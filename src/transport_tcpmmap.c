@@ -214,8 +214,10 @@ static ssize_t mm_receive_at(struct zc_sock *sock, struct tcpmmap *mm,
 	int ret;
 
 	if (!zc_pool_get(mm->copy.pool, &copy)) {
+		size_t len = zc_buf_len(copy);
+
 		zc.copybuf_address = (uintptr_t)copy->segs[0].base;
-		zc.copybuf_len = (int32_t)(mm->page - 1);
+		zc.copybuf_len = (int32_t)(len < mm->page ? len : mm->page - 1);
 	}
 	ret = mm_zerocopy(sock, &zc);
 	if (copy)

@@ -418,6 +418,20 @@ static void test_hold_out_of_order(void **state)
 	assert_true(st.rx_bytes_mapped > 0);
 }
 
+/* Pool buffers smaller than a page bound the copy buffer. */
+static void test_small_buffers(void **state)
+{
+	struct zc_sock_opts o = { .rx = ZC_RX_TCPMMAP,
+				  .rx_buf_size = 1000,
+				  .rx_buf_count = 300 };
+	struct zc_stats st;
+
+	(void)state;
+	st = stream(0, ZC_TX_COPY, 0, &o, true);
+	print_share("1000-byte pool buffers", &st);
+	assert_true(st.rx_bytes_mapped == 0);
+}
+
 /* Hold everything until the window and the pool are full: zc_recv()
  * copies once the window is held, then says -ENOBUFS, and loses nothing. */
 static void test_window_full(void **state)
@@ -794,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_mapping_off),
 		cmocka_unit_test(test_hold_out_of_order),
 		cmocka_unit_test(test_window_full),
+		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_reset_seen_by_ctx),
 		cmocka_unit_test(test_bad_input),
