@@ -405,7 +405,8 @@ static int opts_check(const struct zc_sock_opts *o)
 {
 	if ((unsigned)o->tx >= ZC_TX_MODE_COUNT ||
 	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
-	    (o->flags & ~ZC_SOCK_KEEP_FD) || o->max_inflight > 65536)
+	    (o->flags & ~ZC_SOCK_KEEP_FD) || o->max_inflight > 65536 ||
+	    o->rx_lowat < 0)
 		return -EINVAL;
 	return 0;
 }
@@ -465,6 +466,10 @@ static int sock_setup(struct zc_sock *sock)
 			       sizeof(gso)))
 			return -errno;
 	}
+	if (sock->opts.rx_lowat &&
+	    setsockopt(sock->fd, SOL_SOCKET, SO_RCVLOWAT, &sock->opts.rx_lowat,
+		       sizeof(sock->opts.rx_lowat)))
+		return -errno;
 	ret = sock_pick_tx(sock);
 	if (ret)
 		return ret;
@@ -649,9 +654,28 @@ static const struct zc_rx_ops *sock_pick_rx(struct zc_sock *sock)
 	case ZC_RX_AUTO:
 	case ZC_RX_COPY:
 		return &zc_rx_copy;
+	case ZC_RX_TCPMMAP:
+		return &zc_rx_tcpmmap;
 	default:
 		return NULL;
 	}
+}
+
+int zc_sock_rx_start(struct zc_sock *sock)
+{
+	const struct zc_rx_ops *rx;
+	int ret;
+
+	if (sock->rx)
+		return 0;
+	rx = sock_pick_rx(sock);
+	if (!rx)
+		return -EOPNOTSUPP;
+	ret = rx->init(sock);
+	if (ret)
+		return ret;
+	sock->rx = rx;
+	return 0;
 }
 
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
@@ -660,15 +684,17 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 
 	if (!sock || !out)
 		return -EINVAL;
-	if (!sock->rx) {
-		const struct zc_rx_ops *rx = sock_pick_rx(sock);
-
-		if (!rx)
-			return -EOPNOTSUPP;
-		ret = rx->init(sock);
-		if (ret)
-			return ret;
-		sock->rx = rx;
-	}
+	ret = zc_sock_rx_start(sock);
+	if (ret)
+		return ret;
 	return sock->rx->recv(sock, out);
+}
+
+int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
+{
+	if (!sock || !buf)
+		return -EINVAL;
+	if (!sock->rx || !sock->rx->owns(sock, buf))
+		return -EXDEV;
+	return zc_buf_release(buf);
 }

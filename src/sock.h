@@ -39,12 +39,47 @@ struct zc_rx_ops {
 	ssize_t (*recv)(struct zc_sock *sock, struct zc_buf **out);
 	/* True while the application holds received buffers. */
 	bool (*busy)(struct zc_sock *sock);
+	/* True if buf was handed out by this socket's receive path (held or
+	 * already released); zc_sock_release() refuses the others. */
+	bool (*owns)(struct zc_sock *sock, const struct zc_buf *buf);
 	void (*fini)(struct zc_sock *sock);
 };
 
 extern const struct zc_tx_ops zc_tx_copy;
 extern const struct zc_tx_ops zc_tx_msgzc;
 extern const struct zc_rx_ops zc_rx_copy;
+extern const struct zc_rx_ops zc_rx_tcpmmap;
+
+/*
+ * Pool buffers for receive paths that copy (rx copy, and the fallbacks of
+ * the zero-copy paths): rx_buf_count buffers of rx_buf_size bytes.
+ */
+struct zc_rx_pool {
+	struct zc_region *region;
+	struct zc_pool *pool;
+};
+
+int zc_rx_pool_init(struct zc_sock *sock, struct zc_rx_pool *rp);
+void zc_rx_pool_fini(struct zc_rx_pool *rp);
+bool zc_rx_pool_busy(const struct zc_rx_pool *rp);
+bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf);
+/* One recv() of up to len bytes with flags (plus MSG_DONTWAIT on
+ * non-blocking sockets), retried on EINTR.  Bytes read, 0 at end of
+ * stream, or -errno. */
+ssize_t zc_rx_recv_into(struct zc_sock *sock, void *dst, size_t len, int flags);
+/* Count n bytes handed out by copy in the socket's statistics. */
+void zc_rx_count_copied(struct zc_sock *sock, size_t n);
+/* A pool buffer filled by one recv() of at most max bytes (0: the buffer
+ * size).  Same returns as zc_recv(); -ENOBUFS when every buffer is held. */
+ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
+			struct zc_buf **out);
+/* TCP_ZEROCOPY_RECEIVE: map pages (on, the default) or copy everything
+ * (off) from now on.  The hook for the policy; it reads the mapped share
+ * from stats.rx_bytes_mapped / stats.rx_bytes.  -EOPNOTSUPP if the socket
+ * does not receive with ZC_RX_TCPMMAP, or the error of starting it. */
+int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on);
+/* Set up the socket's receive path if zc_recv() has not yet. */
+int zc_sock_rx_start(struct zc_sock *sock);
 
 /*
  * One send.  Lives in a per-socket array (no malloc per send); the buf

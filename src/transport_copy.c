@@ -58,82 +58,121 @@ const struct zc_tx_ops zc_tx_copy = {
 
 /* ---- receive: recv() into buffers of a pool --------------------------- */
 
-struct rx_copy {
-	struct zc_region *region;
-	struct zc_pool *pool;
-};
-
-static void rx_copy_free(struct rx_copy *rx)
-{
-	if (rx->pool)
-		zc_pool_destroy(rx->pool);
-	if (rx->region)
-		zc_region_destroy(rx->region);
-	free(rx);
-}
-
-static int rx_copy_init(struct zc_sock *sock)
+int zc_rx_pool_init(struct zc_sock *sock, struct zc_rx_pool *rp)
 {
 	size_t size = sock->opts.rx_buf_size ? sock->opts.rx_buf_size
 					     : ZC_RX_BUF_SIZE;
 	unsigned count = sock->opts.rx_buf_count ? sock->opts.rx_buf_count
 						 : ZC_RX_BUF_COUNT;
-	struct rx_copy *rx;
 	int ret;
 
 	if (size > SIZE_MAX / count)
 		return -EOVERFLOW;
-	rx = calloc(1, sizeof(*rx));
-	if (!rx)
-		return -ENOMEM;
 	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
-	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rx->region);
+	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rp->region);
 	if (!ret)
-		ret = zc_pool_create(rx->region, size, NULL, NULL, &rx->pool);
+		ret = zc_pool_create(rp->region, size, NULL, NULL, &rp->pool);
+	if (ret)
+		zc_rx_pool_fini(rp);
+	return ret;
+}
+
+void zc_rx_pool_fini(struct zc_rx_pool *rp)
+{
+	if (rp->pool)
+		zc_pool_destroy(rp->pool);
+	if (rp->region)
+		zc_region_destroy(rp->region);
+	rp->pool = NULL;
+	rp->region = NULL;
+}
+
+bool zc_rx_pool_busy(const struct zc_rx_pool *rp)
+{
+	return zc_pool_avail(rp->pool) != zc_pool_count(rp->pool);
+}
+
+bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf)
+{
+	return buf->owner == rp->pool;
+}
+
+ssize_t zc_rx_recv_into(struct zc_sock *sock, void *dst, size_t len, int flags)
+{
+	ssize_t n;
+
+	if (sock->nonblock)
+		flags |= MSG_DONTWAIT;
+	do {
+		n = recv(sock->fd, dst, len, flags);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+void zc_rx_count_copied(struct zc_sock *sock, size_t n)
+{
+	sock->stats.rx_bytes += n;
+	sock->stats.rx_bytes_copied += n;
+}
+
+ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
+			struct zc_buf **out)
+{
+	struct zc_buf *buf;
+	ssize_t n;
+	int ret;
+
+	ret = zc_pool_get(rp->pool, &buf);
+	if (ret)
+		return ret;
+	if (!max || max > buf->segs[0].len)
+		max = buf->segs[0].len;
+	n = zc_rx_recv_into(sock, buf->segs[0].base, max, 0);
+	if (n <= 0) {
+		zc_buf_release(buf);
+		return n;
+	}
+	zc_buf_trim(buf, (size_t)n);
+	zc_rx_count_copied(sock, (size_t)n);
+	*out = buf;
+	return n;
+}
+
+static int rx_copy_init(struct zc_sock *sock)
+{
+	struct zc_rx_pool *rp = calloc(1, sizeof(*rp));
+	int ret;
+
+	if (!rp)
+		return -ENOMEM;
+	ret = zc_rx_pool_init(sock, rp);
 	if (ret) {
-		rx_copy_free(rx);
+		free(rp);
 		return ret;
 	}
-	sock->rx_priv = rx;
+	sock->rx_priv = rp;
 	return 0;
 }
 
 static ssize_t rx_copy_recv(struct zc_sock *sock, struct zc_buf **out)
 {
-	struct rx_copy *rx = sock->rx_priv;
-	struct zc_buf *buf;
-	ssize_t n;
-	int ret;
-
-	ret = zc_pool_get(rx->pool, &buf);
-	if (ret)
-		return ret;
-	do {
-		n = recv(sock->fd, buf->segs[0].base, buf->segs[0].len,
-			 sock->nonblock ? MSG_DONTWAIT : 0);
-	} while (n < 0 && errno == EINTR);
-	if (n <= 0) {
-		ret = n < 0 ? -errno : 0;
-		zc_buf_release(buf);
-		return ret;
-	}
-	zc_buf_trim(buf, (size_t)n);
-	sock->stats.rx_bytes += (uint64_t)n;
-	sock->stats.rx_bytes_copied += (uint64_t)n;
-	*out = buf;
-	return n;
+	return zc_rx_pool_recv(sock, sock->rx_priv, 0, out);
 }
 
 static bool rx_copy_busy(struct zc_sock *sock)
 {
-	struct rx_copy *rx = sock->rx_priv;
+	return zc_rx_pool_busy(sock->rx_priv);
+}
 
-	return zc_pool_avail(rx->pool) != zc_pool_count(rx->pool);
+static bool rx_copy_owns(struct zc_sock *sock, const struct zc_buf *buf)
+{
+	return zc_rx_pool_owns(sock->rx_priv, buf);
 }
 
 static void rx_copy_fini(struct zc_sock *sock)
 {
-	rx_copy_free(sock->rx_priv);
+	zc_rx_pool_fini(sock->rx_priv);
+	free(sock->rx_priv);
 	sock->rx_priv = NULL;
 }
 
@@ -143,5 +182,6 @@ const struct zc_rx_ops zc_rx_copy = {
 	.init = rx_copy_init,
 	.recv = rx_copy_recv,
 	.busy = rx_copy_busy,
+	.owns = rx_copy_owns,
 	.fini = rx_copy_fini,
 };

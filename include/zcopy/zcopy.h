@@ -252,7 +252,8 @@ enum zc_rx_mode {
 	ZC_RX_AUTO = 0, /* the policy picks */
 	ZC_RX_COPY,	/* recv() into pool buffers */
 	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
-	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied */
+	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied;
+			* what cannot be mapped is copied (TCP only) */
 	ZC_RX_MODE_COUNT
 };
 
@@ -272,6 +273,11 @@ struct zc_sock_opts {
 	unsigned udp_gso_size; /* UDP: set UDP_SEGMENT to this size */
 	size_t rx_buf_size;    /* receive buffer size (65536) */
 	unsigned rx_buf_count; /* receive buffers (64) */
+	/* SO_RCVLOWAT: blocking zc_recv() and readiness wait until this many
+	 * bytes are queued (or the peer is done).  Larger values let
+	 * ZC_RX_TCPMMAP map more pages per call; only for bulk streams, as a
+	 * shorter message then waits for more data.  0: the kernel's (1). */
+	int rx_lowat;
 };
 
 /* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
@@ -336,8 +342,17 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 
 /* Receive the next data.  Returns the byte count with *out set to a buffer
  * to give back with zc_buf_release(), 0 at end of stream, -EAGAIN when
- * nothing is ready (non-blocking sockets), or a negative errno. */
+ * nothing is ready (non-blocking sockets), or a negative errno:
+ * -ENOBUFS when the application holds every receive buffer (release some;
+ * no data is lost), -EPROTONOSUPPORT for ZC_RX_TCPMMAP on a UDP socket.
+ * With ZC_RX_TCPMMAP buffers may be pages mapped read-only from the kernel
+ * (stats.rx_bytes_mapped counts them): writing to them faults. */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
+/* Give back a buffer zc_recv() returned on this socket: as
+ * zc_buf_release(), after checking that the buffer is the socket's.
+ * Errors: -EINVAL (NULL), -EXDEV (the buffer came from another socket,
+ * context or pool), -EALREADY (released already). */
+ZC_API int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf);
 
 /* What the auto policy does on a socket now (zc_stats.policy_state). */
 enum zc_policy_state {

@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Mapped receive (ZC_RX_TCPMMAP) against recv() into a pool buffer
+ * (ZC_RX_COPY), on loopback with TCP_MAXSEG 4108 and a MSG_ZEROCOPY sender
+ * (the only setup where this machine maps pages), with the application
+ * not touching the data and reading every byte.  Runs are interleaved,
+ * the order alternating per pair; the table shows medians and ratios.
+ *
+ * Receiver CPU is getrusage(RUSAGE_THREAD) of the receiving thread (user
+ * + system), per GB received; throughput is bytes over the receiver's wall
+ * time from the first byte to end of stream.
+ *
+ * usage: bench_tcpmmap [-s MiB per run] [-n pairs] [-l rx_lowat bytes]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zcopy/zcopy.h>
+
+#define PAT_LEN (4u << 20)
+#define SEND_CHUNK (256u << 10)
+#define MSS 4108
+#define MAX_PAIRS 64
+
+enum variant { MAP_IDLE, COPY_IDLE, MAP_TOUCH, COPY_TOUCH, NVARIANTS };
+
+static const char *const variant_names[NVARIANTS] = {
+	"mapped, data not read", "copy,   data not read",
+	"mapped, every byte read", "copy,   every byte read"
+};
+
+struct run {
+	double gbps;	   /* GB/s */
+	double cpu_per_gb; /* receiver CPU seconds per GB */
+	double mapped;	   /* share of bytes mapped */
+};
+
+static uint8_t *pat;
+static uint64_t run_bytes = 256ull << 20;
+static int lowat;
+static volatile uint64_t sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double thread_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
+static void send_done(struct zc_sock *sock, const struct zc_completion *c,
+		      void *arg)
+{
+	(void)sock;
+	(void)c;
+	(void)arg;
+}
+
+/* The sender: zcopy's MSG_ZEROCOPY transport, as in the tests. */
+static void *sender_main(void *arg)
+{
+	struct zc_sock_opts o = { .tx = ZC_TX_MSGZC };
+	int fd = (int)(intptr_t)arg;
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	uint64_t sent = 0;
+
+	if (zc_ctx_create(NULL, &ctx))
+		return NULL;
+	if (zc_sock_attach(ctx, fd, &o, &sock)) {
+		zc_ctx_destroy(ctx);
+		close(fd);
+		return NULL;
+	}
+	while (sent < run_bytes) {
+		uint64_t at = sent % PAT_LEN;
+		struct iovec iov = { pat + at, SEND_CHUNK };
+		int ret = zc_send(sock, &iov, 1, send_done, NULL);
+
+		if (ret == -EAGAIN) {
+			zc_ctx_process(ctx, 10);
+			continue;
+		}
+		if (ret)
+			break;
+		sent += SEND_CHUNK;
+		zc_ctx_process(ctx, 0);
+	}
+	zc_ctx_destroy(ctx); /* drains, closes: end of stream */
+	return NULL;
+}
+
+static int tcp_pair(int *rx, int *tx)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int mss = MSS, lfd = socket(AF_INET, SOCK_STREAM, 0);
+
+	*tx = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || *tx < 0)
+		return -1;
+	setsockopt(lfd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	setsockopt(*tx, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 1) ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &len) ||
+	    connect(*tx, (struct sockaddr *)&sin, sizeof(sin)))
+		return -1;
+	*rx = accept(lfd, NULL, NULL);
+	close(lfd);
+	return *rx < 0 ? -1 : 0;
+}
+
+static uint64_t touch(const struct zc_buf *buf)
+{
+	struct zc_seg seg;
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; zc_buf_seg(buf, i, &seg) == 0; i++) {
+		const uint64_t *p = seg.base;
+		size_t n = seg.len / sizeof(*p);
+
+		for (size_t j = 0; j < n; j++)
+			sum += p[j];
+		for (size_t j = n * sizeof(*p); j < seg.len; j++)
+			sum += ((const uint8_t *)seg.base)[j];
+	}
+	return sum;
+}
+
+static int receive(struct zc_sock *sock, bool read_all, struct run *r)
+{
+	struct zc_stats st;
+	uint64_t got = 0, sum = 0;
+	double t0 = 0, c0 = 0;
+	ssize_t n;
+
+	for (;;) {
+		struct zc_buf *buf;
+
+		n = zc_recv(sock, &buf);
+		if (n <= 0)
+			break;
+		if (!got) {
+			t0 = now();
+			c0 = thread_cpu();
+		}
+		got += (uint64_t)n;
+		if (read_all)
+			sum += touch(buf);
+		zc_buf_release(buf);
+	}
+	r->gbps = (double)got / (now() - t0) / 1e9;
+	r->cpu_per_gb = (thread_cpu() - c0) / ((double)got / 1e9);
+	sink += sum;
+	zc_sock_stats(sock, &st);
+	r->mapped = st.rx_bytes
+			    ? (double)st.rx_bytes_mapped / (double)st.rx_bytes
+			    : 0;
+	return n == 0 && got == run_bytes ? 0 : -1;
+}
+
+static int one_run(enum variant v, struct run *r)
+{
+	struct zc_sock_opts o = { .rx = (v == MAP_IDLE || v == MAP_TOUCH)
+						? ZC_RX_TCPMMAP
+						: ZC_RX_COPY,
+				  .rx_lowat = lowat };
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	pthread_t th;
+	int rfd, tfd, ret;
+
+	if (tcp_pair(&rfd, &tfd) || zc_ctx_create(NULL, &ctx))
+		return -1;
+	ret = zc_sock_attach(ctx, rfd, &o, &sock);
+	if (ret)
+		return ret;
+	pthread_create(&th, NULL, sender_main, (void *)(intptr_t)tfd);
+	ret = receive(sock, v == MAP_TOUCH || v == COPY_TOUCH, r);
+	pthread_join(th, NULL);
+	zc_ctx_destroy(ctx);
+	return ret;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+struct table {
+	double gbps[NVARIANTS][MAX_PAIRS];
+	double cpu[NVARIANTS][MAX_PAIRS];
+	double mapped[NVARIANTS][MAX_PAIRS];
+	/* per pair: mapped / copy, for the idle and the touching pair */
+	double tput_ratio[2][MAX_PAIRS];
+	double cpu_ratio[2][MAX_PAIRS];
+};
+
+static void print_table(struct table *t, int pairs)
+{
+	printf("\n%-26s %10s %12s %8s\n", "receiver", "GB/s", "CPU s/GB",
+	       "mapped");
+	for (int v = 0; v < NVARIANTS; v++)
+		printf("%-26s %10.2f %12.3f %7.1f%%\n", variant_names[v],
+		       median(t->gbps[v], pairs), median(t->cpu[v], pairs),
+		       100 * median(t->mapped[v], pairs));
+	printf("\nmedian of per-pair ratios, mapped / copy:\n");
+	for (int k = 0; k < 2; k++)
+		printf("  %-22s throughput x%.2f, CPU per GB x%.2f\n",
+		       k ? "every byte read:" : "data not read:",
+		       median(t->tput_ratio[k], pairs),
+		       median(t->cpu_ratio[k], pairs));
+}
+
+static int parse_args(int argc, char **argv, int *pairs)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:n:l:")) != -1) {
+		switch (opt) {
+		case 's':
+			run_bytes = strtoull(optarg, NULL, 0) << 20;
+			break;
+		case 'n':
+			*pairs = atoi(optarg);
+			break;
+		case 'l':
+			lowat = atoi(optarg);
+			break;
+		default:
+			return -1;
+		}
+	}
+	run_bytes -= run_bytes % SEND_CHUNK;
+	return run_bytes && *pairs > 0 && *pairs <= MAX_PAIRS ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	static struct table t;
+	int pairs = 7;
+
+	if (parse_args(argc, argv, &pairs)) {
+		fprintf(stderr,
+			"usage: %s [-s MiB] [-n pairs (1..%d)] "
+			"[-l rx_lowat]\n",
+			argv[0], MAX_PAIRS);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pat = mmap(NULL, PAT_LEN, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pat == MAP_FAILED)
+		return 1;
+	memset(pat, 0xa5, PAT_LEN);
+	printf("bench_tcpmmap: loopback, TCP_MAXSEG %d, MSG_ZEROCOPY sender, "
+	       "%llu MiB per run, %d interleaved pairs, rx_lowat %d\n",
+	       MSS, (unsigned long long)(run_bytes >> 20), pairs, lowat);
+	for (int i = 0; i < pairs; i++) {
+		for (int k = 0; k < NVARIANTS; k++) {
+			/* Alternate which of A and B goes first. */
+			int v = (i % 2) ? k ^ 1 : k;
+			struct run r;
+
+			if (one_run((enum variant)v, &r)) {
+				fprintf(stderr, "run %s failed\n",
+					variant_names[v]);
+				return 1;
+			}
+			t.gbps[v][i] = r.gbps;
+			t.cpu[v][i] = r.cpu_per_gb;
+			t.mapped[v][i] = r.mapped;
+		}
+		for (int k = 0; k < 2; k++) {
+			int m = k ? MAP_TOUCH : MAP_IDLE;
+
+			t.tput_ratio[k][i] = t.gbps[m][i] / t.gbps[m + 1][i];
+			t.cpu_ratio[k][i] = t.cpu[m][i] / t.cpu[m + 1][i];
+		}
+	}
+	print_table(&t, pairs);
+	return 0;
+}
