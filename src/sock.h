@@ -22,6 +22,7 @@ struct zc_uring;
  *       with the kernel; -EAGAIN: the socket is full, the rest stays
  *       queued; other negative errno: the request failed.
  * reap: collect completions (error queue, CQEs); returns callbacks run.
+ * fini: optional; the socket is going: give up what the kernel still owes.
  */
 struct zc_tx_ops {
 	const char *name;
@@ -29,6 +30,7 @@ struct zc_tx_ops {
 	int (*init)(struct zc_sock *sock);
 	int (*push)(struct zc_sock *sock, struct zc_req *req);
 	int (*reap)(struct zc_sock *sock);
+	void (*fini)(struct zc_sock *sock);
 };
 
 /* A receive path behind zc_recv(). */
@@ -39,12 +41,17 @@ struct zc_rx_ops {
 	ssize_t (*recv)(struct zc_sock *sock, struct zc_buf **out);
 	/* True while the application holds received buffers. */
 	bool (*busy)(struct zc_sock *sock);
+	/* True if buf was handed out by this socket's zc_recv(). */
+	bool (*owns)(struct zc_sock *sock, const struct zc_buf *buf);
 	void (*fini)(struct zc_sock *sock);
 };
 
 extern const struct zc_tx_ops zc_tx_copy;
 extern const struct zc_tx_ops zc_tx_msgzc;
+extern const struct zc_tx_ops zc_tx_uring;
+extern const struct zc_tx_ops zc_tx_uring_fixed;
 extern const struct zc_rx_ops zc_rx_copy;
+extern const struct zc_rx_ops zc_rx_uring;
 
 /*
  * One send.  Lives in a per-socket array (no malloc per send); the buf
@@ -73,10 +80,12 @@ struct zc_ctx {
 	unsigned flags;
 	unsigned max_inflight;
 	int close_timeout_ms;
-	struct zc_sock *socks; /* list of attached sockets */
-	int ncb;	       /* callbacks run in this process() call */
-	int depth;	       /* inside process(): no close/destroy */
-	struct zc_uring *uring;
+	struct zc_sock *socks;	/* list of attached sockets */
+	int ncb;		/* callbacks run in this process() call */
+	int depth;		/* inside process(): no close/destroy */
+	struct zc_uring *uring; /* created on first use */
+	int uring_error;	/* why there is no ring (negative errno) */
+	unsigned uring_entries; /* SQ size asked for, 0: default */
 };
 
 struct zc_sock {
@@ -92,6 +101,7 @@ struct zc_sock {
 	size_t max_msg; /* UDP payload limit, SIZE_MAX for TCP */
 	struct zc_sock_opts opts;
 	const struct zc_tx_ops *tx; /* transport pinned by opts, or NULL */
+	void *tx_priv;
 	struct zc_policy policy;
 	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
 	bool zerocopy_on;      /* SO_ZEROCOPY set */
@@ -109,6 +119,8 @@ int zc_sock_destroy(struct zc_sock *sock);
 /* Handle epoll events for a socket. */
 void zc_sock_event(struct zc_sock *sock, uint32_t events);
 
+/* Push queued sends until the socket is full. */
+void zc_sock_flush(struct zc_sock *sock);
 /* Give one kernel completion id's result to its request. */
 void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 		    void *arg);
@@ -121,6 +133,9 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 /* Send the rest of req with plain sendmsg(); used by every transport as
  * its fallback. */
 int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags);
+/* Zero-copy ran out of optmem or locked pages: the rest of req goes by
+ * copy; returns what zc_copy_push() does. */
+int zc_req_fall_back(struct zc_sock *sock, struct zc_req *req);
 
 static inline size_t zc_req_left(const struct zc_req *req)
 {

@@ -38,6 +38,15 @@ int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags)
 	return 0;
 }
 
+int zc_req_fall_back(struct zc_sock *sock, struct zc_req *req)
+{
+	req->why = ZC_WHY_NOBUFS;
+	req->tx = &zc_tx_copy;
+	sock->stats.fallbacks++;
+	zc_policy_note(&sock->policy, ZC_POL_NOBUFS);
+	return zc_copy_push(sock, req, 0);
+}
+
 static int copy_push(struct zc_sock *sock, struct zc_req *req)
 {
 	return zc_copy_push(sock, req, 0);
@@ -89,7 +98,8 @@ static int rx_copy_init(struct zc_sock *sock)
 	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
 	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rx->region);
 	if (!ret)
-		ret = zc_pool_create(rx->region, size, NULL, NULL, &rx->pool);
+		ret = zc_pool_create(rx->region, size, sock->opts.rx_done,
+				     sock->opts.rx_done_arg, &rx->pool);
 	if (ret) {
 		rx_copy_free(rx);
 		return ret;
@@ -131,6 +141,13 @@ static bool rx_copy_busy(struct zc_sock *sock)
 	return zc_pool_avail(rx->pool) != zc_pool_count(rx->pool);
 }
 
+static bool rx_copy_owns(struct zc_sock *sock, const struct zc_buf *buf)
+{
+	struct rx_copy *rx = sock->rx_priv;
+
+	return buf->owner == rx->pool;
+}
+
 static void rx_copy_fini(struct zc_sock *sock)
 {
 	rx_copy_free(sock->rx_priv);
@@ -143,5 +160,6 @@ const struct zc_rx_ops zc_rx_copy = {
 	.init = rx_copy_init,
 	.recv = rx_copy_recv,
 	.busy = rx_copy_busy,
+	.owns = rx_copy_owns,
 	.fini = rx_copy_fini,
 };

@@ -217,9 +217,11 @@ enum zc_ctx_flags {
 
 /* Options for zc_ctx_create(); zero fields take the defaults. */
 struct zc_ctx_opts {
-	unsigned flags;	       /* ZC_CTX_* */
-	unsigned max_inflight; /* sends in flight per socket (256) */
-	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
+	unsigned flags;		/* ZC_CTX_* */
+	unsigned max_inflight;	/* sends in flight per socket (256) */
+	int close_timeout_ms;	/* drain bound on close (2000); <0: none */
+	unsigned uring_entries; /* io_uring SQ size (128, max 32768); the CQ
+				 * is twice that */
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
@@ -271,7 +273,11 @@ struct zc_sock_opts {
 	size_t zc_threshold;   /* auto: smallest send worth zero-copy */
 	unsigned udp_gso_size; /* UDP: set UDP_SEGMENT to this size */
 	size_t rx_buf_size;    /* receive buffer size (65536) */
-	unsigned rx_buf_count; /* receive buffers (64) */
+	unsigned rx_buf_count; /* receive buffers (64; uring: max 32768) */
+	/* Runs when a received buffer is released, before its memory is
+	 * reused, with the buffer's segments still valid (NULL: nothing). */
+	const struct zc_ubuf_ops *rx_done;
+	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
 };
 
 /* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
@@ -336,8 +342,32 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 
 /* Receive the next data.  Returns the byte count with *out set to a buffer
  * to give back with zc_buf_release(), 0 at end of stream, -EAGAIN when
- * nothing is ready (non-blocking sockets), or a negative errno. */
+ * nothing is ready (non-blocking sockets), or a negative errno.
+ * ZC_RX_URING: the buffer points into a region the kernel received into
+ * (no copy in user space); releasing it hands it back to the kernel.  While
+ * the application holds every buffer receiving pauses (nothing is lost)
+ * and zc_recv() returns -ENOBUFS.  Completions of the context's io_uring
+ * sends may run inside it.  Without io_uring it receives by copy
+ * (zc_stats.uring_error says why). */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
+/* zc_buf_release() for a buffer this socket's zc_recv() returned.
+ * -EXDEV if it came from elsewhere (another socket or context),
+ * -EALREADY if it was released already, -EINVAL for NULL. */
+ZC_API int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf);
+
+/* Register region with the context's io_uring as a fixed buffer, pinning
+ * its pages once: sends of ZC_TX_URING_FIXED sockets that lie inside it
+ * then skip per-send pinning.  Errors: -EINVAL (NULL), -EBUSY (registered
+ * already, here or in another context), -EACCES (unreadable region),
+ * -ENOSPC (64 regions registered), -ENOMEM (RLIMIT_MEMLOCK too low, without
+ * CAP_IPC_LOCK), or why the context has no io_uring (-EOPNOTSUPP under
+ * ZC_CTX_NO_URING, -ENOSYS/-EPERM when blocked).  Linux 5.19+. */
+ZC_API int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region);
+/* Undo zc_ctx_register_region(); sends in flight keep their pages until
+ * they complete.  -EINVAL if not registered, -EXDEV if registered with
+ * another context. */
+ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
+				    struct zc_region *region);
 
 struct zc_stats {
 	uint64_t sends;			   /* accepted sends */
@@ -356,7 +386,10 @@ struct zc_stats {
 	uint64_t rx_bytes_mapped;   /* of which mapped, not copied */
 	uint64_t rx_bytes_copied;   /* of which copied */
 	uint64_t bad_notifications; /* kernel reports of unknown ids */
-	int last_error; /* last socket error seen (negative errno) */
+	int last_error;	      /* last socket error seen (negative errno) */
+	int uring_error;      /* why io_uring was not used (negative errno; see
+			  * zc_strerror), 0 if it was or was not asked for */
+	uint64_t fixed_sends; /* io_uring sends from registered regions */
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
