@@ -80,11 +80,12 @@ struct zc_ctx {
 	unsigned flags;
 	unsigned max_inflight;
 	int close_timeout_ms;
-	struct zc_sock *socks;	/* list of attached sockets */
-	int ncb;		/* callbacks run in this process() call */
-	int depth;		/* inside process(): no close/destroy */
-	struct zc_uring *uring; /* created on first use */
-	int uring_error;	/* why there is no ring (negative errno) */
+	struct zc_sock *socks; /* list of attached sockets */
+	int ncb;	       /* callbacks run in this process() call */
+	int depth;	       /* inside process(): no close/destroy */
+	struct zc_uring *uring;
+	/* Created on first use; uring_error says why it could not be. */
+	int uring_error;
 	unsigned uring_entries; /* SQ size asked for, 0: default */
 };
 

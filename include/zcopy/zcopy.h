@@ -217,11 +217,11 @@ enum zc_ctx_flags {
 
 /* Options for zc_ctx_create(); zero fields take the defaults. */
 struct zc_ctx_opts {
-	unsigned flags;		/* ZC_CTX_* */
-	unsigned max_inflight;	/* sends in flight per socket (256) */
-	int close_timeout_ms;	/* drain bound on close (2000); <0: none */
-	unsigned uring_entries; /* io_uring SQ size (128, max 32768); the CQ
-				 * is twice that */
+	unsigned flags;	       /* ZC_CTX_* */
+	unsigned max_inflight; /* sends in flight per socket (256) */
+	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
+	/* io_uring SQ size (128, max 32768); the CQ is twice that. */
+	unsigned uring_entries;
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
@@ -386,10 +386,12 @@ struct zc_stats {
 	uint64_t rx_bytes_mapped;   /* of which mapped, not copied */
 	uint64_t rx_bytes_copied;   /* of which copied */
 	uint64_t bad_notifications; /* kernel reports of unknown ids */
-	int last_error;	      /* last socket error seen (negative errno) */
-	int uring_error;      /* why io_uring was not used (negative errno; see
-			  * zc_strerror), 0 if it was or was not asked for */
-	uint64_t fixed_sends; /* io_uring sends from registered regions */
+	int last_error; /* last socket error seen (negative errno) */
+	/* Why io_uring was not used (negative errno, see zc_strerror); 0 if
+	 * it was, or was not asked for. */
+	int uring_error;
+	/* io_uring sends from registered regions (fixed buffers). */
+	uint64_t fixed_sends;
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
