@@ -124,6 +124,9 @@ static ssize_t rx_copy_recv(struct zc_sock *sock, struct zc_buf **out)
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0) {
 		ret = n < 0 ? -errno : 0;
+		/* Never handed out: back to the pool without running the
+		 * application's completion. */
+		buf->ubuf = NULL;
 		zc_buf_release(buf);
 		return ret;
 	}
