@@ -37,6 +37,17 @@
 #include "sock.h"
 #include "uring.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
+
 #define SLOTS 8
 #define GARBAGE 0xee
 
@@ -923,7 +934,11 @@ static int memlock_child(void)
 	CHECK(!drop_ipc_lock());
 	CHECK(!setrlimit(RLIMIT_MEMLOCK, &rl));
 	ret = zc_region_create(4 << 20, 0, &region);
-	CHECK(ret == -ENOMEM || ret == -EPERM);
+	/* ASan's mlock() interceptor does nothing and succeeds. */
+	if (!ret && ASAN)
+		zc_region_destroy(region);
+	else
+		CHECK(ret == -ENOMEM || ret == -EPERM);
 	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
 	printf("memlock: register %d (%s); fallbacks %llu of %llu sends\n",
 	       x.reg_error, zc_strerror(x.reg_error),
@@ -989,7 +1004,8 @@ static void test_bad_release(void **state)
 				   .rx_buf_size = 4096 };
 	struct zc_sock *a, *b, *c;
 	struct zc_ctx *ctx1, *ctx2;
-	struct zc_buf *buf, *heap;
+	struct zc_buf *buf, *heap, *bufb, *bufc;
+	struct zc_seg seg;
 	int pa, ra, pb, rb, pc, rc;
 
 	(void)state;
@@ -1001,8 +1017,8 @@ static void test_bad_release(void **state)
 	assert_int_equal(zc_sock_attach(ctx1, ra, &so, &a), 0);
 	assert_int_equal(zc_sock_attach(ctx1, rb, &so, &b), 0);
 	assert_int_equal(zc_sock_attach(ctx2, rc, &so, &c), 0);
-	recv_one(b, pb, &buf);
-	recv_one(c, pc, &buf);
+	recv_one(b, pb, &bufb);
+	recv_one(c, pc, &bufc);
 	recv_one(a, pa, &buf);
 	/* Another socket of the context, another context: not theirs. */
 	assert_int_equal(zc_sock_release(b, buf), -EXDEV);
@@ -1016,9 +1032,13 @@ static void test_bad_release(void **state)
 	assert_int_equal(zc_sock_release(a, heap), -EXDEV);
 	assert_int_equal(zc_buf_release(heap), 0);
 	assert_int_equal(zc_sock_release(NULL, heap), -EINVAL);
-	/* Closing with buffers out is refused; destroy frees them later. */
+	/* Teardown with buffers out: they stay valid until released. */
 	zc_ctx_destroy(ctx1);
 	zc_ctx_destroy(ctx2);
+	assert_int_equal(zc_buf_seg(bufb, 0, &seg), 0);
+	assert_memory_equal(seg.base, "hello", 5);
+	assert_int_equal(zc_buf_release(bufb), 0);
+	assert_int_equal(zc_buf_release(bufc), 0);
 	close(pa);
 	close(pb);
 	close(pc);
