@@ -8,7 +8,7 @@
 #define ZC_SRC_COMPAT_H
 
 #include <linux/types.h>
-#include <liburing/io_uring.h>
+#include <liburing.h>
 
 /* Linux 6.2: SEND_ZC notifications say whether the kernel copied. */
 #ifndef IORING_SEND_ZC_REPORT_USAGE

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "uring.h"
 
 #define ZC_DEFAULT_INFLIGHT 256
 #define ZC_DEFAULT_CLOSE_MS 2000
@@ -24,7 +25,8 @@ int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 		return -EINVAL;
 	if (opts)
 		o = *opts;
-	if (o.flags & ~ZC_CTX_NO_URING || o.max_inflight > 65536)
+	if (o.flags & ~ZC_CTX_NO_URING || o.max_inflight > 65536 ||
+	    o.uring_entries > 32768)
 		return -EINVAL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
@@ -37,6 +39,7 @@ int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 		return ret;
 	}
 	ctx->flags = o.flags;
+	ctx->uring_entries = o.uring_entries;
 	ctx->max_inflight =
 		o.max_inflight ? o.max_inflight : ZC_DEFAULT_INFLIGHT;
 	ctx->close_timeout_ms =
@@ -51,6 +54,7 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 		return;
 	while (ctx->socks)
 		zc_sock_destroy(ctx->socks);
+	zc_uring_destroy(ctx);
 	close(ctx->epfd);
 	free(ctx);
 }
@@ -74,8 +78,12 @@ int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 		return errno == EINTR ? 0 : -errno;
 	ctx->ncb = 0;
 	ctx->depth++;
-	for (int i = 0; i < n; i++)
-		zc_sock_event(evs[i].data.ptr, evs[i].events);
+	for (int i = 0; i < n; i++) {
+		if (ctx->uring && evs[i].data.ptr == ctx->uring)
+			zc_uring_event(ctx);
+		else
+			zc_sock_event(evs[i].data.ptr, evs[i].events);
+	}
 	ctx->depth--;
 	return ctx->ncb;
 }

@@ -25,17 +25,6 @@ struct zc_pool {
 	struct zc_ubuf ubuf; /* static: shared by every buffer */
 };
 
-static void pool_complete_nop(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
-{
-	(void)buf;
-	(void)ubuf;
-	(void)ok;
-}
-
-static const struct zc_ubuf_ops pool_nop_ops = {
-	.complete = pool_complete_nop,
-};
-
 /* Runs after the ubuf's completion (zc_buf_release orders them). */
 static void pool_recycle(struct zc_buf *buf)
 {
@@ -81,7 +70,7 @@ int zc_pool_create(struct zc_region *region, size_t buf_size,
 	pool->count = (unsigned)count;
 	if (region->flags & ZC_REGION_UNREADABLE)
 		flags |= ZC_F_UNREADABLE;
-	zc_ubuf_init(&pool->ubuf, ops ? ops : &pool_nop_ops, flags, priv);
+	zc_ubuf_init(&pool->ubuf, ops ? ops : &zc_ubuf_nop_ops, flags, priv);
 	for (unsigned i = 0; i < pool->count; i++) {
 		struct zc_pool_ent *ent = &pool->ents[i];
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "uring.h"
 
 #define ZC_UDP4_MAX 65507 /* 65535 - IPv4 header - UDP header */
 #define ZC_UDP6_MAX 65527 /* 65535 - UDP header (payload length field) */
@@ -175,7 +176,7 @@ static void req_sent(struct zc_req *req, int err)
 	zc_ubuf_put(&req->ubuf, &req->buf, req->why == ZC_WHY_NONE);
 }
 
-static void sock_flush(struct zc_sock *sock)
+void zc_sock_flush(struct zc_sock *sock)
 {
 	while (sock->sendq_head) {
 		struct zc_req *req = sock->sendq_head;
@@ -202,9 +203,11 @@ void zc_sock_event(struct zc_sock *sock, uint32_t events)
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		if (sock->zerocopy_on)
 			zc_tx_msgzc.reap(sock);
+		else if (sock->tx && sock->tx->reap)
+			sock->tx->reap(sock);
 		sock_read_error(sock);
 	}
-	sock_flush(sock);
+	zc_sock_flush(sock);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -422,6 +425,23 @@ static int sock_alloc_reqs(struct zc_sock *sock, unsigned n)
 	return 0;
 }
 
+/* Without io_uring (seccomp, sysctl, old kernel, ZC_CTX_NO_URING) the
+ * socket still works through MSG_ZEROCOPY or copy; stats say why. */
+static int sock_pick_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
+{
+	int ret;
+
+	sock->tx = tx;
+	ret = tx->init(sock);
+	if (!ret)
+		return 0;
+	sock->stats.uring_error = ret;
+	sock->tx = &zc_tx_msgzc;
+	if (zc_tx_msgzc.init(sock))
+		sock->tx = &zc_tx_copy;
+	return 0;
+}
+
 static int sock_pick_tx(struct zc_sock *sock)
 {
 	int ret;
@@ -447,6 +467,10 @@ static int sock_pick_tx(struct zc_sock *sock)
 	case ZC_TX_MSGZC:
 		sock->tx = &zc_tx_msgzc;
 		return zc_tx_msgzc.init(sock);
+	case ZC_TX_URING:
+		return sock_pick_uring(sock, &zc_tx_uring);
+	case ZC_TX_URING_FIXED:
+		return sock_pick_uring(sock, &zc_tx_uring_fixed);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -558,17 +582,20 @@ static int64_t now_ms(void)
 /* Wait for the socket to be writable or to report completions. */
 static void sock_wait(struct zc_sock *sock, int64_t deadline, bool idle)
 {
-	struct pollfd pfd = { .fd = sock->fd };
+	/* io_uring completions arrive on the ring's eventfd (-1: none). */
+	struct pollfd pfd[2] = { { .fd = sock->fd },
+				 { .fd = zc_uring_fd(sock->ctx),
+				   .events = POLLIN } };
 	int64_t left = deadline - now_ms();
 
 	if (left <= 0)
 		return;
 	if (sock->sendq_head)
-		pfd.events = POLLOUT;
+		pfd[0].events = POLLOUT;
 	/* A hung-up socket polls ready at once; pace the retries. */
 	if (idle && left > 10)
 		left = 10;
-	poll(&pfd, 1, (int)left);
+	poll(pfd, 2, (int)left);
 }
 
 static void sock_drain(struct zc_sock *sock)
@@ -579,8 +606,7 @@ static void sock_drain(struct zc_sock *sock)
 	bool idle = false;
 
 	sock->nonblock = true; /* never block past the deadline */
-	while ((sock->sendq_head || sock->ids.inflight) &&
-	       now_ms() < deadline) {
+	while (sock->stats.inflight && now_ms() < deadline) {
 		uint64_t before = sock->stats.completions;
 		struct zc_req *head = sock->sendq_head;
 		size_t sent = head ? head->sent : 0;
@@ -598,6 +624,8 @@ static void sock_cancel(struct zc_sock *sock)
 	while (sock->sendq_head)
 		req_sent(sendq_pop(sock), -ECANCELED);
 	zc_tracker_drain(&sock->ids, zc_req_id_done, sock);
+	if (sock->tx && sock->tx->fini)
+		sock->tx->fini(sock);
 }
 
 static void sock_unlink(struct zc_sock *sock)
@@ -656,6 +684,8 @@ static const struct zc_rx_ops *sock_pick_rx(struct zc_sock *sock)
 		return &zc_rx_copy;
 	case ZC_RX_TCPMMAP:
 		return &zc_rx_tcpmmap;
+	case ZC_RX_URING:
+		return &zc_rx_uring;
 	default:
 		return NULL;
 	}
@@ -672,6 +702,12 @@ int zc_sock_rx_start(struct zc_sock *sock)
 	if (!rx)
 		return -EOPNOTSUPP;
 	ret = rx->init(sock);
+	if (ret && rx == &zc_rx_uring) {
+		/* No ring: the copying receive, same API. */
+		sock->stats.uring_error = ret;
+		rx = &zc_rx_copy;
+		ret = rx->init(sock);
+	}
 	if (ret)
 		return ret;
 	sock->rx = rx;

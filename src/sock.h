@@ -22,6 +22,7 @@ struct zc_uring;
  *       with the kernel; -EAGAIN: the socket is full, the rest stays
  *       queued; other negative errno: the request failed.
  * reap: collect completions (error queue, CQEs); returns callbacks run.
+ * fini: optional; the socket is going: give up what the kernel still owes.
  */
 struct zc_tx_ops {
 	const char *name;
@@ -29,6 +30,7 @@ struct zc_tx_ops {
 	int (*init)(struct zc_sock *sock);
 	int (*push)(struct zc_sock *sock, struct zc_req *req);
 	int (*reap)(struct zc_sock *sock);
+	void (*fini)(struct zc_sock *sock);
 };
 
 /* A receive path behind zc_recv(). */
@@ -47,6 +49,8 @@ struct zc_rx_ops {
 
 extern const struct zc_tx_ops zc_tx_copy;
 extern const struct zc_tx_ops zc_tx_msgzc;
+extern const struct zc_tx_ops zc_tx_uring;
+extern const struct zc_tx_ops zc_tx_uring_fixed;
 extern const struct zc_rx_ops zc_rx_copy;
 extern const struct zc_rx_ops zc_rx_tcpmmap;
 
@@ -80,6 +84,7 @@ ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
 int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on);
 /* Set up the socket's receive path if zc_recv() has not yet. */
 int zc_sock_rx_start(struct zc_sock *sock);
+extern const struct zc_rx_ops zc_rx_uring;
 
 /*
  * One send.  Lives in a per-socket array (no malloc per send); the buf
@@ -112,6 +117,9 @@ struct zc_ctx {
 	int ncb;	       /* callbacks run in this process() call */
 	int depth;	       /* inside process(): no close/destroy */
 	struct zc_uring *uring;
+	/* Created on first use; uring_error says why it could not be. */
+	int uring_error;
+	unsigned uring_entries; /* SQ size asked for, 0: default */
 };
 
 struct zc_sock {
@@ -128,6 +136,7 @@ struct zc_sock {
 	struct zc_sock_opts opts;
 	const struct zc_tx_ops *tx;    /* transport pinned by opts, or NULL */
 	const struct zc_tx_ops *tx_zc; /* auto: best zero-copy transport */
+	void *tx_priv;
 	struct zc_policy policy;
 	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
 	bool zerocopy_on;      /* SO_ZEROCOPY set */
@@ -145,6 +154,8 @@ int zc_sock_destroy(struct zc_sock *sock);
 /* Handle epoll events for a socket. */
 void zc_sock_event(struct zc_sock *sock, uint32_t events);
 
+/* Push queued sends until the socket is full. */
+void zc_sock_flush(struct zc_sock *sock);
 /* Give one kernel completion id's result to its request. */
 void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 		    void *arg);
@@ -157,6 +168,9 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 /* Send the rest of req with plain sendmsg(); used by every transport as
  * its fallback. */
 int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags);
+/* Zero-copy ran out of optmem or locked pages: the rest of req goes by
+ * copy; returns what zc_copy_push() does. */
+int zc_req_fall_back(struct zc_sock *sock, struct zc_req *req);
 
 /* Receive hook for ZC_RX_AUTO: the mapped receive path (tcpmmap) asks
  * before each receive and copies when this says false; it must count its

@@ -38,6 +38,15 @@ int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags)
 	return 0;
 }
 
+int zc_req_fall_back(struct zc_sock *sock, struct zc_req *req)
+{
+	req->why = ZC_WHY_NOBUFS;
+	req->tx = &zc_tx_copy;
+	sock->stats.fallbacks++;
+	zc_policy_note(&sock->policy, ZC_POL_NOBUFS);
+	return zc_copy_push(sock, req, 0);
+}
+
 static int copy_push(struct zc_sock *sock, struct zc_req *req)
 {
 	return zc_copy_push(sock, req, 0);
@@ -71,7 +80,8 @@ int zc_rx_pool_init(struct zc_sock *sock, struct zc_rx_pool *rp)
 	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
 	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rp->region);
 	if (!ret)
-		ret = zc_pool_create(rp->region, size, NULL, NULL, &rp->pool);
+		ret = zc_pool_create(rp->region, size, sock->opts.rx_done,
+				     sock->opts.rx_done_arg, &rp->pool);
 	if (ret)
 		zc_rx_pool_fini(rp);
 	return ret;
@@ -129,6 +139,9 @@ ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
 		max = buf->segs[0].len;
 	n = zc_rx_recv_into(sock, buf->segs[0].base, max, 0);
 	if (n <= 0) {
+		/* Never handed out: back to the pool without running the
+		 * application's completion. */
+		buf->ubuf = NULL;
 		zc_buf_release(buf);
 		return n;
 	}

@@ -30,16 +30,6 @@ static int msgzc_init(struct zc_sock *sock)
 	return 0;
 }
 
-/* Out of optmem or locked pages: this request goes by copy from here. */
-static int msgzc_fall_back(struct zc_sock *sock, struct zc_req *req)
-{
-	req->why = ZC_WHY_NOBUFS;
-	req->tx = &zc_tx_copy;
-	sock->stats.fallbacks++;
-	zc_policy_note(&sock->policy, ZC_POL_NOBUFS);
-	return zc_copy_push(sock, req, 0);
-}
-
 static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
 {
 	int flags = MSG_ZEROCOPY | MSG_NOSIGNAL;
@@ -67,7 +57,7 @@ static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
 		if (n == 0 || errno == EAGAIN)
 			return -EAGAIN;
 		if (errno == ENOBUFS || errno == ENOMEM)
-			return msgzc_fall_back(sock, req);
+			return zc_req_fall_back(sock, req);
 		if (errno != EINTR)
 			return -errno;
 	}

@@ -9,6 +9,17 @@
 
 #include "ubuf.h"
 
+static void ubuf_complete_nop(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
+{
+	(void)buf;
+	(void)ubuf;
+	(void)ok;
+}
+
+const struct zc_ubuf_ops zc_ubuf_nop_ops = {
+	.complete = ubuf_complete_nop,
+};
+
 void zc_ubuf_init(struct zc_ubuf *ubuf, const struct zc_ubuf_ops *ops,
 		  unsigned flags, void *priv)
 {

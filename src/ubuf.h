@@ -15,6 +15,9 @@ struct zc_ubuf {
 	bool heap;	  /* allocated by zc_ubuf_create() */
 };
 
+/* Completes nothing: for static ubufs whose only job is recycling. */
+extern const struct zc_ubuf_ops zc_ubuf_nop_ops;
+
 /* Set up an embedded ubuf; same rules as zc_ubuf_create(). */
 void zc_ubuf_init(struct zc_ubuf *ubuf, const struct zc_ubuf_ops *ops,
 		  unsigned flags, void *priv);

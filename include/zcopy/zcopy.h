@@ -220,6 +220,8 @@ struct zc_ctx_opts {
 	unsigned flags;	       /* ZC_CTX_* */
 	unsigned max_inflight; /* sends in flight per socket (256) */
 	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
+	/* io_uring SQ size (128, max 32768); the CQ is twice that. */
+	unsigned uring_entries;
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
@@ -272,12 +274,16 @@ struct zc_sock_opts {
 	size_t zc_threshold;   /* auto: smallest send worth zero-copy */
 	unsigned udp_gso_size; /* UDP: set UDP_SEGMENT to this size */
 	size_t rx_buf_size;    /* receive buffer size (65536) */
-	unsigned rx_buf_count; /* receive buffers (64) */
+	unsigned rx_buf_count; /* receive buffers (64; uring: max 32768) */
 	/* SO_RCVLOWAT: blocking zc_recv() and readiness wait until this many
 	 * bytes are queued (or the peer is done).  Larger values let
 	 * ZC_RX_TCPMMAP map more pages per call; only for bulk streams, as a
 	 * shorter message then waits for more data.  0: the kernel's (1). */
 	int rx_lowat;
+	/* Runs when a received buffer is released, before its memory is
+	 * reused, with the buffer's segments still valid (NULL: nothing). */
+	const struct zc_ubuf_ops *rx_done;
+	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
 };
 
 /* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
@@ -341,12 +347,18 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 		       void *arg);
 
 /* Receive the next data.  Returns the byte count with *out set to a buffer
- * to give back with zc_buf_release(), 0 at end of stream, -EAGAIN when
- * nothing is ready (non-blocking sockets), or a negative errno:
- * -ENOBUFS when the application holds every receive buffer (release some;
- * no data is lost), -EPROTONOSUPPORT for ZC_RX_TCPMMAP on a UDP socket.
- * With ZC_RX_TCPMMAP buffers may be pages mapped read-only from the kernel
- * (stats.rx_bytes_mapped counts them): writing to them faults. */
+ * to give back with zc_sock_release() (or zc_buf_release()), 0 at end of
+ * stream, -EAGAIN when nothing is ready (non-blocking sockets), or a
+ * negative errno: -ENOBUFS when the application holds every receive buffer
+ * (release some; no data is lost), -EPROTONOSUPPORT for ZC_RX_TCPMMAP on a
+ * UDP socket.
+ * ZC_RX_TCPMMAP: buffers may be pages mapped read-only from the kernel
+ * (stats.rx_bytes_mapped counts them): writing to them faults.
+ * ZC_RX_URING: the buffer points into a region the kernel received into
+ * (no copy in user space); releasing it hands it back to the kernel, and a
+ * receive paused because every buffer was held resumes.  Completions of the
+ * context's io_uring sends may run inside zc_recv().  Without io_uring it
+ * receives by copy (zc_stats.uring_error says why). */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
 /* Give back a buffer zc_recv() returned on this socket: as
  * zc_buf_release(), after checking that the buffer is the socket's.
@@ -362,6 +374,20 @@ enum zc_policy_state {
 	ZC_POLICY_BACKOFF,    /* the kernel copied or ran out: copy a while */
 	ZC_POLICY_NO_ZC,      /* no zero-copy transport here: always copy */
 };
+
+/* Register region with the context's io_uring as a fixed buffer, pinning
+ * its pages once: sends of ZC_TX_URING_FIXED sockets that lie inside it
+ * then skip per-send pinning.  Errors: -EINVAL (NULL), -EBUSY (registered
+ * already, here or in another context), -EACCES (unreadable region),
+ * -ENOSPC (64 regions registered), -ENOMEM (RLIMIT_MEMLOCK too low, without
+ * CAP_IPC_LOCK), or why the context has no io_uring (-EOPNOTSUPP under
+ * ZC_CTX_NO_URING, -ENOSYS/-EPERM when blocked).  Linux 5.19+. */
+ZC_API int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region);
+/* Undo zc_ctx_register_region(); sends in flight keep their pages until
+ * they complete.  -EINVAL if not registered, -EXDEV if registered with
+ * another context. */
+ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
+				    struct zc_region *region);
 
 struct zc_stats {
 	uint64_t sends;			   /* accepted sends */
@@ -394,6 +420,11 @@ struct zc_stats {
 	uint64_t policy_rx_map;	      /* receives it let map pages */
 	uint64_t policy_rx_copy;      /* receives it copied */
 	uint64_t policy_rx_backoffs;  /* times it stopped mapping */
+	/* Why io_uring was not used (negative errno, see zc_strerror); 0 if
+	 * it was, or was not asked for. */
+	int uring_error;
+	/* io_uring sends from registered regions (fixed buffers). */
+	uint64_t fixed_sends;
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);

@@ -1,0 +1,1132 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io_uring transport against the real kernel: loopback, a network
+ * namespace joined by veth (with nftables loss), seccomp, RLIMIT_MEMLOCK,
+ * peer resets and receivers that hold every buffer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <zcopy/zcopy.h>
+
+#include "compat.h"
+#include "sock.h"
+#include "uring.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
+
+#define SLOTS 8
+#define GARBAGE 0xee
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint8_t pat(uint64_t off)
+{
+	return (uint8_t)(off * 7 + (off >> 8) * 131 + (off >> 16));
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Outside cmocka (forked children): print and fail the child. */
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
+				__LINE__, #cond);                              \
+			return -1;                                             \
+		}                                                              \
+	} while (0)
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+struct netns {
+	char name[32];
+	char host_ip[32], ns_ip[32];
+};
+
+/* A namespace joined to this one by veth, optionally dropping loss% of
+ * the packets it receives.  Removed (with its veth) by netns_del(). */
+static int netns_add(struct netns *n, int loss)
+{
+	int pid = getpid();
+
+	snprintf(n->name, sizeof(n->name), "zcu%d", pid);
+	snprintf(n->host_ip, sizeof(n->host_ip), "10.%d.%d.1", 200 + pid % 50,
+		 (pid / 50) % 250);
+	snprintf(n->ns_ip, sizeof(n->ns_ip), "10.%d.%d.2", 200 + pid % 50,
+		 (pid / 50) % 250);
+	if (sh("ip netns add %s 2>/dev/null", n->name))
+		return -1;
+	if (sh("ip link add zh%d type veth peer name zn%d && "
+	       "ip link set zn%d netns %s && "
+	       "ip addr add %s/30 dev zh%d && ip link set zh%d up && "
+	       "ip -n %s addr add %s/30 dev zn%d && "
+	       "ip -n %s link set zn%d up && ip -n %s link set lo up",
+	       pid, pid, pid, n->name, n->host_ip, pid, pid, n->name, n->ns_ip,
+	       pid, n->name, pid, n->name))
+		goto err;
+	if (loss &&
+	    sh("ip netns exec %s nft 'add table inet zcu; "
+	       "add chain inet zcu in { type filter hook input priority 0; }; "
+	       "add rule inet zcu in numgen random mod 100 < %d drop'",
+	       n->name, loss))
+		goto err;
+	return 0;
+err:
+	sh("ip netns del %s", n->name);
+	n->name[0] = 0;
+	printf("skip: cannot build a veth namespace pair (root, ip, nft?)\n");
+	return -1;
+}
+
+/* The namespace of the running test; its teardown removes it. */
+static struct netns g_ns;
+
+static int netns_teardown(void **state)
+{
+	(void)state;
+	if (g_ns.name[0])
+		sh("ip netns del %s", g_ns.name);
+	g_ns.name[0] = 0;
+	return 0;
+}
+
+static int enter_ns(const char *name)
+{
+	char path[64];
+	int fd, ret;
+
+	if (!name)
+		name = "/proc/1/ns/net";
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(name[0] == '/' ? name : path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return ret;
+}
+
+/* A connected TCP pair: the listener lives in ns (NULL: here) on ip. */
+static int tcp_pair(const char *ns, const char *ip, int *snd, int *rcv)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int self, l;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || (ns && enter_ns(ns)))
+		return -1;
+	inet_pton(AF_INET, ip, &a.sin_addr);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len))
+		return -1;
+	if (ns && setns(self, CLONE_NEWNET))
+		return -1;
+	close(self);
+	*snd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (connect(*snd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	*rcv = accept(l, NULL, NULL);
+	close(l);
+	return *rcv < 0 ? -1 : 0;
+}
+
+/* ---- a receiver thread checking the stream pattern --------------------- */
+
+struct rcv {
+	int fd;
+	uint64_t got;
+	uint64_t bad_at;     /* first wrong offset + 1, 0 if none */
+	int64_t reset_after; /* > 0: reset the connection after this much */
+	size_t bufsz;
+	pthread_t th;
+};
+
+static void *rcv_main(void *arg)
+{
+	struct rcv *r = arg;
+	size_t cap = r->bufsz ? r->bufsz : 1 << 18;
+	uint8_t *b = malloc(cap);
+
+	for (;;) {
+		ssize_t n = recv(r->fd, b, cap, 0);
+
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n && !r->bad_at; i++)
+			if (b[i] != pat(r->got + (uint64_t)i))
+				r->bad_at = r->got + (uint64_t)i + 1;
+		r->got += (uint64_t)n;
+		if (r->reset_after > 0 && r->got >= (uint64_t)r->reset_after) {
+			struct linger lg = { 1, 0 };
+
+			/* Let the sender fill the socket and queue sends. */
+			usleep(200000);
+			setsockopt(r->fd, SOL_SOCKET, SO_LINGER, &lg,
+				   sizeof(lg));
+			break;
+		}
+	}
+	free(b);
+	close(r->fd);
+	return NULL;
+}
+
+static void rcv_start(struct rcv *r, int fd)
+{
+	r->fd = fd;
+	pthread_create(&r->th, NULL, rcv_main, r);
+}
+
+/* ---- a sender: pattern, overwrite on completion, exactly once ---------- */
+
+struct xfer;
+
+struct slot {
+	uint8_t *mem;
+	size_t len;
+	bool busy;
+	struct xfer *x;
+};
+
+struct xfer {
+	enum zc_tx_mode tx;
+	int niov;	   /* split each send into this many iovs */
+	size_t size;	   /* bytes per send */
+	uint64_t total;	   /* bytes to send */
+	bool fixed_region; /* slots live in a registered region */
+	bool peer_resets;  /* stop at the first send error */
+	int sndbuf;	   /* SO_SNDBUF if not 0 */
+	unsigned uring_entries;
+	unsigned ctx_flags;
+	/* out */
+	uint64_t results[4];
+	uint64_t copied_kernel;
+	uint64_t twice; /* callbacks for a send not in flight */
+	uint64_t accepted;
+	int send_error;
+	int reg_error;
+	int close_ret;
+	struct zc_stats st;
+	struct slot slots[SLOTS];
+};
+
+static void xfer_cb(struct zc_sock *sock, const struct zc_completion *c,
+		    void *arg)
+{
+	struct slot *s = arg;
+	struct xfer *x = s->x;
+
+	(void)sock;
+	if (!s->busy)
+		x->twice++;
+	/* The memory is ours again: trash it so an early completion shows
+	 * up as garbage at the receiver. */
+	memset(s->mem, GARBAGE, s->len);
+	s->busy = false;
+	x->results[c->result]++;
+	if (c->result == ZC_RESULT_COPIED && c->why == ZC_WHY_KERNEL)
+		x->copied_kernel++;
+}
+
+static struct slot *xfer_free_slot(struct xfer *x)
+{
+	for (int i = 0; i < SLOTS; i++)
+		if (!x->slots[i].busy)
+			return &x->slots[i];
+	return NULL;
+}
+
+/* Fill a slot with the pattern at off and send it; returns zc_send(). */
+static int xfer_send_one(struct xfer *x, struct zc_sock *sock, struct slot *s,
+			 uint64_t off)
+{
+	int ret;
+
+	struct iovec iov[ZC_SEND_MAX_IOV];
+	size_t len = x->size, part;
+	int n = x->niov ? x->niov : 1;
+
+	if (len > x->total - off)
+		len = (size_t)(x->total - off);
+	for (size_t i = 0; i < len; i++)
+		s->mem[i] = pat(off + i);
+	part = len / (size_t)n;
+	for (int i = 0; i < n; i++) {
+		iov[i].iov_base = s->mem + part * (size_t)i;
+		iov[i].iov_len = i == n - 1 ? len - part * (size_t)i : part;
+	}
+	s->len = len;
+	s->busy = true;
+	ret = zc_send(sock, iov, n, xfer_cb, s);
+	if (ret)
+		s->busy = false;
+	return ret;
+}
+
+/* Push x->total bytes through a zcopy socket on fd. */
+static int xfer_run(struct xfer *x, int fd)
+{
+	struct zc_ctx_opts co = { .flags = x->ctx_flags,
+				  .uring_entries = x->uring_entries };
+	struct zc_sock_opts so = { .tx = x->tx };
+	struct zc_region *region = NULL;
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	uint64_t off = 0;
+	int64_t deadline = now_ms() + 60000;
+
+	CHECK(!zc_ctx_create(&co, &ctx));
+	CHECK(!zc_region_create(x->size * SLOTS, ZC_REGION_NOLOCK, &region));
+	if (x->fixed_region)
+		x->reg_error = zc_ctx_register_region(ctx, region);
+	for (int i = 0; i < SLOTS; i++) {
+		x->slots[i].mem =
+			(uint8_t *)zc_region_base(region) + x->size * (size_t)i;
+		x->slots[i].x = x;
+	}
+	if (x->sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &x->sndbuf,
+			   sizeof(x->sndbuf));
+	CHECK(!zc_sock_attach(ctx, fd, &so, &sock));
+	while (off < x->total && now_ms() < deadline) {
+		struct slot *s = xfer_free_slot(x);
+
+		if (!s) {
+			zc_ctx_process(ctx, 100);
+			continue;
+		}
+		x->send_error = xfer_send_one(x, sock, s, off);
+		if (x->send_error == -EAGAIN) {
+			zc_ctx_process(ctx, 100);
+			continue;
+		}
+		if (x->send_error)
+			break;
+		x->accepted++;
+		off += s->len;
+	}
+	zc_sock_stats(sock, &x->st);
+	while (x->st.inflight && now_ms() < deadline) {
+		zc_ctx_process(ctx, 100);
+		zc_sock_stats(sock, &x->st);
+	}
+	x->close_ret = zc_sock_close(sock);
+	if (x->fixed_region && !x->reg_error)
+		CHECK(!zc_ctx_unregister_region(ctx, region));
+	zc_ctx_destroy(ctx);
+	CHECK(!zc_region_destroy(region));
+	return off == x->total || x->peer_resets ? 0 : -1;
+}
+
+/* Run x over a fresh pair (in ns when not NULL) and check the stream:
+ * every byte arrived intact and in order, every accepted send completed
+ * exactly once and none failed. */
+static int xfer_verify(struct xfer *x, const char *ns, const char *ip)
+{
+	struct rcv r = { 0 };
+	int snd, rcvfd;
+
+	CHECK(!tcp_pair(ns, ip, &snd, &rcvfd));
+	rcv_start(&r, rcvfd);
+	CHECK(!xfer_run(x, snd));
+	pthread_join(r.th, NULL);
+	if (r.bad_at)
+		fprintf(stderr, "bad byte at %llu\n",
+			(unsigned long long)r.bad_at - 1);
+	CHECK(!r.bad_at);
+	CHECK(r.got == x->total);
+	CHECK(!x->twice);
+	CHECK(x->st.completions == x->accepted);
+	CHECK(x->results[ZC_RESULT_ZEROCOPY] + x->results[ZC_RESULT_COPIED] ==
+	      x->accepted);
+	CHECK(x->close_ret == 0);
+	return 0;
+}
+
+static void xfer_check(struct xfer *x, const char *ns, const char *ip)
+{
+	assert_int_equal(xfer_verify(x, ns, ip), 0);
+	assert_int_equal(x->st.uring_error, 0);
+	assert_int_equal(x->st.tx_by_mode[x->tx], x->accepted);
+	/* Kernel copies are reported as such, and nothing fell back. */
+	assert_int_equal(x->copied_kernel, x->results[ZC_RESULT_COPIED]);
+	assert_int_equal(x->st.fallbacks, 0);
+}
+
+/* ---- send integrity ------------------------------------------------------ */
+
+static void test_send_zc_lo(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING, .size = 65536, .total = 8 << 20 };
+
+	(void)state;
+	xfer_check(&x, NULL, "127.0.0.1");
+	assert_int_equal(x.st.fixed_sends, 0);
+}
+
+static void test_sendmsg_zc_lo(void **state)
+{
+	struct xfer x = {
+		.tx = ZC_TX_URING, .niov = 3, .size = 100000, .total = 8 << 20
+	};
+
+	(void)state;
+	xfer_check(&x, NULL, "127.0.0.1");
+}
+
+static void test_fixed_lo(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING_FIXED,
+			  .size = 262144,
+			  .total = 16 << 20,
+			  .fixed_region = true };
+
+	(void)state;
+	xfer_check(&x, NULL, "127.0.0.1");
+	assert_int_equal(x.reg_error, 0);
+	assert_true(x.st.fixed_sends >= x.accepted);
+}
+
+/* A tiny ring: SQ full, CQ overflowing, results and notifications pile. */
+static void test_small_ring_lo(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING,
+			  .size = 4096,
+			  .total = 2 << 20,
+			  .uring_entries = 1 };
+
+	(void)state;
+	xfer_check(&x, NULL, "127.0.0.1");
+}
+
+static void test_veth(void **state)
+{
+	static const struct xfer kinds[] = {
+		{ .tx = ZC_TX_URING, .size = 65536, .total = 8 << 20 },
+		{ .tx = ZC_TX_URING_FIXED,
+		  .size = 131072,
+		  .total = 8 << 20,
+		  .fixed_region = true },
+		{ .tx = ZC_TX_URING,
+		  .niov = 4,
+		  .size = 50000,
+		  .total = 8 << 20 },
+	};
+
+	(void)state;
+	if (netns_add(&g_ns, 0))
+		skip();
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct xfer x = kinds[i];
+
+		xfer_check(&x, g_ns.name, g_ns.ns_ip);
+	}
+}
+
+static void test_veth_loss(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING_FIXED,
+			  .size = 65536,
+			  .total = 4 << 20,
+			  .fixed_region = true };
+
+	(void)state;
+	if (netns_add(&g_ns, 5))
+		skip();
+	xfer_check(&x, g_ns.name, g_ns.ns_ip);
+}
+
+/* ---- what the kernel says about copies, and the eventfd ---------------- */
+
+/* One raw SEND_ZC with REPORT_USAGE: 1 if the kernel said it copied. */
+static int raw_copied(int fd)
+{
+	static char buf[65536];
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	int copied = -1;
+
+	if (io_uring_queue_init(8, &ring, 0))
+		return -1;
+	io_uring_prep_send_zc(io_uring_get_sqe(&ring), fd, buf, sizeof(buf), 0,
+			      IORING_SEND_ZC_REPORT_USAGE);
+	io_uring_submit(&ring);
+	while (copied < 0 && !io_uring_wait_cqe(&ring, &cqe)) {
+		if (cqe->flags & IORING_CQE_F_NOTIF)
+			copied = !!((uint32_t)cqe->res &
+				    IORING_NOTIF_USAGE_ZC_COPIED);
+		else if (!(cqe->flags & IORING_CQE_F_MORE))
+			copied = -2;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return copied;
+}
+
+static void test_copied_matches_kernel(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING, .size = 65536, .total = 1 << 20 };
+	int snd, rcvfd, raw;
+
+	(void)state;
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	raw = raw_copied(snd);
+	close(snd);
+	close(rcvfd);
+	assert_true(raw == 0 || raw == 1);
+	xfer_check(&x, NULL, "127.0.0.1");
+	/* Same kind of socket, same answer, for every send. */
+	assert_int_equal(x.results[raw ? ZC_RESULT_COPIED : ZC_RESULT_ZEROCOPY],
+			 x.accepted);
+}
+
+static void count_cb(struct zc_sock *sock, const struct zc_completion *c,
+		     void *arg)
+{
+	(void)sock;
+	(void)c;
+	(*(int *)arg)++;
+}
+
+/* With DEFER_TASKRUN nothing completes until we enter the kernel; the
+ * context fd must still wake us when the kernel has work for us. */
+static void test_eventfd_wakes(void **state)
+{
+	size_t len = 16 << 20;
+	char *big = calloc(1, len);
+	struct zc_sock_opts so = { .tx = ZC_TX_URING };
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	struct rcv r = { 0 };
+	int snd, rcvfd, done = 0, wakeups = 0;
+	int64_t deadline;
+
+	(void)state;
+	for (size_t i = 0; i < len; i++)
+		big[i] = (char)pat(i);
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	assert_int_equal(zc_sock_attach(ctx, snd, &so, &sock), 0);
+	printf("ring flags %#x (DEFER_TASKRUN %s)\n", ctx->uring->setup_flags,
+	       ctx->uring->setup_flags & IORING_SETUP_DEFER_TASKRUN ? "yes"
+								    : "no");
+	/* Larger than the socket buffers: it cannot complete at once. */
+	assert_int_equal(
+		zc_send(sock, &(struct iovec){ big, len }, 1, count_cb, &done),
+		0);
+	assert_int_equal(done, 0);
+	rcv_start(&r, rcvfd);
+	deadline = now_ms() + 20000;
+	while (!done && now_ms() < deadline) {
+		struct pollfd p = { .fd = zc_ctx_fd(ctx), .events = POLLIN };
+
+		/* Only wait on the fd: a lost wake-up shows as a timeout. */
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		wakeups++;
+		zc_ctx_process(ctx, 0);
+	}
+	assert_int_equal(done, 1);
+	assert_int_equal(zc_sock_close(sock), 0);
+	pthread_join(r.th, NULL);
+	assert_int_equal(r.got, len);
+	assert_int_equal(r.bad_at, 0);
+	printf("%d wake-ups\n", wakeups);
+	zc_ctx_destroy(ctx);
+	free(big);
+}
+
+/* ---- receive through the buffer ring -------------------------------------- */
+
+struct sender {
+	int fd;
+	uint64_t total;
+	size_t chunk;
+	pthread_t th;
+};
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	uint8_t *b = malloc(s->chunk);
+	uint64_t off = 0;
+
+	while (off < s->total) {
+		size_t n = s->chunk;
+		ssize_t w;
+
+		if (n > s->total - off)
+			n = (size_t)(s->total - off);
+		for (size_t i = 0; i < n; i++)
+			b[i] = pat(off + i);
+		w = send(s->fd, b, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			break;
+		off += (uint64_t)w;
+		/* Partial writes resend the rest from the pattern. */
+	}
+	free(b);
+	close(s->fd);
+	return NULL;
+}
+
+struct rx_check {
+	uint64_t done_bytes; /* seen by the rx_done completion */
+	uint64_t done_bad;   /* completions without valid segments */
+};
+
+static void rx_done_cb(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
+{
+	struct rx_check *rc = zc_ubuf_priv(ubuf);
+	struct zc_seg seg;
+
+	(void)ok;
+	/* The segments are still valid here: read them. */
+	if (!buf || zc_buf_seg(buf, 0, &seg) || !seg.region || !seg.len ||
+	    !zc_buf_len(buf))
+		rc->done_bad++;
+	else
+		rc->done_bytes += zc_buf_len(buf);
+}
+
+static const struct zc_ubuf_ops rx_done_ops = { .complete = rx_done_cb };
+
+struct rx_run {
+	/* in */
+	size_t buf_size;
+	unsigned buf_count;
+	unsigned uring_entries;
+	uint64_t total;
+	size_t chunk;
+	bool nonblock;
+	bool hold_random; /* hold buffers for random times */
+	bool hold_all;	  /* take every buffer, then give them back */
+	unsigned ctx_flags;
+	/* out */
+	uint64_t got;
+	uint64_t bad_at;
+	uint64_t enobufs;
+	struct rx_check rc;
+	struct zc_stats st;
+};
+
+static int rx_verify_buf(struct rx_run *x, struct zc_buf *buf)
+{
+	struct zc_seg seg;
+
+	CHECK(!zc_buf_seg(buf, 0, &seg));
+	CHECK(zc_buf_nsegs(buf) == 1);
+	for (size_t i = 0; i < seg.len && !x->bad_at; i++)
+		if (((uint8_t *)seg.base)[i] != pat(x->got + i))
+			x->bad_at = x->got + i + 1;
+	x->got += seg.len;
+	return 0;
+}
+
+static void rx_release_some(struct zc_sock *sock, struct zc_buf **held,
+			    unsigned *nheld, bool all)
+{
+	for (unsigned i = 0; i < *nheld;) {
+		if (all || rand() % 3 == 0) {
+			zc_sock_release(sock, held[i]);
+			held[i] = held[--*nheld];
+		} else {
+			i++;
+		}
+	}
+}
+
+static int rx_run(struct rx_run *x)
+{
+	struct zc_ctx_opts co = { .uring_entries = x->uring_entries,
+				  .flags = x->ctx_flags };
+	struct zc_sock_opts so = { .rx = ZC_RX_URING,
+				   .rx_buf_size = x->buf_size,
+				   .rx_buf_count = x->buf_count,
+				   .rx_done = &rx_done_ops,
+				   .rx_done_arg = &x->rc };
+	struct sender s = { .total = x->total, .chunk = x->chunk };
+	struct zc_buf **held = calloc(x->buf_count, sizeof(*held));
+	int64_t deadline = now_ms() + 30000;
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	unsigned nheld = 0;
+	int rfd;
+
+	CHECK(!tcp_pair(NULL, "127.0.0.1", &s.fd, &rfd));
+	if (x->nonblock)
+		fcntl(rfd, F_SETFL, O_NONBLOCK);
+	CHECK(!zc_ctx_create(&co, &ctx));
+	CHECK(!zc_sock_attach(ctx, rfd, &so, &sock));
+	pthread_create(&s.th, NULL, sender_main, &s);
+	while (now_ms() < deadline) {
+		struct zc_buf *buf;
+		ssize_t n = zc_recv(sock, &buf);
+
+		if (n == 0)
+			break;
+		if (n == -ENOBUFS) {
+			CHECK(nheld == x->buf_count);
+			x->enobufs++;
+			usleep(5000);
+			rx_release_some(sock, held, &nheld, true);
+			continue;
+		}
+		if (n == -EAGAIN) {
+			struct pollfd p = { .fd = zc_ctx_fd(ctx),
+					    .events = POLLIN };
+
+			CHECK(x->nonblock);
+			CHECK(poll(&p, 1, 5000) == 1);
+			zc_ctx_process(ctx, 0);
+			continue;
+		}
+		CHECK(n > 0);
+		CHECK(!rx_verify_buf(x, buf));
+		held[nheld++] = buf;
+		if (x->hold_random && rand() % 4 == 0)
+			usleep((useconds_t)(rand() % 2000));
+		if (!x->hold_all)
+			rx_release_some(sock, held, &nheld, !x->hold_random);
+	}
+	rx_release_some(sock, held, &nheld, true);
+	pthread_join(s.th, NULL);
+	zc_sock_stats(sock, &x->st);
+	CHECK(!zc_sock_close(sock));
+	zc_ctx_destroy(ctx);
+	free(held);
+	return 0;
+}
+
+static void rx_check(struct rx_run *x)
+{
+	assert_int_equal(rx_run(x), 0);
+	assert_int_equal(x->bad_at, 0);
+	assert_int_equal(x->got, x->total);
+	/* Each release ran the completion once, segments still valid. */
+	assert_int_equal(x->rc.done_bad, 0);
+	assert_int_equal(x->rc.done_bytes, x->total);
+	assert_int_equal(x->st.rx_bytes, x->total);
+}
+
+static void test_rx_ring(void **state)
+{
+	struct rx_run x = { .buf_size = 16384,
+			    .buf_count = 16,
+			    .total = 16 << 20,
+			    .chunk = 100000 };
+
+	(void)state;
+	rx_check(&x);
+	assert_int_equal(x.st.uring_error, 0);
+}
+
+static void test_rx_ring_hold_random(void **state)
+{
+	struct rx_run x = { .buf_size = 4096,
+			    .buf_count = 16,
+			    .total = 4 << 20,
+			    .chunk = 65536,
+			    .hold_random = true };
+
+	(void)state;
+	srand(42);
+	rx_check(&x);
+}
+
+/* Flow control: the application takes every buffer; receiving pauses
+ * and resumes, nothing lost (blocking and non-blocking sockets). */
+static void test_rx_hold_all(void **state)
+{
+	for (int nb = 0; nb < 2; nb++) {
+		struct rx_run x = { .buf_size = 4096,
+				    .buf_count = 8,
+				    .total = 2 << 20,
+				    .chunk = 65536,
+				    .hold_all = true,
+				    .nonblock = nb };
+
+		(void)state;
+		rx_check(&x);
+		assert_true(x.enobufs > 0);
+	}
+}
+
+/* A CQ of 2 entries: multishot receives end on overflow and re-arm. */
+static void test_rx_cq_overflow(void **state)
+{
+	struct rx_run x = { .buf_size = 1024,
+			    .buf_count = 64,
+			    .uring_entries = 1,
+			    .total = 2 << 20,
+			    .chunk = 262144 };
+
+	(void)state;
+	rx_check(&x);
+}
+
+/* ---- faults ---------------------------------------------------------------- */
+
+/* Run fn in a child (its own ring, limits and filters); its exit status. */
+static int in_child(int (*fn)(void))
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int ret = fn();
+
+		fflush(NULL);
+		_exit(ret ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int block_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) ? -errno : 0;
+}
+
+/* The same workloads pass without io_uring; stats and text say why. */
+static int seccomp_child(void)
+{
+	struct xfer x = { .tx = ZC_TX_URING_FIXED,
+			  .size = 65536,
+			  .total = 4 << 20,
+			  .fixed_region = true };
+	struct rx_run r = { .buf_size = 4096,
+			    .buf_count = 8,
+			    .total = 1 << 20,
+			    .chunk = 65536,
+			    .hold_all = true };
+
+	CHECK(!block_io_uring());
+	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	CHECK(x.reg_error == -EPERM);
+	CHECK(x.st.uring_error == -EPERM);
+	CHECK(x.st.tx_by_mode[ZC_TX_MSGZC] == x.accepted);
+	printf("seccomp: uring_error %d: %s\n", x.st.uring_error,
+	       zc_strerror(x.st.uring_error));
+	CHECK(strstr(zc_strerror(x.st.uring_error), "seccomp"));
+	CHECK(!rx_run(&r));
+	CHECK(r.got == r.total && !r.bad_at && r.enobufs > 0);
+	CHECK(r.st.uring_error == -EPERM);
+	CHECK(r.rc.done_bytes == r.total);
+	return 0;
+}
+
+static void test_seccomp_fallback(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(seccomp_child), 0);
+}
+
+static int no_uring_child(void)
+{
+	struct xfer x = { .tx = ZC_TX_URING,
+			  .size = 65536,
+			  .total = 1 << 20,
+			  .ctx_flags = ZC_CTX_NO_URING };
+
+	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	CHECK(x.st.uring_error == -EOPNOTSUPP);
+	CHECK(x.st.tx_by_mode[ZC_TX_MSGZC] == x.accepted);
+	return 0;
+}
+
+static void test_no_uring_flag(void **state)
+{
+	(void)state;
+	assert_int_equal(no_uring_child(), 0);
+}
+
+static int drop_ipc_lock(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	d[0].effective &= ~(1u << CAP_IPC_LOCK);
+	d[0].permitted &= ~(1u << CAP_IPC_LOCK);
+	return syscall(SYS_capset, &h, d) ? -errno : 0;
+}
+
+/* RLIMIT_MEMLOCK of 64 KiB without CAP_IPC_LOCK: pinning fails cleanly
+ * and the sends still go, by copy where zero-copy ran out. */
+static int memlock_child(void)
+{
+	struct rlimit rl = { 65536, 65536 };
+	struct xfer x = { .tx = ZC_TX_URING_FIXED,
+			  .size = 262144,
+			  .total = 4 << 20,
+			  .fixed_region = true };
+	struct zc_region *region;
+	int ret;
+
+	CHECK(!drop_ipc_lock());
+	CHECK(!setrlimit(RLIMIT_MEMLOCK, &rl));
+	ret = zc_region_create(4 << 20, 0, &region);
+	/* ASan's mlock() interceptor does nothing and succeeds. */
+	if (!ret && ASAN)
+		zc_region_destroy(region);
+	else
+		CHECK(ret == -ENOMEM || ret == -EPERM);
+	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	printf("memlock: register %d (%s); fallbacks %llu of %llu sends\n",
+	       x.reg_error, zc_strerror(x.reg_error),
+	       (unsigned long long)x.st.fallbacks,
+	       (unsigned long long)x.accepted);
+	CHECK(x.reg_error == -ENOMEM);
+	CHECK(x.st.uring_error == 0);
+	CHECK(x.st.fixed_sends == 0);
+	/* Notification pages are charged too: 256 KiB sends run out. */
+	CHECK(x.st.fallbacks > 0);
+	CHECK(x.st.copied_why[ZC_WHY_NOBUFS] == x.st.fallbacks);
+	return 0;
+}
+
+static void test_memlock(void **state)
+{
+	(void)state;
+	assert_int_equal(in_child(memlock_child), 0);
+}
+
+static void test_peer_reset(void **state)
+{
+	struct xfer x = { .tx = ZC_TX_URING,
+			  .size = 65536,
+			  .total = 256 << 20,
+			  .peer_resets = true,
+			  .sndbuf = 65536 };
+	struct rcv r = { .reset_after = 1 << 20 };
+	int snd, rcvfd;
+
+	(void)state;
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	rcv_start(&r, rcvfd);
+	assert_int_equal(xfer_run(&x, snd), 0);
+	pthread_join(r.th, NULL);
+	printf("reset: error %d, results zc %llu copied %llu error %llu "
+	       "abandoned %llu\n",
+	       x.send_error, (unsigned long long)x.results[0],
+	       (unsigned long long)x.results[1],
+	       (unsigned long long)x.results[2],
+	       (unsigned long long)x.results[3]);
+	assert_true(x.send_error == -ECONNRESET || x.send_error == -EPIPE);
+	assert_int_equal(x.twice, 0);
+	assert_int_equal(x.st.completions, x.accepted);
+	assert_int_equal(x.st.inflight, 0);
+	assert_int_equal(r.bad_at, 0);
+	/* Sends queued behind a full socket fail with the reset. */
+	assert_true(x.results[ZC_RESULT_ERROR] > 0);
+}
+
+/* ---- bad input -------------------------------------------------------------- */
+
+static void recv_one(struct zc_sock *sock, int peer, struct zc_buf **buf)
+{
+	assert_int_equal(send(peer, "hello", 5, 0), 5);
+	assert_int_equal(zc_recv(sock, buf), 5);
+}
+
+static void test_bad_release(void **state)
+{
+	struct zc_sock_opts so = { .rx = ZC_RX_URING,
+				   .rx_buf_count = 4,
+				   .rx_buf_size = 4096 };
+	struct zc_sock *a, *b, *c;
+	struct zc_ctx *ctx1, *ctx2;
+	struct zc_buf *buf, *heap, *bufb, *bufc;
+	struct zc_seg seg;
+	int pa, ra, pb, rb, pc, rc;
+
+	(void)state;
+	assert_int_equal(zc_ctx_create(NULL, &ctx1), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx2), 0);
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pa, &ra), 0);
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pb, &rb), 0);
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pc, &rc), 0);
+	assert_int_equal(zc_sock_attach(ctx1, ra, &so, &a), 0);
+	assert_int_equal(zc_sock_attach(ctx1, rb, &so, &b), 0);
+	assert_int_equal(zc_sock_attach(ctx2, rc, &so, &c), 0);
+	recv_one(b, pb, &bufb);
+	recv_one(c, pc, &bufc);
+	recv_one(a, pa, &buf);
+	/* Another socket of the context, another context: not theirs. */
+	assert_int_equal(zc_sock_release(b, buf), -EXDEV);
+	assert_int_equal(zc_sock_release(c, buf), -EXDEV);
+	assert_int_equal(zc_buf_len(buf), 5);
+	assert_int_equal(zc_sock_close(a), -EBUSY); /* a buffer is out */
+	assert_int_equal(zc_sock_release(a, buf), 0);
+	assert_int_equal(zc_sock_release(a, buf), -EALREADY);
+	assert_int_equal(zc_buf_release(buf), -EALREADY);
+	assert_int_equal(zc_buf_create(1, &heap), 0);
+	assert_int_equal(zc_sock_release(a, heap), -EXDEV);
+	assert_int_equal(zc_buf_release(heap), 0);
+	assert_int_equal(zc_sock_release(NULL, heap), -EINVAL);
+	/* Teardown with buffers out: they stay valid until released. */
+	zc_ctx_destroy(ctx1);
+	zc_ctx_destroy(ctx2);
+	assert_int_equal(zc_buf_seg(bufb, 0, &seg), 0);
+	assert_memory_equal(seg.base, "hello", 5);
+	assert_int_equal(zc_buf_release(bufb), 0);
+	assert_int_equal(zc_buf_release(bufc), 0);
+	close(pa);
+	close(pb);
+	close(pc);
+}
+
+static void test_bad_region(void **state)
+{
+	struct zc_sock_opts so = { .tx = ZC_TX_URING_FIXED };
+	struct zc_region *big, *reg, *unreadable;
+	struct zc_ctx *ctx1, *ctx2;
+	struct zc_sock *sock;
+	struct zc_stats st;
+	struct rcv r = { 0 };
+	int done = 0, snd, rcvfd;
+	char *base;
+
+	(void)state;
+	assert_int_equal(zc_ctx_create(NULL, &ctx1), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx2), 0);
+	assert_int_equal(zc_region_create(131072, ZC_REGION_NOLOCK, &big), 0);
+	base = zc_region_base(big);
+	for (size_t i = 0; i < 131072; i++)
+		base[i] = (char)pat(i);
+	/* The first half only: sends can straddle its end. */
+	assert_int_equal(zc_region_wrap(base, 65536, 0, &reg), 0);
+	assert_int_equal(zc_ctx_register_region(NULL, reg), -EINVAL);
+	assert_int_equal(zc_ctx_register_region(ctx1, reg), 0);
+	assert_int_equal(zc_ctx_register_region(ctx1, reg), -EBUSY);
+	assert_int_equal(zc_ctx_register_region(ctx2, reg), -EBUSY);
+	assert_int_equal(zc_ctx_unregister_region(ctx2, reg), -EXDEV);
+	assert_int_equal(zc_region_destroy(reg), -EBUSY);
+	assert_int_equal(
+		zc_region_create(4096, ZC_REGION_UNREADABLE, &unreadable), 0);
+	assert_int_equal(zc_ctx_register_region(ctx1, unreadable), -EACCES);
+	assert_int_equal(zc_region_destroy(unreadable), 0);
+
+	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	rcv_start(&r, rcvfd);
+	assert_int_equal(zc_sock_attach(ctx1, snd, &so, &sock), 0);
+	/* Inside: a fixed send.  Straddling the end: a plain one. */
+	assert_int_equal(zc_send(sock, &(struct iovec){ base, 32768 }, 1,
+				 count_cb, &done),
+			 0);
+	assert_int_equal(zc_send(sock, &(struct iovec){ base + 32768, 65536 },
+				 1, count_cb, &done),
+			 0);
+	while (done < 2)
+		zc_ctx_process(ctx1, 1000);
+	zc_sock_stats(sock, &st);
+	assert_int_equal(st.fixed_sends, 1);
+	assert_int_equal(st.completions, 2);
+	assert_int_equal(zc_sock_close(sock), 0);
+	pthread_join(r.th, NULL);
+	assert_int_equal(r.got, 98304);
+	assert_int_equal(r.bad_at, 0);
+
+	assert_int_equal(zc_ctx_unregister_region(ctx1, reg), 0);
+	assert_int_equal(zc_ctx_unregister_region(ctx1, reg), -EINVAL);
+	assert_int_equal(zc_region_destroy(reg), 0);
+	zc_ctx_destroy(ctx1);
+	zc_ctx_destroy(ctx2);
+	assert_int_equal(zc_region_destroy(big), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_send_zc_lo),
+		cmocka_unit_test(test_sendmsg_zc_lo),
+		cmocka_unit_test(test_fixed_lo),
+		cmocka_unit_test(test_small_ring_lo),
+		cmocka_unit_test(test_copied_matches_kernel),
+		cmocka_unit_test(test_eventfd_wakes),
+		cmocka_unit_test_teardown(test_veth, netns_teardown),
+		cmocka_unit_test_teardown(test_veth_loss, netns_teardown),
+		cmocka_unit_test(test_rx_ring),
+		cmocka_unit_test(test_rx_ring_hold_random),
+		cmocka_unit_test(test_rx_hold_all),
+		cmocka_unit_test(test_rx_cq_overflow),
+		cmocka_unit_test(test_seccomp_fallback),
+		cmocka_unit_test(test_no_uring_flag),
+		cmocka_unit_test(test_memlock),
+		cmocka_unit_test(test_peer_reset),
+		cmocka_unit_test(test_bad_release),
+		cmocka_unit_test(test_bad_region),
+	};
+
+	/* Resets and closed peers must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
