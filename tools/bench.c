@@ -264,7 +264,8 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 
 	switch (c) {
 	case 'p':
-		if (parse_uint(arg, 1, 65535, &v))
+		/* 0: the server picks a free port and says which. */
+		if (parse_uint(arg, 0, 65535, &v))
 			return bad("bad port", arg);
 		o->port = (uint16_t)v;
 		return 0;
@@ -372,6 +373,8 @@ static int defaults(struct bench_opts *o)
 		return bad("choose one of", "--json --csv");
 	if (o->role == BENCH_SERVER)
 		o->server_cpus = o->cpus;
+	else if (!o->port)
+		return bad("port 0 is only for the server", "0");
 	if (o->role == BENCH_LOCAL)
 		o->host = o->family == AF_INET6 ? "::1" : "127.0.0.1";
 	return o->nmodes ? 0 : default_modes(o);

@@ -108,6 +108,7 @@ int bn_connect_like(int cfd, uint16_t port, int type, unsigned mss,
 int bn_accept(int lfd, int timeout_ms, int *out);
 /* A socket of type bound to the local address of cfd, any port. */
 int bn_listen_like(int cfd, int type, int *out);
+int bn_wait_readable(int fd, int timeout_ms);
 int bn_read_full(int fd, void *buf, size_t len, int timeout_ms);
 int bn_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int bn_msg_send(int fd, const struct zb_msg *msg, int timeout_ms);

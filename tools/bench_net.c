@@ -69,6 +69,11 @@ static int64_t deadline(int timeout_ms)
 	return bn_now_us() + (int64_t)timeout_ms * 1000;
 }
 
+int bn_wait_readable(int fd, int timeout_ms)
+{
+	return wait_fd(fd, POLLIN, deadline(timeout_ms));
+}
+
 int bn_read_full(int fd, void *buf, size_t len, int timeout_ms)
 {
 	int64_t end = deadline(timeout_ms);

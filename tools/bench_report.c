@@ -135,47 +135,85 @@ static void print_row(const struct bench_cell *c)
 	       100 * s.rx_mapped_share);
 }
 
-/* Which mode won at this size, and whether zero-copy really happened. */
-static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
-		    size_t len)
-{
-	const struct bench_opts *o = sw->opts;
-	const struct bench_cell *best = NULL, *zc = NULL, *kc = NULL;
-	struct bench_summary bs = { 0 }, s;
-	size_t n;
+#define TIE 1.05 /* closer than this is within this machine's noise */
 
-	for (unsigned m = 0; m < o->nmodes; m++) {
+/* The fastest and the runner-up among the cells of one size. */
+static void rank(const struct bench_sweep *sw, unsigned size,
+		 const struct bench_cell **best, double *best_gbps,
+		 double *second_gbps)
+{
+	struct bench_summary s;
+
+	*best = NULL;
+	*best_gbps = *second_gbps = 0;
+	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
 		const struct bench_cell *c = cell_at(sw, size, m);
 
 		if (c->error || !c->nruns)
 			continue;
 		bench_summarize(c, &s);
-		if (!best || s.gbps > bs.gbps) {
-			best = c;
-			bs = s;
+		if (!*best || s.gbps > *best_gbps) {
+			*second_gbps = *best_gbps;
+			*best = c;
+			*best_gbps = s.gbps;
+		} else if (s.gbps > *second_gbps) {
+			*second_gbps = s.gbps;
 		}
-		if (s.zc_share > 0 || s.rx_mapped_share > 0)
-			zc = c;
-		if (s.kernel_copied_share > 0)
-			kc = c;
 	}
+}
+
+/* Whether zero-copy really happened at this size: the text for it. */
+static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
+			      char *buf, size_t len)
+{
+	bool tried = false;
+	struct bench_summary s;
+
+	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
+		const struct bench_cell *c = cell_at(sw, size, m);
+
+		if (c->error || !c->nruns)
+			continue;
+		bench_summarize(c, &s);
+		if (s.zc_share > 0 || s.rx_mapped_share > 0) {
+			snprintf(buf, len,
+				 "zero-copy happened (%s: %.0f%% sent, %.0f%% "
+				 "received without copy)",
+				 c->mode->name, 100 * s.zc_share,
+				 100 * s.rx_mapped_share);
+			return buf;
+		}
+		tried |= s.kernel_copied_share > 0;
+	}
+	return tried ? "no zero-copy: the kernel copied every zero-copy "
+		       "send after all"
+		     : "no zero-copy was attempted";
+}
+
+/* Which mode won at this size, and whether zero-copy really happened. */
+static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		    size_t len)
+{
+	const struct bench_cell *best;
+	double gbps, second;
+	char zc[160];
+
+	rank(sw, size, &best, &gbps, &second);
 	if (!best) {
 		snprintf(buf, len, "no mode ran");
 		return;
 	}
-	n = (size_t)snprintf(buf, len, "%s won (%.2f Gbit/s); ",
-			     best->mode->name, bs.gbps);
-	if (n >= len)
+	if (!second) {
+		snprintf(buf, len, "%s was the only mode (%.2f Gbit/s); %s",
+			 best->mode->name, gbps,
+			 zc_outcome(sw, size, zc, sizeof(zc)));
 		return;
-	if (zc)
-		snprintf(buf + n, len - n, "zero-copy happened (%s)",
-			 zc->mode->name);
-	else if (kc)
-		snprintf(buf + n, len - n,
-			 "no zero-copy: the kernel copied every zero-copy "
-			 "send after all");
-	else
-		snprintf(buf + n, len - n, "no zero-copy was attempted");
+	}
+	snprintf(buf, len, "%s %s (%.2f Gbit/s, %.2fx the next); %s",
+		 best->mode->name,
+		 second * TIE > gbps ? "won narrowly, within noise" : "won",
+		 gbps, ratio(gbps, second),
+		 zc_outcome(sw, size, zc, sizeof(zc)));
 }
 
 void bench_print_table(const struct bench_sweep *sw)
@@ -381,8 +419,10 @@ static void plot_script(FILE *g, const struct bench_sweep *sw, const char *path)
 		fprintf(g, "%s'%s' %u", s ? ", " : "",
 			bench_size_str(o->sizes[s], sz, sizeof(sz)),
 			o->sizes[s]);
-	fprintf(g, ")\nset yrange [0:*]\n"
-		   "set title 'throughput'\nset ylabel 'Gbit/s'\n");
+	fprintf(g,
+		")\nset xrange [%u:%u]\nset yrange [0:*]\n"
+		"set title 'throughput'\nset ylabel 'Gbit/s'\n",
+		o->sizes[0], o->sizes[o->nsizes - 1]);
 	plot_panel(g, sw, 2, false);
 	fprintf(g, "set title 'CPU seconds per GB (sender solid, receiver "
 		   "dashed)'\nset ylabel 'CPU s/GB'\n");

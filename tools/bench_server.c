@@ -248,7 +248,13 @@ static int serve_session(const struct bench_opts *o, int cfd)
 {
 	for (;;) {
 		struct zb_msg m;
-		int ret = bn_msg_recv(cfd, &m, SESSION_IDLE_MS);
+		int ret;
+
+		/* Idle between runs is fine; a message, once started, must
+		 * arrive within the timeout. */
+		ret = bn_wait_readable(cfd, SESSION_IDLE_MS);
+		if (!ret)
+			ret = bn_msg_recv(cfd, &m, o->timeout_ms);
 
 		if (ret == -EPIPE || (!ret && m.type == ZB_BYE))
 			return 0;
