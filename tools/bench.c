@@ -453,10 +453,7 @@ static int run_client(const struct bench_opts *o, int cfd)
 			sw.cells[s * o->nmodes + m].size = o->sizes[s];
 		}
 	ret = bench_client(o, cfd, &sw);
-	if (ret)
-		fprintf(stderr, "zcopy bench: %s: %s\n", o->host,
-			bn_strerror(ret));
-	else
+	if (!ret)
 		ret = report(&sw);
 	free(sw.cells);
 	return ret;

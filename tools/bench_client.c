@@ -53,6 +53,12 @@ static void progress_show(const struct progress *p, const struct crun *r)
 
 	if (!p->on)
 		return;
+	if (!p->total) {
+		fprintf(stderr, "\r\033[K[check] %6s %s",
+			bench_size_str(p->size, sz, sizeof(sz)), p->mode);
+		fflush(stderr);
+		return;
+	}
 	fprintf(stderr,
 		"\r\033[K[%3u/%u] %6s %-14s run %u/%u %8.2f Gbit/s  %d:%02d "
 		"left",
@@ -344,6 +350,7 @@ int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 			      .repeat = o->repeat,
 			      .start_us = bn_now_us() };
 	struct zb_msg bye = { .type = ZB_BYE };
+	char sz[16];
 	int ret;
 
 	ret = check_modes(o, cfd, sw, &p);
@@ -359,5 +366,9 @@ int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 out:
 	if (p.on)
 		fprintf(stderr, "\r\033[K");
+	if (ret)
+		fprintf(stderr, "zcopy bench: %s: during %s %s: %s\n", o->host,
+			p.mode, bench_size_str(p.size, sz, sizeof(sz)),
+			bn_strerror(ret));
 	return ret;
 }

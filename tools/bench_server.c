@@ -86,11 +86,17 @@ static int send_ready(struct run *r)
 /* A TCP stream counts once it has shown the run's cookie. */
 static int accept_tcp(struct run *r, unsigned i)
 {
+	int64_t end = bn_now_us() + (int64_t)r->opts->timeout_ms * 1000;
+
 	for (;;) {
+		int left = (int)((end - bn_now_us()) / 1000);
 		uint64_t cookie;
 		int fd, ret;
 
-		ret = bn_accept(r->fds[0], r->opts->timeout_ms, &fd);
+		/* Strangers on the data port do not extend the wait. */
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = bn_accept(r->fds[0], left, &fd);
 		if (ret)
 			return ret;
 		ret = bn_read_full(fd, &cookie, sizeof(cookie),
