@@ -41,6 +41,7 @@ struct progress {
 	const char *mode;
 	uint32_t size;
 	unsigned rep, repeat;
+	double run_s; /* planned seconds per run */
 };
 
 static void progress_show(const struct progress *p, const struct crun *r)
@@ -48,7 +49,9 @@ static void progress_show(const struct progress *p, const struct crun *r)
 	double el = (double)(bn_now_us() - r->t0) / 1e6;
 	uint64_t bytes = atomic_load(&r->progress);
 	double spent = (double)(bn_now_us() - p->start_us) / 1e6;
-	double left = p->done ? spent / p->done * (p->total - p->done) : 0;
+	/* Until a run is done, the plan is the best guess. */
+	double left = p->done ? spent / p->done * (p->total - p->done)
+			      : p->total * p->run_s;
 	char sz[16];
 
 	if (!p->on)
@@ -358,6 +361,7 @@ int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 		goto out;
 	sw->duration = run_seconds(o, sw, p.start_us);
 	p.total = runs_left(sw, o->repeat);
+	p.run_s = sw->duration;
 	p.start_us = bn_now_us();
 	for (unsigned s = 0; s < o->nsizes && !ret; s++)
 		ret = sweep_size(o, cfd, sw, s, &p);
