@@ -16,9 +16,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "probe", zc_cmd_probe, "what zero-copy really does on this machine" },
-#ifdef ZC_HAVE_BENCH
 	{ "bench", zc_cmd_bench, "compare transports on loopback or veth" },
-#endif
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

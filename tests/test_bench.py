@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""zcopy bench against the real kernel on loopback: results that add up,
+and peers that die or talk nonsense give a clear error, never a hang.
+
+usage: test_bench.py PATH/TO/zcopy
+"""
+import csv
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+ZCOPY = None
+SHORT = ["-t", "0.3", "-r", "1", "-q"]
+
+
+def run(args, timeout=60):
+    return subprocess.run([ZCOPY, "bench", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Server:
+    """`zcopy bench server` on a free loopback port."""
+
+    def __init__(self, *extra):
+        self.proc = subprocess.Popen(
+            [ZCOPY, "bench", "server", "-p", "0", "-B", "127.0.0.1",
+             *extra], stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        m = re.search(r"listening on port (\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise AssertionError(f"server did not start: {line!r}")
+        self.port = m.group(1)
+        self.log = []
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+def client(port, *args, timeout=60):
+    return run(["client", "127.0.0.1", "-p", port, "--timeout", "2",
+                *args], timeout=timeout)
+
+
+class FakeServer:
+    """A TCP listener that accepts one client and then calls behave."""
+
+    def __init__(self, behave):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = str(self.sock.getsockname()[1])
+        self.behave = behave
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        conn, _ = self.sock.accept()
+        with conn:
+            self.behave(conn)
+
+    def close(self):
+        self.sock.close()
+
+
+class BenchResults(unittest.TestCase):
+    def check_json(self, out, same_bytes=True):
+        doc = json.loads(out)
+        ran = [c for c in doc["cells"] if c["runs"]]
+        self.assertTrue(ran, "no cell ran")
+        for cell in ran:
+            for r in cell["runs"]:
+                self.assertGreater(r["bytes_sent"], 0)
+                if same_bytes:
+                    self.assertEqual(r["bytes_sent"], r["bytes_received"],
+                                     f"{cell['mode']} {cell['size']}")
+                else:
+                    self.assertLessEqual(r["bytes_received"],
+                                         r["bytes_sent"])
+                self.assertEqual(r["sends"], r["completions"])
+        self.assertEqual(len(doc["verdicts"]), len({c["size"] for c in
+                                                   doc["cells"]}))
+        return doc
+
+    def test_local_json_bytes_match(self):
+        p = run(["-s", "4K,64K", "-m", "copy,msgzc", "--json", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        modes = {c["mode"] for c in doc["cells"] if c["runs"]}
+        self.assertEqual(modes, {"copy", "msgzc"})
+
+    def test_client_server_json(self):
+        srv = Server()
+        try:
+            p = client(srv.port, "-s", "16K", "-m", "copy,msgzc", "-P",
+                       "2", "--json", *SHORT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.check_json(p.stdout)
+        finally:
+            srv.stop()
+
+    def test_udp(self):
+        p = run(["-u", "-s", "4K", "-m", "copy", "--json", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.check_json(p.stdout, same_bytes=False)
+
+    def test_ipv6(self):
+        try:
+            socket.socket(socket.AF_INET6).bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        p = run(["-6", "-s", "4K", "-m", "copy", "--json", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.check_json(p.stdout)
+
+    def test_unavailable_mode_reported(self):
+        # Every mode from the enums runs or says why it cannot.
+        p = run(["-s", "4K", "-m", "all", "--csv", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        self.assertGreaterEqual(len(rows), 5)
+        for row in rows:
+            self.assertTrue(row["error"] == "" or
+                            row["error"].startswith("unavailable: "), row)
+        self.assertIn("copy", {r["mode"] for r in rows if not r["error"]})
+
+    def test_csv_and_table(self):
+        p = run(["-s", "4K", "-m", "copy", "--csv", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("size,mode,"))
+        p = run(["-s", "4K", "-m", "copy", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("verdict:", p.stdout)
+        self.assertIn("copy was the only mode", p.stdout)
+
+
+class BenchFailures(unittest.TestCase):
+    def test_server_killed_mid_run(self):
+        srv = Server()
+        c = subprocess.Popen([ZCOPY, "bench", "client", "127.0.0.1", "-p",
+                              srv.port, "-s", "64K", "-m", "copy", "-t",
+                              "20", "-r", "1", "-q", "--timeout", "2"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        time.sleep(1)
+        os.kill(srv.proc.pid, signal.SIGKILL)
+        start = time.monotonic()
+        out, err = c.communicate(timeout=30)
+        srv.stop()
+        self.assertEqual(c.returncode, 1, err)
+        self.assertLess(time.monotonic() - start, 15)
+        self.assertRegex(err, r"closed the control connection")
+
+    def test_garbage_to_server(self):
+        srv = Server()
+        try:
+            with socket.create_connection(("127.0.0.1", int(srv.port)),
+                                          timeout=10) as s:
+                s.sendall(b"GET / HTTP/1.0\r\n\r\n" + os.urandom(64))
+                reply = s.recv(64)
+                # An ERROR message, then the server hangs up (a reset, as
+                # it leaves the rest of the garbage unread).
+                self.assertTrue(reply.startswith(b"ZB\x01\x03"), reply)
+                try:
+                    while s.recv(64):
+                        pass
+                except ConnectionResetError:
+                    pass
+            # A well-formed header with a lying length is refused too.
+            with socket.create_connection(("127.0.0.1", int(srv.port)),
+                                          timeout=10) as s:
+                s.sendall(b"ZB\x01\x01\xff\xff\xff\xff")
+                self.assertTrue(s.recv(64).startswith(b"ZB\x01\x03"))
+            self.assertEqual(srv.proc.poll(), None, "server died")
+            p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertTrue(any("bad magic" in l for l in srv.log),
+                            srv.log)
+        finally:
+            srv.stop()
+
+    def test_silent_peer_after_hello(self):
+        # A client that connects and says nothing must not block others
+        # forever: it is dropped after the session idle timeout, but a
+        # half-sent message times out at once under --timeout.
+        srv = Server("--timeout", "1")
+        try:
+            with socket.create_connection(("127.0.0.1", int(srv.port)),
+                                          timeout=10) as s:
+                s.sendall(b"ZB\x01\x01\x00\x00\x00\x10")  # no payload
+                start = time.monotonic()
+                self.assertTrue(s.recv(64).startswith(b"ZB\x01\x03"))
+                self.assertLess(time.monotonic() - start, 5)
+        finally:
+            srv.stop()
+
+    def test_garbage_server(self):
+        fake = FakeServer(lambda c: (c.sendall(b"SSH-2.0-OpenSSH\r\n" * 4),
+                                     time.sleep(3)))
+        p = client(fake.port, "-s", "4K", "-m", "copy", *SHORT, timeout=20)
+        fake.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("not a zcopy bench peer", p.stderr)
+
+    def test_silent_server(self):
+        fake = FakeServer(lambda c: time.sleep(5))
+        start = time.monotonic()
+        p = client(fake.port, "-s", "4K", "-m", "copy", *SHORT, timeout=20)
+        fake.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("timed out", p.stderr)
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_connection_refused(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+        s.close()
+        p = client(port, "-s", "4K", *SHORT, timeout=20)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("refused", p.stderr)
+
+    def test_bad_options(self):
+        for args in (["--size", "0"], ["--mode", "nope"], ["client"],
+                     ["--parallel", "1000"], ["--bogus"], ["-t", "-1"],
+                     ["--json", "--csv"], ["client", "h", "extra"],
+                     ["--cpu", "x"], ["-p", "0"]):
+            p = run(args, timeout=10)
+            self.assertEqual(p.returncode, 2, args)
+            self.assertIn("zcopy bench", p.stderr)
+
+
+if __name__ == "__main__":
+    ZCOPY = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

@@ -1,0 +1,556 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zcopy bench: throughput of every zcopy transport, iperf3 style.
+ *   zcopy bench server            serve clients
+ *   zcopy bench client HOST       run the sweep against a server
+ *   zcopy bench                   both, on loopback, in about a minute
+ * Exit status: 0 success, 1 failure, 2 bad usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+
+#define EXIT_USAGE 2
+#define DEFAULT_BUDGET_S 50.0
+#define DEFAULT_REPEAT 5
+#define DEFAULT_TIMEOUT_MS 5000
+
+enum {
+	OPT_SERVER_CPU = 256,
+	OPT_READ,
+	OPT_MSS,
+	OPT_JSON,
+	OPT_CSV,
+	OPT_PLOT,
+	OPT_BUDGET,
+	OPT_ONCE,
+	OPT_TIMEOUT,
+};
+
+static const struct option long_opts[] = {
+	{ "port", required_argument, NULL, 'p' },
+	{ "udp", no_argument, NULL, 'u' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "bind", required_argument, NULL, 'B' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "size", required_argument, NULL, 's' },
+	{ "time", required_argument, NULL, 't' },
+	{ "repeat", required_argument, NULL, 'r' },
+	{ "parallel", required_argument, NULL, 'P' },
+	{ "cpu", required_argument, NULL, 'A' },
+	{ "server-cpu", required_argument, NULL, OPT_SERVER_CPU },
+	{ "read", no_argument, NULL, OPT_READ },
+	{ "mss", required_argument, NULL, OPT_MSS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "plot", required_argument, NULL, OPT_PLOT },
+	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const uint32_t tcp_sizes[] = {
+	1024, 4096, 16384, 65536, 262144, 1048576
+};
+static const uint32_t udp_sizes[] = { 1024, 4096, 16384, 32768, 64512 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: zcopy bench [OPTIONS]              sweep on loopback "
+		"(server + client)\n"
+		"       zcopy bench server [OPTIONS]       serve clients\n"
+		"       zcopy bench client HOST [OPTIONS]  measure against a "
+		"server\n\n"
+		"  -p, --port N        control port (%u)\n"
+		"  -u, --udp           UDP instead of TCP\n"
+		"  -4, --ipv4 / -6, --ipv6\n"
+		"  -B, --bind ADDR     server: listen address\n"
+		"  -m, --mode LIST     modes, comma separated: TX[:RX] or RX\n"
+		"                      (TX: auto copy msgzc uring "
+		"uring-fixed; RX: auto copy\n"
+		"                      uring tcpmmap; default: every mode)\n"
+		"  -s, --size LIST     message sizes, e.g. 4K,64K,1M\n"
+		"  -t, --time SEC      seconds per run (default: fit the "
+		"budget)\n"
+		"      --budget SEC    seconds for the whole sweep (%.0f)\n"
+		"  -r, --repeat N      runs per mode and size (%d); medians "
+		"are reported\n"
+		"  -P, --parallel N    streams, one thread and context each "
+		"(1)\n"
+		"  -A, --cpu LIST      pin this side's streams, e.g. 0,1 or "
+		"0-3\n"
+		"      --server-cpu L  pin the receivers (local sweep)\n"
+		"      --read          the receiver reads every byte\n"
+		"      --mss N         TCP_MAXSEG for the data connections\n"
+		"      --json | --csv  machine-readable output\n"
+		"      --plot FILE     draw throughput and CPU/GB (PNG, "
+		"gnuplot)\n"
+		"      --once          server: exit after one session\n"
+		"      --timeout SEC   connect and control timeout (%d)\n"
+		"  -q, --quiet         no progress line, no server log\n",
+		BENCH_DEFAULT_PORT, DEFAULT_BUDGET_S, DEFAULT_REPEAT,
+		DEFAULT_TIMEOUT_MS / 1000);
+}
+
+static int bad(const char *what, const char *arg)
+{
+	fprintf(stderr, "zcopy bench: %s: '%s'\n", what, arg);
+	return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	if (*end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0) || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_sizes(char *list, struct bench_opts *o)
+{
+	o->nsizes = 0;
+	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+		unsigned long v;
+
+		if (o->nsizes == BENCH_MAX_SIZES ||
+		    parse_uint(t, 1, ZB_MAX_MSG, &v))
+			return bad("bad message size", t);
+		o->sizes[o->nsizes++] = (uint32_t)v;
+	}
+	return o->nsizes ? 0 : bad("no message size", "");
+}
+
+static int parse_cpus(char *list, struct bench_cpus *c)
+{
+	c->n = 0;
+	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
+		unsigned long lo, hi;
+		char *dash = strchr(t, '-');
+
+		if (dash)
+			*dash = '\0';
+		if (parse_uint(t, 0, CPU_SETSIZE - 1, &lo) ||
+		    parse_uint(dash ? dash + 1 : t, lo, CPU_SETSIZE - 1, &hi))
+			return bad("bad CPU list", t);
+		for (unsigned long i = lo; i <= hi; i++) {
+			if (c->n == BENCH_MAX_CPUS)
+				return bad("too many CPUs", t);
+			c->cpu[c->n++] = (int)i;
+		}
+	}
+	return c->n ? 0 : bad("empty CPU list", "");
+}
+
+static int tx_by_name(const char *name)
+{
+	for (int i = 0; i < ZC_TX_MODE_COUNT; i++)
+		if (!strcmp(name, zc_tx_mode_name(i)))
+			return i;
+	return -1;
+}
+
+static int rx_by_name(const char *name)
+{
+	for (int i = 0; i < ZC_RX_MODE_COUNT; i++)
+		if (!strcmp(name, zc_rx_mode_name(i)))
+			return i;
+	return -1;
+}
+
+static int add_mode(struct bench_opts *o, int tx, int rx)
+{
+	struct bench_mode *m = &o->modes[o->nmodes];
+
+	if (o->nmodes == BENCH_MAX_MODES)
+		return bad("too many modes", "");
+	m->tx = (uint8_t)tx;
+	m->rx = (uint8_t)rx;
+	if (rx == ZC_RX_AUTO)
+		snprintf(m->name, sizeof(m->name), "%s", zc_tx_mode_name(tx));
+	else
+		snprintf(m->name, sizeof(m->name), "%s:%s", zc_tx_mode_name(tx),
+			 zc_rx_mode_name(rx));
+	o->nmodes++;
+	return 0;
+}
+
+/*
+ * Every sending mode with the default receiver, then every receiving mode
+ * beyond copy with a MSG_ZEROCOPY sender (what TCP_ZEROCOPY_RECEIVE needs
+ * to map pages).  Straight from the enums: new modes appear by themselves.
+ */
+static int default_modes(struct bench_opts *o)
+{
+	int ret = 0;
+
+	o->nmodes = 0;
+	for (int tx = 0; tx < ZC_TX_MODE_COUNT && !ret; tx++)
+		ret = add_mode(o, tx, ZC_RX_AUTO);
+	for (int rx = ZC_RX_COPY + 1; rx < ZC_RX_MODE_COUNT && !ret; rx++)
+		ret = add_mode(o, ZC_TX_MSGZC, rx);
+	return ret;
+}
+
+/* "msgzc", "msgzc:tcpmmap" or a receive-only name such as "tcpmmap". */
+static int parse_mode(char *item, struct bench_opts *o)
+{
+	char *colon = strchr(item, ':');
+	int tx, rx = ZC_RX_AUTO;
+
+	if (colon)
+		*colon = '\0';
+	tx = tx_by_name(item);
+	if (colon)
+		rx = rx_by_name(colon + 1);
+	else if (tx < 0 && (rx = rx_by_name(item)) >= 0)
+		tx = ZC_TX_MSGZC;
+	if (tx < 0 || rx < 0)
+		return bad("unknown mode", item);
+	return add_mode(o, tx, rx);
+}
+
+static int parse_modes(char *list, struct bench_opts *o)
+{
+	int ret = 0;
+
+	if (!strcmp(list, "all"))
+		return default_modes(o);
+	o->nmodes = 0;
+	for (char *t = strtok(list, ","); t && !ret; t = strtok(NULL, ","))
+		ret = parse_mode(t, o);
+	return ret ? ret : o->nmodes ? 0 : bad("no mode", "");
+}
+
+static int parse_opt(int c, char *arg, struct bench_opts *o)
+{
+	unsigned long v;
+	double d;
+
+	switch (c) {
+	case 'p':
+		/* 0: the server picks a free port and says which. */
+		if (parse_uint(arg, 0, 65535, &v))
+			return bad("bad port", arg);
+		o->port = (uint16_t)v;
+		return 0;
+	case 'u':
+		o->udp = true;
+		return 0;
+	case '4':
+		o->family = AF_INET;
+		return 0;
+	case '6':
+		o->family = AF_INET6;
+		return 0;
+	case 'B':
+		o->bind = arg;
+		return 0;
+	case 'm':
+		return parse_modes(arg, o);
+	case 's':
+		return parse_sizes(arg, o);
+	case 't':
+		return parse_seconds(arg, ZB_MAX_DURATION_MS / 1000,
+				     &o->duration)
+			       ? bad("bad duration", arg)
+			       : 0;
+	case OPT_BUDGET:
+		return parse_seconds(arg, 86400, &o->budget)
+			       ? bad("bad budget", arg)
+			       : 0;
+	case 'r':
+		if (parse_uint(arg, 1, BENCH_MAX_REPEAT, &v))
+			return bad("bad repeat count", arg);
+		o->repeat = (unsigned)v;
+		return 0;
+	case 'P':
+		if (parse_uint(arg, 1, ZB_MAX_STREAMS, &v))
+			return bad("bad stream count", arg);
+		o->streams = (unsigned)v;
+		return 0;
+	case 'A':
+		return parse_cpus(arg, &o->cpus);
+	case OPT_SERVER_CPU:
+		return parse_cpus(arg, &o->server_cpus);
+	case OPT_READ:
+		o->read = true;
+		return 0;
+	case OPT_MSS:
+		if (parse_uint(arg, 88, 65535, &v))
+			return bad("bad MSS", arg);
+		o->mss = (unsigned)v;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
+		return 0;
+	case OPT_CSV:
+		o->csv = true;
+		return 0;
+	case OPT_PLOT:
+		o->plot = arg;
+		return 0;
+	case OPT_ONCE:
+		o->once = true;
+		return 0;
+	case OPT_TIMEOUT:
+		if (parse_seconds(arg, 3600, &d))
+			return bad("bad timeout", arg);
+		o->timeout_ms = (int)(d * 1000);
+		return 0;
+	case 'q':
+		o->quiet = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int parse_role(int argc, char **argv, struct bench_opts *o)
+{
+	int left = argc - optind;
+
+	if (!left)
+		return 0;
+	if (!strcmp(argv[optind], "server") && left == 1) {
+		o->role = BENCH_SERVER;
+		return 0;
+	}
+	if (!strcmp(argv[optind], "client") && left == 2) {
+		o->role = BENCH_CLIENT;
+		o->host = argv[optind + 1];
+		return 0;
+	}
+	return bad("unexpected arguments (see --help)", argv[optind]);
+}
+
+static int defaults(struct bench_opts *o)
+{
+	const uint32_t *sz = o->udp ? udp_sizes : tcp_sizes;
+	unsigned n = o->udp ? sizeof(udp_sizes) / sizeof(udp_sizes[0])
+			    : sizeof(tcp_sizes) / sizeof(tcp_sizes[0]);
+
+	if (!o->nsizes) {
+		memcpy(o->sizes, sz, n * sizeof(*sz));
+		o->nsizes = n;
+	}
+	if (o->json + o->csv > 1)
+		return bad("choose one of", "--json --csv");
+	if (o->role == BENCH_SERVER)
+		o->server_cpus = o->cpus;
+	else if (!o->port)
+		return bad("port 0 is only for the server", "0");
+	if (o->role == BENCH_LOCAL)
+		o->host = o->family == AF_INET6 ? "::1" : "127.0.0.1";
+	return o->nmodes ? 0 : default_modes(o);
+}
+
+static int parse_args(int argc, char **argv, struct bench_opts *o)
+{
+	int c, ret;
+
+	*o = (struct bench_opts){ .port = BENCH_DEFAULT_PORT,
+				  .family = AF_UNSPEC,
+				  .budget = DEFAULT_BUDGET_S,
+				  .repeat = DEFAULT_REPEAT,
+				  .streams = 1,
+				  .timeout_ms = DEFAULT_TIMEOUT_MS };
+	optind = 0; /* the dispatcher may have run getopt already */
+	while ((c = getopt_long(argc, argv, "p:u46B:m:s:t:r:P:A:qh", long_opts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		ret = parse_opt(c, optarg, o);
+		if (ret)
+			return ret;
+	}
+	ret = parse_role(argc, argv, o);
+	return ret ? ret : defaults(o);
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+static int report(const struct bench_sweep *sw)
+{
+	const struct bench_opts *o = sw->opts;
+	int ret = 0;
+
+	if (o->json)
+		ret = bench_print_json(sw);
+	else if (o->csv)
+		bench_print_csv(sw);
+	else
+		bench_print_table(sw);
+	fflush(stdout);
+	if (o->plot) {
+		int pret = bench_plot(sw, o->plot);
+
+		if (pret)
+			fprintf(stderr, "zcopy bench: cannot draw %s: %s\n",
+				o->plot,
+				pret == -ENOENT ? "gnuplot not found (apt-get "
+						  "install gnuplot-nox)"
+						: zc_strerror(pret));
+		else if (!o->quiet)
+			fprintf(stderr, "zcopy bench: plot written to %s\n",
+				o->plot);
+		ret = ret ? ret : pret;
+	}
+	for (unsigned i = 0; i < sw->ncells; i++)
+		if (sw->cells[i].error && !sw->cells[i].unavailable)
+			ret = ret ? ret : sw->cells[i].error;
+	return ret;
+}
+
+static int run_client(const struct bench_opts *o, int cfd)
+{
+	struct bench_sweep sw = { .opts = o, .ncells = o->nsizes * o->nmodes };
+	int ret;
+
+	sw.cells = calloc(sw.ncells, sizeof(*sw.cells));
+	if (!sw.cells)
+		return -ENOMEM;
+	for (unsigned s = 0; s < o->nsizes; s++)
+		for (unsigned m = 0; m < o->nmodes; m++) {
+			sw.cells[s * o->nmodes + m].mode = &o->modes[m];
+			sw.cells[s * o->nmodes + m].size = o->sizes[s];
+		}
+	ret = bench_client(o, cfd, &sw);
+	if (!ret)
+		ret = report(&sw);
+	free(sw.cells);
+	return ret;
+}
+
+static int client(const struct bench_opts *o, uint16_t port)
+{
+	int cfd, ret;
+
+	ret = bn_connect(o->host, port, o->family, SOCK_STREAM, o->timeout_ms,
+			 &cfd);
+	if (ret) {
+		fprintf(stderr,
+			"zcopy bench: cannot connect to %s port %u: %s\n",
+			o->host, port, bn_strerror(ret));
+		return ret;
+	}
+	ret = run_client(o, cfd);
+	close(cfd);
+	return ret;
+}
+
+static int server(const struct bench_opts *o)
+{
+	int lfd, ret;
+
+	ret = bn_listen(o->bind, o->port, o->family, SOCK_STREAM, &lfd);
+	if (ret) {
+		fprintf(stderr, "zcopy bench: cannot listen on port %u: %s\n",
+			o->port, zc_strerror(ret));
+		return ret;
+	}
+	ret = bench_serve(o, lfd);
+	close(lfd);
+	return ret;
+}
+
+struct local_server {
+	struct bench_opts opts;
+	int lfd;
+};
+
+static void *local_serve(void *arg)
+{
+	struct local_server *ls = arg;
+
+	bench_serve(&ls->opts, ls->lfd);
+	return NULL;
+}
+
+/* No arguments: a server thread on a loopback port of its own, and the
+ * client against it, through the same protocol as over the network. */
+static int local(const struct bench_opts *o)
+{
+	struct local_server ls = { .opts = *o };
+	pthread_t th;
+	int ret;
+
+	ls.opts.role = BENCH_SERVER;
+	ls.opts.once = true;
+	ls.opts.quiet = true;
+	ret = bn_listen(o->host, 0, o->family, SOCK_STREAM, &ls.lfd);
+	if (ret) {
+		fprintf(stderr, "zcopy bench: cannot listen on %s: %s\n",
+			o->host, zc_strerror(ret));
+		return ret;
+	}
+	ret = -pthread_create(&th, NULL, local_serve, &ls);
+	if (!ret) {
+		ret = client(o, bn_local_port(ls.lfd));
+		/* Wakes the server if the client never got to it. */
+		shutdown(ls.lfd, SHUT_RDWR);
+		pthread_join(th, NULL);
+	}
+	close(ls.lfd);
+	return ret;
+}
+
+int zc_cmd_bench(int argc, char **argv)
+{
+	struct bench_opts o;
+	int ret;
+
+	if (parse_args(argc, argv, &o)) {
+		fprintf(stderr, "zcopy bench: see 'zcopy bench --help'\n");
+		return EXIT_USAGE;
+	}
+	switch (o.role) {
+	case BENCH_SERVER:
+		ret = server(&o);
+		break;
+	case BENCH_CLIENT:
+		ret = client(&o, o.port);
+		break;
+	default:
+		ret = local(&o);
+		break;
+	}
+	return ret ? 1 : 0;
+}

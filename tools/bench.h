@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* zcopy bench: what its parts share (options, results, helpers). */
+#ifndef ZC_TOOLS_BENCH_H
+#define ZC_TOOLS_BENCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <zcopy/zcopy.h>
+
+#include "bench_proto.h"
+
+#define BENCH_MAX_MODES 32
+#define BENCH_MAX_SIZES 32
+#define BENCH_MAX_REPEAT 50
+#define BENCH_MAX_CPUS 64
+#define BENCH_DEFAULT_PORT 5301
+
+enum bench_role { BENCH_LOCAL, BENCH_SERVER, BENCH_CLIENT };
+
+/* One thing to measure: a sender mode and a receiver mode. */
+struct bench_mode {
+	uint8_t tx; /* enum zc_tx_mode */
+	uint8_t rx; /* enum zc_rx_mode */
+	char name[32];
+};
+
+struct bench_cpus {
+	int cpu[BENCH_MAX_CPUS];
+	unsigned n; /* 0: no pinning */
+};
+
+struct bench_opts {
+	enum bench_role role;
+	const char *host; /* client: server to connect to */
+	const char *bind; /* server: address to listen on, NULL: any */
+	uint16_t port;
+	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
+	bool udp;
+	struct bench_mode modes[BENCH_MAX_MODES];
+	unsigned nmodes;
+	uint32_t sizes[BENCH_MAX_SIZES];
+	unsigned nsizes;
+	double duration; /* seconds per run; 0: fit the sweep in budget */
+	double budget;	 /* seconds for the whole sweep */
+	unsigned repeat;
+	unsigned streams;
+	struct bench_cpus cpus;	       /* this side's streams */
+	struct bench_cpus server_cpus; /* local mode: the receivers */
+	bool read;		       /* receiver reads every byte */
+	unsigned mss;
+	bool json, csv, quiet, once;
+	const char *plot;
+	int timeout_ms; /* control messages and connects */
+};
+
+/* What the senders of one run saw, summed over streams. */
+struct bench_tx {
+	uint64_t bytes; /* bytes completions reported sent */
+	uint64_t sends, completions;
+	uint64_t zc_bytes, copied_bytes;
+	uint64_t
+		kernel_copied; /* bytes copied after all: zero-copy was asked */
+	uint64_t fallbacks, errors, abandoned;
+	uint64_t cpu_usec;
+	int error; /* first error, negative errno */
+};
+
+struct bench_run {
+	struct bench_tx tx;
+	struct zb_result rx;
+	double elapsed; /* seconds, sender side, until all was sent */
+};
+
+/* One (mode, size) cell of the sweep. */
+struct bench_cell {
+	const struct bench_mode *mode;
+	uint32_t size;
+	struct bench_run runs[BENCH_MAX_REPEAT];
+	unsigned nruns;
+	int error;	  /* negative errno; the cell is not measured */
+	bool unavailable; /* the error says the mode cannot run here */
+};
+
+/* Medians (and totals) over a cell's runs. */
+struct bench_summary {
+	double gbps, gbps_min, gbps_max;
+	double tx_cpu_per_gb, rx_cpu_per_gb; /* CPU seconds per GB */
+	uint64_t sent, received, sends, completions, fallbacks;
+	double zc_share, copied_share, kernel_copied_share, rx_mapped_share;
+};
+
+struct bench_sweep {
+	const struct bench_opts *opts;
+	struct bench_cell *cells; /* size-major: cells[size * nmodes + mode] */
+	unsigned ncells;
+	double duration; /* seconds per run actually used */
+};
+
+/* ---- bench_net.c: sockets and control messages, all with timeouts ---- */
+int bn_listen(const char *addr, uint16_t port, int family, int type, int *out);
+int bn_connect(const char *host, uint16_t port, int family, int type,
+	       int timeout_ms, int *out);
+/* Connect to the peer of cfd on another port (setting TCP_MAXSEG first). */
+int bn_connect_like(int cfd, uint16_t port, int type, unsigned mss,
+		    int timeout_ms, int *out);
+int bn_accept(int lfd, int timeout_ms, int *out);
+/* A socket of type bound to the local address of cfd, any port. */
+int bn_listen_like(int cfd, int type, int *out);
+int bn_wait_readable(int fd, int timeout_ms);
+int bn_read_full(int fd, void *buf, size_t len, int timeout_ms);
+int bn_write_full(int fd, const void *buf, size_t len, int timeout_ms);
+int bn_msg_send(int fd, const struct zb_msg *msg, int timeout_ms);
+int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms);
+uint16_t bn_local_port(int fd);
+int bn_peer_host(int fd, char *buf, size_t len);
+int bn_set_mss(int fd, unsigned mss);
+/* Text for a control-connection error: what went wrong with the peer. */
+const char *bn_strerror(int err);
+int64_t bn_now_us(void);
+
+/* ---- bench_worker.c: one thread and one context per stream ----------- */
+struct bench_sender {
+	int fd;
+	const struct zb_run *run;
+	int cpu; /* -1: not pinned */
+	int64_t deadline_us;
+	atomic_bool *abort;
+	_Atomic uint64_t *progress; /* bytes sent so far, all streams */
+	struct bench_tx tx;
+	int64_t end_us;
+};
+
+struct bench_receiver {
+	int fd;
+	const struct zb_run *run;
+	int cpu;
+	atomic_bool *stop; /* UDP: the sender is done; any: give up */
+	struct zb_result rx;
+};
+
+void *bench_send_stream(void *arg);
+void *bench_recv_stream(void *arg);
+void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one);
+void bench_rx_add(struct zb_result *sum, const struct zb_result *one);
+int bench_pin(int cpu);
+
+/* ---- bench_server.c ---------------------------------------------------- */
+/* Serve sessions on a listening control socket (one, if opts->once). */
+int bench_serve(const struct bench_opts *opts, int lfd);
+
+/* ---- bench_client.c ---------------------------------------------------- */
+/* Run the whole sweep over the control connection cfd. */
+int bench_client(const struct bench_opts *opts, int cfd,
+		 struct bench_sweep *sweep);
+
+/* ---- bench_report.c ---------------------------------------------------- */
+void bench_summarize(const struct bench_cell *cell, struct bench_summary *s);
+void bench_print_table(const struct bench_sweep *sweep);
+int bench_print_json(const struct bench_sweep *sweep);
+void bench_print_csv(const struct bench_sweep *sweep);
+int bench_plot(const struct bench_sweep *sweep, const char *path);
+/* "64K", "1M": sizes as people write them. */
+const char *bench_size_str(uint32_t size, char *buf, size_t len);
+
+#endif

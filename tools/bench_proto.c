@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: MIT */
+/* zcopy bench control protocol: strict encoder and decoder, no I/O. */
+#include <errno.h>
+#include <stdbool.h>
+
+#include "bench_proto.h"
+
+#define ZB_MAGIC0 'Z'
+#define ZB_MAGIC1 'B'
+#define ZB_MAX_ERRNO 4095
+#define ZB_RUN_LEN 16
+#define ZB_READY_BASE 10
+#define ZB_DONE_LEN 20
+#define ZB_RESULT_LEN 52
+
+/* A bounded cursor: reads and writes never pass the end. */
+struct cur {
+	uint8_t *p;
+	const uint8_t *r;
+	size_t left;
+};
+
+static void put(struct cur *c, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = bytes; i-- > 0;)
+		*c->p++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get(struct cur *c, unsigned bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < bytes && c->left; i++, c->left--)
+		v = v << 8 | *c->r++;
+	return v;
+}
+
+/* Payload length a type must have; READY depends on its port count. */
+static long payload_len(uint8_t type, unsigned nports)
+{
+	switch (type) {
+	case ZB_RUN:
+		return ZB_RUN_LEN;
+	case ZB_READY:
+		return ZB_READY_BASE + 2 * (long)nports;
+	case ZB_ERROR:
+		return 4;
+	case ZB_DONE:
+		return ZB_DONE_LEN;
+	case ZB_RESULT:
+		return ZB_RESULT_LEN;
+	case ZB_BYE:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static bool errno_ok(int32_t e, bool zero_ok)
+{
+	return (e > 0 || (zero_ok && e == 0)) && e <= ZB_MAX_ERRNO;
+}
+
+static bool run_ok(const struct zb_run *r)
+{
+	return r->proto <= ZB_UDP && !(r->flags & ~ZB_RUN_READ) &&
+	       r->streams >= 1 && r->streams <= ZB_MAX_STREAMS &&
+	       r->msg_size >= 1 && r->msg_size <= ZB_MAX_MSG &&
+	       r->duration_ms >= 1 && r->duration_ms <= ZB_MAX_DURATION_MS;
+}
+
+static bool ready_ok(const struct zb_ready *r)
+{
+	if (r->nports < 1 || r->nports > ZB_MAX_STREAMS)
+		return false;
+	for (unsigned i = 0; i < r->nports; i++)
+		if (!r->ports[i])
+			return false;
+	return true;
+}
+
+static bool result_ok(const struct zb_result *r)
+{
+	return r->rx_mapped <= r->bytes &&
+	       r->rx_copied <= r->bytes - r->rx_mapped &&
+	       errno_ok(r->error, true);
+}
+
+static bool msg_ok(const struct zb_msg *m)
+{
+	switch (m->type) {
+	case ZB_RUN:
+		return run_ok(&m->run);
+	case ZB_READY:
+		return ready_ok(&m->ready);
+	case ZB_ERROR:
+		return errno_ok(m->error, false);
+	case ZB_DONE:
+		return errno_ok(m->done.error, true);
+	case ZB_RESULT:
+		return result_ok(&m->result);
+	case ZB_BYE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void read_run(struct cur *c, struct zb_run *r)
+{
+	r->proto = get(c, 1);
+	r->tx = get(c, 1);
+	r->rx = get(c, 1);
+	r->flags = get(c, 1);
+	r->streams = get(c, 2);
+	r->mss = get(c, 2);
+	r->msg_size = get(c, 4);
+	r->duration_ms = get(c, 4);
+}
+
+static void read_ready(struct cur *c, struct zb_ready *r)
+{
+	r->cookie = get(c, 8);
+	r->nports = get(c, 2);
+	for (unsigned i = 0; i < r->nports && i < ZB_MAX_STREAMS; i++)
+		r->ports[i] = get(c, 2);
+}
+
+static void read_result(struct cur *c, struct zb_result *r)
+{
+	r->bytes = get(c, 8);
+	r->recvs = get(c, 8);
+	r->rx_mapped = get(c, 8);
+	r->rx_copied = get(c, 8);
+	r->cpu_usec = get(c, 8);
+	r->elapsed_usec = get(c, 8);
+	r->error = (int32_t)get(c, 4);
+}
+
+static void read_payload(struct cur *c, struct zb_msg *m)
+{
+	switch (m->type) {
+	case ZB_RUN:
+		read_run(c, &m->run);
+		break;
+	case ZB_READY:
+		read_ready(c, &m->ready);
+		break;
+	case ZB_ERROR:
+		m->error = (int32_t)get(c, 4);
+		break;
+	case ZB_DONE:
+		m->done.bytes = get(c, 8);
+		m->done.sends = get(c, 8);
+		m->done.error = (int32_t)get(c, 4);
+		break;
+	case ZB_RESULT:
+		read_result(c, &m->result);
+		break;
+	}
+}
+
+/* Check the header; sets *need to the whole message's length. */
+static int check_header(const uint8_t *buf, size_t len, size_t *need)
+{
+	uint32_t plen;
+	long want;
+
+	*need = ZB_HDR_LEN;
+	if (len >= 1 && buf[0] != ZB_MAGIC0)
+		return -EPROTO;
+	if (len >= 2 && buf[1] != ZB_MAGIC1)
+		return -EPROTO;
+	if (len < ZB_HDR_LEN)
+		return -EAGAIN;
+	if (buf[2] != ZB_VERSION)
+		return -EPROTONOSUPPORT;
+	plen = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 |
+	       (uint32_t)buf[6] << 8 | buf[7];
+	want = payload_len(buf[3], 0);
+	if (want < 0)
+		return -EBADMSG;
+	if (buf[3] == ZB_READY) {
+		if (plen < ZB_READY_BASE + 2 ||
+		    plen > ZB_MAX_LEN - ZB_HDR_LEN ||
+		    (plen - ZB_READY_BASE) % 2)
+			return -EBADMSG;
+	} else if (plen != (uint32_t)want) {
+		return -EBADMSG;
+	}
+	*need = ZB_HDR_LEN + plen;
+	return len < *need ? -EAGAIN : 0;
+}
+
+int zb_decode(const uint8_t *buf, size_t len, struct zb_msg *msg, size_t *used)
+{
+	struct cur c;
+	int ret;
+
+	ret = check_header(buf, len, used);
+	if (ret)
+		return ret;
+	*msg = (struct zb_msg){ .type = buf[3] };
+	c = (struct cur){ .r = buf + ZB_HDR_LEN, .left = *used - ZB_HDR_LEN };
+	read_payload(&c, msg);
+	if (msg->type == ZB_READY && payload_len(ZB_READY, msg->ready.nports) !=
+					     (long)(*used - ZB_HDR_LEN))
+		return -EBADMSG;
+	return msg_ok(msg) ? 0 : -EBADMSG;
+}
+
+static void write_payload(struct cur *c, const struct zb_msg *m)
+{
+	const struct zb_result *r = &m->result;
+
+	switch (m->type) {
+	case ZB_RUN:
+		put(c, m->run.proto, 1);
+		put(c, m->run.tx, 1);
+		put(c, m->run.rx, 1);
+		put(c, m->run.flags, 1);
+		put(c, m->run.streams, 2);
+		put(c, m->run.mss, 2);
+		put(c, m->run.msg_size, 4);
+		put(c, m->run.duration_ms, 4);
+		break;
+	case ZB_READY:
+		put(c, m->ready.cookie, 8);
+		put(c, m->ready.nports, 2);
+		for (unsigned i = 0; i < m->ready.nports; i++)
+			put(c, m->ready.ports[i], 2);
+		break;
+	case ZB_ERROR:
+		put(c, (uint32_t)m->error, 4);
+		break;
+	case ZB_DONE:
+		put(c, m->done.bytes, 8);
+		put(c, m->done.sends, 8);
+		put(c, (uint32_t)m->done.error, 4);
+		break;
+	case ZB_RESULT:
+		put(c, r->bytes, 8);
+		put(c, r->recvs, 8);
+		put(c, r->rx_mapped, 8);
+		put(c, r->rx_copied, 8);
+		put(c, r->cpu_usec, 8);
+		put(c, r->elapsed_usec, 8);
+		put(c, (uint32_t)r->error, 4);
+		break;
+	}
+}
+
+size_t zb_encode(const struct zb_msg *msg, uint8_t *buf)
+{
+	struct cur c = { .p = buf };
+	long plen;
+
+	if (!msg_ok(msg))
+		return 0;
+	plen = payload_len(msg->type,
+			   msg->type == ZB_READY ? msg->ready.nports : 0);
+	buf[0] = ZB_MAGIC0;
+	buf[1] = ZB_MAGIC1;
+	buf[2] = ZB_VERSION;
+	buf[3] = msg->type;
+	c.p = buf + 4;
+	put(&c, (uint64_t)plen, 4);
+	write_payload(&c, msg);
+	return ZB_HDR_LEN + (size_t)plen;
+}

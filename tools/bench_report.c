@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * zcopy bench output: medians per cell, then a table (with a verdict per
+ * size), JSON, CSV or a gnuplot PNG.  Rates are medians over the runs of
+ * a cell; counts are totals over them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include <jansson.h>
+
+#include "bench.h"
+
+const char *bench_size_str(uint32_t size, char *buf, size_t len)
+{
+	if (size >= (1u << 20) && !(size % (1u << 20)))
+		snprintf(buf, len, "%uM", size >> 20);
+	else if (size >= 1024 && !(size % 1024))
+		snprintf(buf, len, "%uK", size >> 10);
+	else
+		snprintf(buf, len, "%u", size);
+	return buf;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, unsigned n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double ratio(double num, double den)
+{
+	return den > 0 ? num / den : 0;
+}
+
+static double run_gbps(const struct bench_run *r)
+{
+	return ratio((double)r->rx.bytes * 8 / 1e9, r->elapsed);
+}
+
+void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
+{
+	double gbps[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
+		rx[BENCH_MAX_REPEAT];
+	uint64_t zc = 0, copied = 0, kcopied = 0, mapped = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < c->nruns; i++) {
+		const struct bench_run *r = &c->runs[i];
+
+		gbps[i] = run_gbps(r);
+		tx[i] = ratio(r->tx.cpu_usec / 1e6, r->tx.bytes / 1e9);
+		rx[i] = ratio(r->rx.cpu_usec / 1e6, r->rx.bytes / 1e9);
+		s->sent += r->tx.bytes;
+		s->received += r->rx.bytes;
+		s->sends += r->tx.sends;
+		s->completions += r->tx.completions;
+		s->fallbacks += r->tx.fallbacks;
+		zc += r->tx.zc_bytes;
+		copied += r->tx.copied_bytes;
+		kcopied += r->tx.kernel_copied;
+		mapped += r->rx.rx_mapped;
+	}
+	s->gbps = median(gbps, c->nruns);
+	s->gbps_min = c->nruns ? gbps[0] : 0;
+	s->gbps_max = c->nruns ? gbps[c->nruns - 1] : 0;
+	s->tx_cpu_per_gb = median(tx, c->nruns);
+	s->rx_cpu_per_gb = median(rx, c->nruns);
+	s->zc_share = ratio((double)zc, (double)s->sent);
+	s->copied_share = ratio((double)copied, (double)s->sent);
+	s->kernel_copied_share = ratio((double)kcopied, (double)s->sent);
+	s->rx_mapped_share = ratio((double)mapped, (double)s->received);
+}
+
+static const char *cell_error(const struct bench_cell *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s: %s", c->unavailable ? "unavailable" : "failed",
+		 zc_strerror(c->error));
+	return buf;
+}
+
+static const struct bench_cell *cell_at(const struct bench_sweep *sw,
+					unsigned size, unsigned mode)
+{
+	return &sw->cells[size * sw->opts->nmodes + mode];
+}
+
+/* ---- table ---------------------------------------------------------------- */
+
+static void print_header(const struct bench_sweep *sw)
+{
+	const struct bench_opts *o = sw->opts;
+
+	printf("zcopy bench: %s to %s, %u stream%s, %.2f s x %u runs per "
+	       "cell (medians), receiver %s the data\n\n",
+	       o->udp ? "UDP" : "TCP", o->host, o->streams,
+	       o->streams > 1 ? "s" : "", sw->duration, o->repeat,
+	       o->read ? "reads" : "does not read");
+	printf("%6s  %-16s %8s %15s %9s %9s %11s %6s %7s %6s %6s\n", "size",
+	       "mode", "Gbit/s", "(min-max)", "tx s/GB", "rx s/GB", "sends",
+	       "zc%", "copied%", "fallbk", "mapd%");
+}
+
+static void print_row(const struct bench_cell *c)
+{
+	struct bench_summary s;
+	char sz[16], err[160], range[32];
+
+	bench_size_str(c->size, sz, sizeof(sz));
+	if (c->error) {
+		printf("%6s  %-16s %s\n", sz, c->mode->name,
+		       cell_error(c, err, sizeof(err)));
+		return;
+	}
+	bench_summarize(c, &s);
+	snprintf(range, sizeof(range), "(%.2f-%.2f)", s.gbps_min, s.gbps_max);
+	printf("%6s  %-16s %8.2f %15s %9.3f %9.3f %11llu %5.1f%% %6.1f%% "
+	       "%6llu %5.1f%%\n",
+	       sz, c->mode->name, s.gbps, range, s.tx_cpu_per_gb,
+	       s.rx_cpu_per_gb, (unsigned long long)s.sends, 100 * s.zc_share,
+	       100 * s.kernel_copied_share, (unsigned long long)s.fallbacks,
+	       100 * s.rx_mapped_share);
+}
+
+#define TIE 1.10 /* closer than this is within this machine's noise */
+
+/* The fastest and the runner-up among the cells of one size. */
+static void rank(const struct bench_sweep *sw, unsigned size,
+		 const struct bench_cell **best, double *best_gbps,
+		 double *second_gbps)
+{
+	struct bench_summary s;
+
+	*best = NULL;
+	*best_gbps = *second_gbps = 0;
+	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
+		const struct bench_cell *c = cell_at(sw, size, m);
+
+		if (c->error || !c->nruns)
+			continue;
+		bench_summarize(c, &s);
+		if (!*best || s.gbps > *best_gbps) {
+			*second_gbps = *best_gbps;
+			*best = c;
+			*best_gbps = s.gbps;
+		} else if (s.gbps > *second_gbps) {
+			*second_gbps = s.gbps;
+		}
+	}
+}
+
+/* Whether zero-copy really happened at this size: the text for it. */
+static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
+			      char *buf, size_t len)
+{
+	bool tried = false;
+	struct bench_summary s;
+
+	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
+		const struct bench_cell *c = cell_at(sw, size, m);
+
+		if (c->error || !c->nruns)
+			continue;
+		bench_summarize(c, &s);
+		if (s.zc_share > 0 || s.rx_mapped_share > 0) {
+			snprintf(buf, len,
+				 "zero-copy happened (%s: %.0f%% sent, %.0f%% "
+				 "received without copy)",
+				 c->mode->name, 100 * s.zc_share,
+				 100 * s.rx_mapped_share);
+			return buf;
+		}
+		tried |= s.kernel_copied_share > 0;
+	}
+	return tried ? "no zero-copy: the kernel copied every zero-copy "
+		       "send after all"
+		     : "no zero-copy was attempted";
+}
+
+/* Which mode won at this size, and whether zero-copy really happened. */
+static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		    size_t len)
+{
+	const struct bench_cell *best;
+	double gbps, second;
+	char zc[160];
+
+	rank(sw, size, &best, &gbps, &second);
+	if (!best) {
+		snprintf(buf, len, "no mode ran");
+		return;
+	}
+	if (!second) {
+		snprintf(buf, len, "%s was the only mode (%.2f Gbit/s); %s",
+			 best->mode->name, gbps,
+			 zc_outcome(sw, size, zc, sizeof(zc)));
+		return;
+	}
+	snprintf(buf, len, "%s %s (%.2f Gbit/s, %.2fx the next); %s",
+		 best->mode->name,
+		 second * TIE > gbps ? "won narrowly, within noise" : "won",
+		 gbps, ratio(gbps, second),
+		 zc_outcome(sw, size, zc, sizeof(zc)));
+}
+
+void bench_print_table(const struct bench_sweep *sw)
+{
+	const struct bench_opts *o = sw->opts;
+	char sz[16], v[256];
+
+	print_header(sw);
+	for (unsigned s = 0; s < o->nsizes; s++)
+		for (unsigned m = 0; m < o->nmodes; m++)
+			print_row(cell_at(sw, s, m));
+	printf("\nverdict:\n");
+	for (unsigned s = 0; s < o->nsizes; s++) {
+		verdict(sw, s, v, sizeof(v));
+		printf("%6s  %s\n", bench_size_str(o->sizes[s], sz, sizeof(sz)),
+		       v);
+	}
+	printf("\ntx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
+	       "zc%%: bytes sent zero-copy;\ncopied%%: bytes the kernel "
+	       "copied after all; mapd%%: bytes received by page mapping\n");
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static json_t *run_json(const struct bench_run *r)
+{
+	return json_pack(
+		"{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:I, s:I, s:f, s:f}",
+		"elapsed_s", r->elapsed, "gbps", run_gbps(r), "bytes_sent",
+		(json_int_t)r->tx.bytes, "bytes_received",
+		(json_int_t)r->rx.bytes, "sends", (json_int_t)r->tx.sends,
+		"completions", (json_int_t)r->tx.completions, "zerocopy_bytes",
+		(json_int_t)r->tx.zc_bytes, "copied_bytes",
+		(json_int_t)r->tx.copied_bytes, "copied_after_all_bytes",
+		(json_int_t)r->tx.kernel_copied, "fallbacks",
+		(json_int_t)r->tx.fallbacks, "send_errors",
+		(json_int_t)r->tx.errors, "abandoned",
+		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.recvs,
+		"rx_mapped_bytes", (json_int_t)r->rx.rx_mapped,
+		"rx_copied_bytes", (json_int_t)r->rx.rx_copied, "tx_cpu_s",
+		r->tx.cpu_usec / 1e6, "rx_cpu_s", r->rx.cpu_usec / 1e6);
+}
+
+static json_t *cell_json(const struct bench_cell *c)
+{
+	struct bench_summary s;
+	json_t *runs = json_array();
+	char err[160];
+
+	for (unsigned i = 0; i < c->nruns; i++)
+		json_array_append_new(runs, run_json(&c->runs[i]));
+	bench_summarize(c, &s);
+	return json_pack(
+		"{s:i, s:s, s:s, s:s, s:b, s:s?, s:f, s:f, s:f, s:f, s:f, "
+		"s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
+		"size", (int)c->size, "mode", c->mode->name, "tx",
+		zc_tx_mode_name(c->mode->tx), "rx",
+		zc_rx_mode_name(c->mode->rx), "available", !c->unavailable,
+		"error", c->error ? cell_error(c, err, sizeof(err)) : NULL,
+		"gbps", s.gbps, "gbps_min", s.gbps_min, "gbps_max", s.gbps_max,
+		"tx_cpu_s_per_gb", s.tx_cpu_per_gb, "rx_cpu_s_per_gb",
+		s.rx_cpu_per_gb, "bytes_sent", (json_int_t)s.sent,
+		"bytes_received", (json_int_t)s.received, "zerocopy_share",
+		s.zc_share, "copied_share", s.copied_share,
+		"copied_after_all_share", s.kernel_copied_share,
+		"rx_mapped_share", s.rx_mapped_share, "runs", runs);
+}
+
+int bench_print_json(const struct bench_sweep *sw)
+{
+	const struct bench_opts *o = sw->opts;
+	json_t *cells = json_array(), *verdicts = json_array(), *root;
+	struct utsname u;
+	char v[256];
+	int ret;
+
+	uname(&u);
+	for (unsigned i = 0; i < sw->ncells; i++)
+		json_array_append_new(cells, cell_json(&sw->cells[i]));
+	for (unsigned s = 0; s < o->nsizes; s++) {
+		verdict(sw, s, v, sizeof(v));
+		json_array_append_new(verdicts, json_pack("{s:i, s:s}", "size",
+							  (int)o->sizes[s],
+							  "verdict", v));
+	}
+	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
+			 "zcopy_version", "0.1.0", "kernel", u.release,
+			 "protocol", o->udp ? "udp" : "tcp", "host", o->host,
+			 "streams", (int)o->streams, "run_seconds",
+			 sw->duration, "repeat", (int)o->repeat, "read",
+			 o->read, "cells", cells, "verdicts", verdicts);
+	if (!root)
+		return -ENOMEM;
+	ret = json_dumpf(root, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(root);
+	return ret ? -EIO : 0;
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+void bench_print_csv(const struct bench_sweep *sw)
+{
+	char err[160];
+
+	printf("size,mode,tx,rx,available,gbps,gbps_min,gbps_max,"
+	       "tx_cpu_s_per_gb,rx_cpu_s_per_gb,bytes_sent,bytes_received,"
+	       "sends,completions,zerocopy_share,copied_after_all_share,"
+	       "fallbacks,rx_mapped_share,error\n");
+	for (unsigned i = 0; i < sw->ncells; i++) {
+		const struct bench_cell *c = &sw->cells[i];
+		struct bench_summary s;
+
+		bench_summarize(c, &s);
+		printf("%u,%s,%s,%s,%d,%.4f,%.4f,%.4f,%.5f,%.5f,%llu,%llu,"
+		       "%llu,%llu,%.4f,%.4f,%llu,%.4f,\"%s\"\n",
+		       c->size, c->mode->name, zc_tx_mode_name(c->mode->tx),
+		       zc_rx_mode_name(c->mode->rx), !c->unavailable, s.gbps,
+		       s.gbps_min, s.gbps_max, s.tx_cpu_per_gb, s.rx_cpu_per_gb,
+		       (unsigned long long)s.sent,
+		       (unsigned long long)s.received,
+		       (unsigned long long)s.sends,
+		       (unsigned long long)s.completions, s.zc_share,
+		       s.kernel_copied_share, (unsigned long long)s.fallbacks,
+		       s.rx_mapped_share,
+		       c->error ? cell_error(c, err, sizeof(err)) : "");
+	}
+}
+
+/* ---- plot ----------------------------------------------------------------- */
+
+static void plot_data(FILE *g, const struct bench_sweep *sw, unsigned m)
+{
+	const struct bench_opts *o = sw->opts;
+
+	fprintf(g, "$m%u << EOD\n", m);
+	for (unsigned s = 0; s < o->nsizes; s++) {
+		const struct bench_cell *c = cell_at(sw, s, m);
+		struct bench_summary su;
+
+		if (c->error || !c->nruns)
+			continue;
+		bench_summarize(c, &su);
+		fprintf(g, "%u %.4f %.5f %.5f\n", c->size, su.gbps,
+			su.tx_cpu_per_gb, su.rx_cpu_per_gb);
+	}
+	fprintf(g, "EOD\n");
+}
+
+static bool mode_ran(const struct bench_sweep *sw, unsigned m)
+{
+	for (unsigned s = 0; s < sw->opts->nsizes; s++)
+		if (cell_at(sw, s, m)->nruns)
+			return true;
+	return false;
+}
+
+/* One panel: column col against size, one line per mode that ran (and
+ * a dashed one for column col + 1, the receiver's, if with_rx). */
+static void plot_panel(FILE *g, const struct bench_sweep *sw, int col,
+		       bool with_rx)
+{
+	const char *sep = "plot ";
+
+	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
+		if (!mode_ran(sw, m))
+			continue;
+		fprintf(g,
+			"%s$m%u using 1:%d with linespoints lw 2 lc %u "
+			"title '%s%s'",
+			sep, m, col, m + 1, sw->opts->modes[m].name,
+			with_rx ? " (tx)" : "");
+		sep = ", \\\n  ";
+		if (with_rx)
+			fprintf(g,
+				"%s$m%u using 1:%d with linespoints lw 1 "
+				"lc %u dt 2 title '%s (rx)'",
+				sep, m, col + 1, m + 1,
+				sw->opts->modes[m].name);
+	}
+	fprintf(g, "\n");
+}
+
+static void plot_script(FILE *g, const struct bench_sweep *sw, const char *path)
+{
+	const struct bench_opts *o = sw->opts;
+	char sz[16];
+
+	fprintf(g,
+		"set terminal pngcairo size 1000,900 font 'sans,10'\n"
+		"set output '%s'\n",
+		path);
+	for (unsigned m = 0; m < o->nmodes; m++)
+		plot_data(g, sw, m);
+	fprintf(g,
+		"set multiplot layout 2,1 title 'zcopy bench: %s to %s, "
+		"%u stream(s), medians of %u runs'\n"
+		"set logscale x 2\nset grid\nset key outside right\n"
+		"set xlabel 'message size (bytes)'\nset xtics (",
+		o->udp ? "UDP" : "TCP", o->host, o->streams, o->repeat);
+	for (unsigned s = 0; s < o->nsizes; s++)
+		fprintf(g, "%s'%s' %u", s ? ", " : "",
+			bench_size_str(o->sizes[s], sz, sizeof(sz)),
+			o->sizes[s]);
+	fprintf(g,
+		")\nset xrange [%u:%u]\nset yrange [0:*]\n"
+		"set title 'throughput'\nset ylabel 'Gbit/s'\n",
+		o->sizes[0], o->sizes[o->nsizes - 1]);
+	plot_panel(g, sw, 2, false);
+	fprintf(g, "set title 'CPU seconds per GB (sender solid, receiver "
+		   "dashed)'\nset ylabel 'CPU s/GB'\n");
+	plot_panel(g, sw, 3, true);
+	fprintf(g, "unset multiplot\n");
+}
+
+int bench_plot(const struct bench_sweep *sw, const char *path)
+{
+	FILE *g;
+	int st;
+
+	if (strchr(path, '\''))
+		return -EINVAL;
+	g = popen("gnuplot", "w");
+	if (!g)
+		return -errno;
+	plot_script(g, sw, path);
+	st = pclose(g);
+	if (st == -1)
+		return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
+		return -ENOENT;
+	return WEXITSTATUS(st) ? -EIO : 0;
+}
