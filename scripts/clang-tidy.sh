@@ -1,7 +1,8 @@
 #!/bin/sh
 # Usage: clang-tidy.sh SOURCE_ROOT BUILD_DIR
-# clang-tidy over every C file in src/ (and tools/, when there are any),
-# with the build's compile_commands.json and the repo's .clang-tidy.
+# clang-tidy over every C file in src/ and tools/ (their headers too, via
+# HeaderFilterRegex), with the build's compile_commands.json and the repo's
+# .clang-tidy.
 set -eu
 root=$1
 build=$2

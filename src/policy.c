@@ -144,7 +144,7 @@ static bool rx_window_ok(struct zc_policy *pol, uint64_t mapped,
 	uint64_t dm = mapped - pol->rx_base_mapped;
 	uint64_t dc = copied - pol->rx_base_copied;
 
-	if (dm + dc < ZC_POLICY_RX_WINDOW)
+	if (dm + dc < (uint64_t)ZC_POLICY_RX_WINDOW)
 		return true;
 	pol->rx_base_mapped = mapped;
 	pol->rx_base_copied = copied;

@@ -88,16 +88,23 @@ static int parse(int argc, char **argv, struct probe_opts *o)
 	return 0;
 }
 
+/* The number at the start of FILE (a sysctl), or -1 if there is none. */
 static long read_long(const char *file)
 {
 	FILE *f = fopen(file, "r");
+	char line[32];
+	char *end;
 	long v = -1;
 
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f)) {
+		errno = 0;
+		v = strtol(line, &end, 10);
+		if (end == line || errno)
 			v = -1;
-		fclose(f);
 	}
+	fclose(f);
 	return v;
 }
 

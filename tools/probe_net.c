@@ -7,7 +7,6 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -207,30 +206,28 @@ void probe_verdict(struct probe_result *r)
 
 /* ---- the veth path ----------------------------------------------------- */
 
-/* Run ip(8) with the given arguments; 0 if it exited 0. */
-static int run_ip(const char *arg, ...)
+/* Run ip(8) with ARGV, a NULL-terminated list starting with "ip"; 0 if it
+ * exited 0.  An array, not varargs: a bare NULL sentinel in a variadic call
+ * is not portable (it may be an int 0). */
+static int run_ip_argv(const char *const *argv)
 {
-	const char *argv[16] = { "ip", arg };
-	int n = 2, status;
-	va_list ap;
+	int status;
 	pid_t pid;
 
-	va_start(ap, arg);
-	while (n < 15 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		execvp("ip", (char **)argv);
+		execvp("ip", (char *const *)argv);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
 		return -errno;
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
 }
+
+#define run_ip(...) \
+	run_ip_argv((const char *const[]){ "ip", __VA_ARGS__, NULL })
 
 static char veth_ns[2][32], veth_if[2][16];
 
@@ -242,14 +239,13 @@ static int veth_links(void)
 
 	snprintf(mtu, sizeof(mtu), "%d", VETH_MTU);
 	ret = run_ip("link", "add", veth_if[0], "netns", veth_ns[0], "type",
-		     "veth", "peer", "name", veth_if[1], "netns", veth_ns[1],
-		     NULL);
+		     "veth", "peer", "name", veth_if[1], "netns", veth_ns[1]);
 	for (int i = 0; i < 2 && !ret; i++) {
 		ret = run_ip("-n", veth_ns[i], "addr", "add", addr[i], "dev",
-			     veth_if[i], NULL);
+			     veth_if[i]);
 		if (!ret)
 			ret = run_ip("-n", veth_ns[i], "link", "set",
-				     veth_if[i], "mtu", mtu, "up", NULL);
+				     veth_if[i], "mtu", mtu, "up");
 	}
 	return ret;
 }
@@ -283,7 +279,7 @@ int probe_veth_setup(struct probe_path *path)
 				     .mtu = VETH_MTU };
 	inet_pton(AF_INET, "10.201.0.2", &path->addr);
 	for (int i = 0; i < 2 && !ret; i++)
-		ret = run_ip("netns", "add", veth_ns[i], NULL);
+		ret = run_ip("netns", "add", veth_ns[i]);
 	if (!ret)
 		ret = veth_links();
 	if (!ret)
@@ -301,7 +297,7 @@ void probe_veth_teardown(struct probe_path *path)
 		path->ns_fd[i] = -1;
 		/* Deleting a namespace deletes its end of the veth pair. */
 		if (veth_ns[i][0])
-			run_ip("netns", "delete", veth_ns[i], NULL);
+			run_ip("netns", "delete", veth_ns[i]);
 		veth_ns[i][0] = '\0';
 	}
 }

@@ -28,7 +28,8 @@
 #define BR_ENTRIES 8
 #define BR_BUF 4096
 #define BR_BGID 1
-#define BR_SEND (4 * BR_BUF)
+#define BR_SEND ((size_t)4 * BR_BUF)
+#define BR_BUFS_LEN ((size_t)BR_ENTRIES * BR_BUF)
 #define ZR_TOTAL (4u << 20)
 #define ZR_CHUNK (256u << 10)
 #define ZR_SEND 65536
@@ -56,7 +57,7 @@ static int buf_ring_setup(struct io_uring *ring, struct buf_ring *b)
 	int ret;
 
 	b->br = probe_pages(BR_ENTRIES * sizeof(struct io_uring_buf));
-	b->bufs = probe_pages(BR_ENTRIES * BR_BUF);
+	b->bufs = probe_pages(BR_BUFS_LEN);
 	if (!b->br || !b->bufs)
 		return ENOMEM;
 	reg.ring_addr = (uintptr_t)b->br;
@@ -65,8 +66,8 @@ static int buf_ring_setup(struct io_uring *ring, struct buf_ring *b)
 		return -ret;
 	io_uring_buf_ring_init(b->br);
 	for (int i = 0; i < BR_ENTRIES; i++)
-		io_uring_buf_ring_add(b->br, b->bufs + i * BR_BUF, BR_BUF,
-				      (unsigned short)i,
+		io_uring_buf_ring_add(b->br, b->bufs + (size_t)i * BR_BUF,
+				      BR_BUF, (unsigned short)i,
 				      io_uring_buf_ring_mask(BR_ENTRIES), i);
 	io_uring_buf_ring_advance(b->br, BR_ENTRIES);
 	return 0;
@@ -128,7 +129,7 @@ void probe_uring_buf_ring(const struct probe_path *path, struct probe_result *r)
 		 BR_ENTRIES, BR_BUF / 1024, cqes);
 out:
 	probe_free_pages(b.br, BR_ENTRIES * sizeof(struct io_uring_buf));
-	probe_free_pages(b.bufs, BR_ENTRIES * BR_BUF);
+	probe_free_pages(b.bufs, BR_BUFS_LEN);
 	probe_verdict(r);
 }
 
