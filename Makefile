@@ -19,7 +19,8 @@ $(BUILD)/build.ninja:
 # The sanitizer build uses clang so the same build can link libFuzzer.
 $(SAN_BUILD)/build.ninja:
 	CC=clang meson setup $(SAN_BUILD) -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dfuzz=enabled -Dbuildtype=debug $(MESON_OPTS)
+		-Db_lundef=false -Db_lto=false -Dfuzz=enabled -Dbuildtype=debug \
+		$(MESON_OPTS)
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)

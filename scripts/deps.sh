@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
       liburing-dev libcmocka-dev libjansson-dev
       cppcheck clang-tidy clang-format
-      iproute2 nftables ethtool gnuplot-nox iperf3 python3 procps)
+      iproute2 nftables ethtool util-linux gnuplot-nox iperf3 python3 procps)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -152,8 +152,12 @@ int nu_netns_create_one(char *name, size_t len)
 	if (ret)
 		return ret;
 	snprintf(name, len, "zc%d_%u", getpid(), netns_seq++);
-	if (nu_sh("ip netns add %s && ip -n %s link set lo up", name, name))
+	if (nu_sh("ip netns add %s", name))
 		return -EIO;
+	if (nu_sh(NU_IN_NS "ip link set lo up", name)) {
+		nu_netns_delete(name);
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -179,10 +183,10 @@ int nu_netns_create(struct nu_netns *ns, unsigned mtu)
 	snprintf(ns->addr_a, sizeof(ns->addr_a), "10.231.%u.1", id);
 	snprintf(ns->addr_b, sizeof(ns->addr_b), "10.231.%u.2", id);
 	if (nu_sh("ip link add va%d netns %s type veth peer name vb%d netns %s"
-		  " && ip -n %s addr add %s/24 dev va%d"
-		  " && ip -n %s addr add %s/24 dev vb%d"
-		  " && ip -n %s link set va%d mtu %u up"
-		  " && ip -n %s link set vb%d mtu %u up",
+		  " && " NU_IN_NS "ip addr add %s/24 dev va%d"
+		  " && " NU_IN_NS "ip addr add %s/24 dev vb%d"
+		  " && " NU_IN_NS "ip link set va%d mtu %u up"
+		  " && " NU_IN_NS "ip link set vb%d mtu %u up",
 		  getpid(), ns->a, getpid(), ns->b, ns->a, ns->addr_a, getpid(),
 		  ns->b, ns->addr_b, getpid(), ns->a, getpid(), mtu, ns->b,
 		  getpid(), mtu)) {

@@ -37,6 +37,12 @@ int nu_netns_create_one(char *name, size_t len);
 void nu_netns_delete(const char *name);
 /* Move the calling process (or thread) into a namespace. */
 int nu_netns_enter(const char *name);
+/* Shell prefix running a command in the namespace named by the next %s.
+ * nsenter only switches the network namespace, unlike `ip -n` and
+ * `ip netns exec`, which also need / to be a mount point (not so in a
+ * chroot). */
+#define NU_IN_NS "nsenter --net=/run/netns/%s "
+
 /* Run a shell command; returns its exit status. */
 int nu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -305,7 +305,7 @@ static void test_veth_loss(void **state)
 {
 	(void)state;
 	run_veth(ZC_TX_MSGZC, 65536,
-		 "ip netns exec %s nft -f - <<'EOF'\n"
+		 NU_IN_NS "nft -f - <<'EOF'\n"
 		 "table inet zcloss {\n"
 		 " chain in { type filter hook input priority 0;\n"
 		 "  meta l4proto tcp numgen random mod 100 < 5 drop; }\n"
