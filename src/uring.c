@@ -287,6 +287,8 @@ static int fixed_init(struct zc_uring *u)
 {
 	int ret;
 
+	/* An array of region pointers: sizeof(A *) is meant here, it is not
+	 * a mistaken sizeof(A). NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	u->fixed = calloc(ZC_URING_FIXED_MAX, sizeof(*u->fixed));
 	if (!u->fixed)
 		return -ENOMEM;

@@ -74,7 +74,7 @@ static void usage(FILE *f)
 		"       zcopy bench server [OPTIONS]       serve clients\n"
 		"       zcopy bench client HOST [OPTIONS]  measure against a "
 		"server\n\n"
-		"  -p, --port N        control port (%u)\n"
+		"  -p, --port N        control port (%d)\n"
 		"  -u, --udp           UDP instead of TCP\n"
 		"  -4, --ipv4 / -6, --ipv6\n"
 		"  -B, --bind ADDR     server: listen address\n"
@@ -286,7 +286,7 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 	case 's':
 		return parse_sizes(arg, o);
 	case 't':
-		return parse_seconds(arg, ZB_MAX_DURATION_MS / 1000,
+		return parse_seconds(arg, ZB_MAX_DURATION_MS / 1000.0,
 				     &o->duration)
 			       ? bad("bad duration", arg)
 			       : 0;

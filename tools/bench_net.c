@@ -273,11 +273,18 @@ int bn_accept(int lfd, int timeout_ms, int *out)
 	}
 }
 
+/*
+ * The addresses below are zeroed although getsockname() and getpeername()
+ * fill them on success: glibc passes them through a transparent union,
+ * which hides that write from clang's analyser (and it does not see an
+ * = { 0 } initialiser through the sockaddr_in/in6 casts either).
+ */
 uint16_t bn_local_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len))
 		return 0;
 	if (ss.ss_family == AF_INET)
@@ -317,6 +324,7 @@ int bn_listen_like(int cfd, int type, int *out)
 	socklen_t len = sizeof(ss);
 	int fd;
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(cfd, (struct sockaddr *)&ss, &len))
 		return -errno;
 	if (ss.ss_family == AF_INET)
@@ -343,6 +351,7 @@ int bn_connect_like(int cfd, uint16_t port, int type, unsigned mss,
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getpeername(cfd, (struct sockaddr *)&ss, &len))
 		return -errno;
 	if (ss.ss_family == AF_INET)

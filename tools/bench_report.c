@@ -5,11 +5,14 @@
  * a cell; counts are totals over them.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -62,8 +65,10 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 		const struct bench_run *r = &c->runs[i];
 
 		gbps[i] = run_gbps(r);
-		tx[i] = ratio(r->tx.cpu_usec / 1e6, r->tx.bytes / 1e9);
-		rx[i] = ratio(r->rx.cpu_usec / 1e6, r->rx.bytes / 1e9);
+		tx[i] = ratio((double)r->tx.cpu_usec / 1e6,
+			      (double)r->tx.bytes / 1e9);
+		rx[i] = ratio((double)r->rx.cpu_usec / 1e6,
+			      (double)r->rx.bytes / 1e9);
 		s->sent += r->tx.bytes;
 		s->received += r->rx.bytes;
 		s->sends += r->tx.sends;
@@ -255,7 +260,8 @@ static json_t *run_json(const struct bench_run *r)
 		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.recvs,
 		"rx_mapped_bytes", (json_int_t)r->rx.rx_mapped,
 		"rx_copied_bytes", (json_int_t)r->rx.rx_copied, "tx_cpu_s",
-		r->tx.cpu_usec / 1e6, "rx_cpu_s", r->rx.cpu_usec / 1e6);
+		(double)r->tx.cpu_usec / 1e6, "rx_cpu_s",
+		(double)r->rx.cpu_usec / 1e6);
 }
 
 static json_t *cell_json(const struct bench_cell *c)
@@ -430,20 +436,61 @@ static void plot_script(FILE *g, const struct bench_sweep *sw, const char *path)
 	fprintf(g, "unset multiplot\n");
 }
 
+/*
+ * gnuplot, found on PATH, reading its script from the returned stream: no
+ * shell needed.  NULL with errno set on failure.
+ */
+static FILE *gnuplot_start(pid_t *pid)
+{
+	static char *const argv[] = { "gnuplot", NULL };
+	posix_spawn_file_actions_t fa;
+	int fds[2], ret;
+	FILE *g;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return NULL;
+	ret = posix_spawn_file_actions_init(&fa);
+	if (ret)
+		goto close_pipe;
+	ret = posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
+	if (!ret)
+		ret = posix_spawnp(pid, "gnuplot", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret)
+		goto close_pipe;
+	close(fds[0]);
+	g = fdopen(fds[1], "w");
+	if (!g) {
+		ret = errno;
+		/* gnuplot sees the end of its input and exits. */
+		close(fds[1]);
+		waitpid(*pid, NULL, 0);
+		errno = ret;
+	}
+	return g;
+close_pipe:
+	close(fds[0]);
+	close(fds[1]);
+	errno = ret;
+	return NULL;
+}
+
 int bench_plot(const struct bench_sweep *sw, const char *path)
 {
 	FILE *g;
+	pid_t pid;
 	int st;
 
 	if (strchr(path, '\''))
 		return -EINVAL;
-	g = popen("gnuplot", "w");
+	g = gnuplot_start(&pid);
 	if (!g)
 		return -errno;
 	plot_script(g, sw, path);
-	st = pclose(g);
-	if (st == -1)
-		return -errno;
+	fclose(g);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
 		return -ENOENT;
 	return WEXITSTATUS(st) ? -EIO : 0;
