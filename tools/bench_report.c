@@ -425,10 +425,11 @@ static void plot_script(FILE *g, const struct bench_sweep *sw, const char *path)
 		fprintf(g, "%s'%s' %u", s ? ", " : "",
 			bench_size_str(o->sizes[s], sz, sizeof(sz)),
 			o->sizes[s]);
+	/* Half a step of margin each side: one size alone is still a range. */
 	fprintf(g,
-		")\nset xrange [%u:%u]\nset yrange [0:*]\n"
+		")\nset xrange [%g:%g]\nset yrange [0:*]\n"
 		"set title 'throughput'\nset ylabel 'Gbit/s'\n",
-		o->sizes[0], o->sizes[o->nsizes - 1]);
+		o->sizes[0] / 1.4142, o->sizes[o->nsizes - 1] * 1.4142);
 	plot_panel(g, sw, 2, false);
 	fprintf(g, "set title 'CPU seconds per GB (sender solid, receiver "
 		   "dashed)'\nset ylabel 'CPU s/GB'\n");
