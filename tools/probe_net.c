@@ -206,10 +206,12 @@ void probe_verdict(struct probe_result *r)
 
 /* ---- the veth path ----------------------------------------------------- */
 
-/* Run ip(8) with ARGV, a NULL-terminated list starting with "ip"; 0 if it
- * exited 0.  An array, not varargs: a bare NULL sentinel in a variadic call
- * is not portable (it may be an int 0). */
-static int run_ip_argv(const char *const *argv)
+/* Run ip(8) with ARGV, a NULL-terminated list starting with "ip", in the
+ * network namespace NSFD (-1: ours); 0 if it exited 0.  An array, not
+ * varargs: a bare NULL sentinel in a variadic call is not portable (it may
+ * be an int 0).  setns() rather than `ip -n`, which also needs / to be a
+ * mount point (not so in a chroot). */
+static int run_ip_argv(int nsfd, const char *const *argv)
 {
 	int status;
 	pid_t pid;
@@ -218,6 +220,8 @@ static int run_ip_argv(const char *const *argv)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
+		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET))
+			_exit(126);
 		execvp("ip", (char *const *)argv);
 		_exit(127);
 	}
@@ -226,12 +230,13 @@ static int run_ip_argv(const char *const *argv)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -EIO;
 }
 
-#define run_ip(...) \
-	run_ip_argv((const char *const[]){ "ip", __VA_ARGS__, NULL })
+#define run_ip_in(nsfd, ...) \
+	run_ip_argv(nsfd, (const char *const[]){ "ip", __VA_ARGS__, NULL })
+#define run_ip(...) run_ip_in(-1, __VA_ARGS__)
 
 static char veth_ns[2][32], veth_if[2][16];
 
-static int veth_links(void)
+static int veth_links(const struct probe_path *path)
 {
 	static const char *const addr[2] = { "10.201.0.1/24", "10.201.0.2/24" };
 	char mtu[16];
@@ -241,11 +246,11 @@ static int veth_links(void)
 	ret = run_ip("link", "add", veth_if[0], "netns", veth_ns[0], "type",
 		     "veth", "peer", "name", veth_if[1], "netns", veth_ns[1]);
 	for (int i = 0; i < 2 && !ret; i++) {
-		ret = run_ip("-n", veth_ns[i], "addr", "add", addr[i], "dev",
-			     veth_if[i]);
+		ret = run_ip_in(path->ns_fd[i], "addr", "add", addr[i], "dev",
+				veth_if[i]);
 		if (!ret)
-			ret = run_ip("-n", veth_ns[i], "link", "set",
-				     veth_if[i], "mtu", mtu, "up");
+			ret = run_ip_in(path->ns_fd[i], "link", "set",
+					veth_if[i], "mtu", mtu, "up");
 	}
 	return ret;
 }
@@ -281,9 +286,9 @@ int probe_veth_setup(struct probe_path *path)
 	for (int i = 0; i < 2 && !ret; i++)
 		ret = run_ip("netns", "add", veth_ns[i]);
 	if (!ret)
-		ret = veth_links();
-	if (!ret)
 		ret = veth_open_ns(path);
+	if (!ret)
+		ret = veth_links(path);
 	if (ret)
 		probe_veth_teardown(path);
 	return ret;
