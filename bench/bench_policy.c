@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 7;
 	char *buf = bench_alloc(tcp_sizes[4]);
 
+	bench_pin(BENCH_CPU_TX);
 	if (rounds < 5 || rounds > 64) {
 		fprintf(stderr, "usage: bench_policy [rounds: 5..64]\n");
 		return 2;

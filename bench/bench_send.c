@@ -207,6 +207,7 @@ int main(int argc, char **argv)
 	char *mem = bench_alloc(INFLIGHT_BYTES < 16 * sizes[4] ? 16 * sizes[4] :
 							     INFLIGHT_BYTES);
 
+	bench_pin(BENCH_CPU_TX);
 	if (rounds < 1 || rounds > MAX_ROUNDS || mib < 1 || mib > 65536) {
 		fprintf(stderr, "usage: bench_send [rounds 1..64] [MiB]\n");
 		return 2;

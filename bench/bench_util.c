@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +24,24 @@ static void die(const char *what)
 	exit(1);
 }
 
+void bench_pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0 || cpu >= sysconf(_SC_NPROCESSORS_ONLN))
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* Best effort: a run without pinning is noisier, not wrong. */
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void *drain(void *arg)
 {
 	struct bench_pair *p = arg;
 	char *buf = malloc(DRAIN_BUF);
 
+	bench_pin(BENCH_CPU_RX);
 	if (!buf)
 		return NULL;
 	while (recv(p->rx, buf, DRAIN_BUF, 0) > 0 || errno == EINTR)

@@ -21,6 +21,12 @@ void bench_pair_close(struct bench_pair *p);
  * "copied" (ranges count once per id). */
 uint64_t bench_reap_msgzc(int fd, uint64_t *ids);
 uint64_t bench_now_ns(void);
+/* Pin the calling thread to one CPU: the sender runs on BENCH_CPU_TX and
+ * the draining receiver on BENCH_CPU_RX, so the scheduler does not move
+ * them around between A and B runs. */
+#define BENCH_CPU_TX 0
+#define BENCH_CPU_RX 1
+void bench_pin(int cpu);
 /* Median of v[0..n) (sorts v). */
 double bench_median(double *v, int n);
 /* Page-aligned, zero-filled memory; exits on failure. */
