@@ -680,6 +680,9 @@ static const struct zc_rx_ops *sock_pick_rx(struct zc_sock *sock)
 {
 	switch (sock->opts.rx) {
 	case ZC_RX_AUTO:
+		/* TCP: the mapped path, the policy deciding per receive
+		 * whether to map (zc_sock_rx_want_map).  UDP: nothing maps. */
+		return sock->type == SOCK_STREAM ? &zc_rx_tcpmmap : &zc_rx_copy;
 	case ZC_RX_COPY:
 		return &zc_rx_copy;
 	case ZC_RX_TCPMMAP:
@@ -702,9 +705,11 @@ int zc_sock_rx_start(struct zc_sock *sock)
 	if (!rx)
 		return -EOPNOTSUPP;
 	ret = rx->init(sock);
-	if (ret && rx == &zc_rx_uring) {
-		/* No ring: the copying receive, same API. */
-		sock->stats.uring_error = ret;
+	if (ret && rx != &zc_rx_copy && sock->opts.rx != ZC_RX_TCPMMAP) {
+		/* No ring (uring) or no window (auto): the copying receive,
+		 * same API. */
+		if (rx == &zc_rx_uring)
+			sock->stats.uring_error = ret;
 		rx = &zc_rx_copy;
 		ret = rx->init(sock);
 	}

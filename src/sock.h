@@ -78,9 +78,9 @@ void zc_rx_count_copied(struct zc_sock *sock, size_t n);
 ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
 			struct zc_buf **out);
 /* TCP_ZEROCOPY_RECEIVE: map pages (on, the default) or copy everything
- * (off) from now on.  The hook for the policy; it reads the mapped share
- * from stats.rx_bytes_mapped / stats.rx_bytes.  -EOPNOTSUPP if the socket
- * does not receive with ZC_RX_TCPMMAP, or the error of starting it. */
+ * (off) from now on.  -EOPNOTSUPP unless the socket was attached with
+ * ZC_RX_TCPMMAP (under ZC_RX_AUTO the policy decides every receive), or
+ * the error of starting it. */
 int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on);
 /* Set up the socket's receive path if zc_recv() has not yet. */
 int zc_sock_rx_start(struct zc_sock *sock);

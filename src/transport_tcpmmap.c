@@ -279,6 +279,9 @@ static ssize_t mm_recv(struct zc_sock *sock, struct zc_buf **out)
 		mm->pending = NULL;
 		return mm_hand_copy(sock, buf, out);
 	}
+	/* Auto: the policy decides from the mapped share of past windows. */
+	if (sock->opts.rx == ZC_RX_AUTO)
+		mm->mapping = zc_sock_rx_want_map(sock);
 	if (!mm->mapping)
 		return zc_rx_pool_recv(sock, &mm->copy, 0, out);
 	/* The kernel call never blocks: blocking sockets wait in poll(),
@@ -381,13 +384,12 @@ int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on)
 
 	if (!sock)
 		return -EINVAL;
-	if (!sock->rx && sock->opts.rx != ZC_RX_TCPMMAP)
+	/* Under ZC_RX_AUTO the policy sets it before every receive. */
+	if (sock->opts.rx != ZC_RX_TCPMMAP)
 		return -EOPNOTSUPP;
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	if (sock->rx != &zc_rx_tcpmmap)
-		return -EOPNOTSUPP;
 	((struct tcpmmap *)sock->rx_priv)->mapping = on;
 	return 0;
 }

@@ -28,6 +28,7 @@
 
 #include <zcopy/zcopy.h>
 
+#include "netutil.h"
 #include "sock.h"
 
 #define PAT_LEN (4u << 20)
@@ -616,18 +617,109 @@ static void test_unconnected(void **state)
 	close(fd);
 }
 
+/* Only ZC_RX_TCPMMAP sockets take the switch: under ZC_RX_AUTO the policy
+ * holds it. */
 static void test_hook_on_copy_socket(void **state)
 {
-	struct zc_sock_opts o = { .rx = ZC_RX_COPY };
-	struct receiver r;
-	int rfd, tfd;
+	static const enum zc_rx_mode modes[] = { ZC_RX_COPY, ZC_RX_AUTO };
 
 	(void)state;
-	tcp_pair(0, &rfd, &tfd);
-	assert_int_equal(rx_open(&r, rfd, &o), 0);
-	assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, false), -EOPNOTSUPP);
-	rx_close(&r);
-	close(tfd);
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct zc_sock_opts o = { .rx = modes[i] };
+		struct receiver r;
+		int rfd, tfd;
+
+		tcp_pair(0, &rfd, &tfd);
+		assert_int_equal(rx_open(&r, rfd, &o), 0);
+		assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, false),
+				 -EOPNOTSUPP);
+		rx_close(&r);
+		close(tfd);
+	}
+}
+
+/* ---- ZC_RX_AUTO: tcpmmap with the policy deciding per receive ---------- */
+
+static const struct zc_sock_opts auto_opts = { .rx = ZC_RX_AUTO };
+
+static void print_policy(const struct zc_stats *st)
+{
+	print_message("policy: %llu receives mapped, %llu copied, %llu "
+		      "back-offs\n",
+		      (unsigned long long)st->policy_rx_map,
+		      (unsigned long long)st->policy_rx_copy,
+		      (unsigned long long)st->policy_rx_backoffs);
+}
+
+/* A plain sender: nothing can be mapped.  Auto measures one window, then
+ * copies, measuring again after ever longer back-offs. */
+static void test_auto_plain_sender(void **state)
+{
+	struct zc_stats st;
+
+	(void)state;
+	st = stream(0, ZC_TX_COPY, 0, &auto_opts, true);
+	print_share("auto, plain sender", &st);
+	print_policy(&st);
+	assert_true(st.rx_bytes_mapped == 0);
+	assert_true(st.rx_bytes_copied == STREAM_LEN);
+	assert_true(st.policy_rx_map > 0);
+	assert_true(st.policy_rx_backoffs >= 2);
+	/* Most receives skip TCP_ZEROCOPY_RECEIVE altogether. */
+	assert_true(st.policy_rx_copy > 4 * st.policy_rx_map);
+}
+
+/* MSS 4108 and a MSG_ZEROCOPY sender: every window is mapped, so auto
+ * never backs off and maps as much as ZC_RX_TCPMMAP does. */
+static void test_auto_mappable(void **state)
+{
+	struct zc_stats st;
+
+	(void)state;
+	st = stream(MSS_MAPPABLE, ZC_TX_MSGZC, 0, &auto_opts, true);
+	print_share("auto, msgzc sender, mss 4108", &st);
+	print_policy(&st);
+	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * 99);
+	assert_true(st.policy_rx_map > 0);
+	assert_true(st.policy_rx_copy == 0);
+	assert_true(st.policy_rx_backoffs == 0);
+}
+
+/* UDP: nothing to map; auto copies and the policy is not asked. */
+static void test_auto_udp(void **state)
+{
+	static const char msg[] = "datagram";
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	struct zc_stats st;
+	struct zc_buf *buf;
+	char got[sizeof(msg)];
+	int snd, rcv;
+
+	(void)state;
+	assert_int_equal(nu_udp_pair(AF_INET, &snd, &rcv), 0);
+	/* zc_sock_attach() takes connected sockets only. */
+	assert_int_equal(getsockname(snd, (struct sockaddr *)&peer, &len), 0);
+	assert_int_equal(connect(rcv, (struct sockaddr *)&peer, len), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	assert_int_equal(zc_sock_attach(ctx, rcv, &auto_opts, &sock), 0);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(send(snd, msg, sizeof(msg), 0), sizeof(msg));
+		assert_int_equal(zc_recv(sock, &buf), sizeof(msg));
+		assert_int_equal(zc_buf_copy_out(buf, 0, got, sizeof(got)),
+				 sizeof(got));
+		assert_memory_equal(got, msg, sizeof(msg));
+		assert_int_equal(zc_sock_release(sock, buf), 0);
+	}
+	assert_int_equal(zc_rx_tcpmmap_set_mapping(sock, false), -EOPNOTSUPP);
+	zc_sock_stats(sock, &st);
+	assert_true(st.rx_bytes_copied == 8 * sizeof(msg));
+	assert_true(st.rx_bytes_mapped == 0);
+	assert_true(st.policy_rx_map + st.policy_rx_copy == 0);
+	zc_ctx_destroy(ctx);
+	close(snd);
 }
 
 /* ---- veth: two namespaces, MTU 4148 ------------------------------------ */
@@ -816,6 +908,9 @@ int main(void)
 		cmocka_unit_test(test_udp),
 		cmocka_unit_test(test_unconnected),
 		cmocka_unit_test(test_hook_on_copy_socket),
+		cmocka_unit_test(test_auto_plain_sender),
+		cmocka_unit_test(test_auto_mappable),
+		cmocka_unit_test(test_auto_udp),
 		cmocka_unit_test(test_veth),
 	};
 
