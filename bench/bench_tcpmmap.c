@@ -5,12 +5,16 @@
  * (the only setup where this machine maps pages), with the application
  * not touching the data and reading every byte.  Runs are interleaved,
  * the order alternating per pair; the table shows medians and ratios.
+ * -a puts ZC_RX_AUTO in place of ZC_RX_TCPMMAP (what the policy costs or
+ * gains); -p sends with plain send() at the default MSS (nothing can be
+ * mapped); -c sets the size of each send in KiB (256).
  *
  * Receiver CPU is getrusage(RUSAGE_THREAD) of the receiving thread (user
  * + system), per GB received; throughput is bytes over the receiver's wall
  * time from the first byte to end of stream.
  *
  * usage: bench_tcpmmap [-s MiB per run] [-n pairs] [-l rx_lowat bytes]
+ *                      [-c KiB per send] [-a] [-p]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,15 +34,13 @@
 #include <zcopy/zcopy.h>
 
 #define PAT_LEN (4u << 20)
-#define SEND_CHUNK (256u << 10)
 #define MSS 4108
 #define MAX_PAIRS 64
 
 enum variant { MAP_IDLE, COPY_IDLE, MAP_TOUCH, COPY_TOUCH, NVARIANTS };
 
 static const char *const variant_names[NVARIANTS] = {
-	"mapped, data not read", "copy,   data not read",
-	"mapped, every byte read", "copy,   every byte read"
+	"data not read", "data not read", "every byte read", "every byte read"
 };
 
 struct run {
@@ -50,6 +52,9 @@ struct run {
 static uint8_t *pat;
 static uint64_t run_bytes = 256ull << 20;
 static int lowat;
+static size_t send_chunk = 256u << 10;
+static enum zc_rx_mode mapped_rx = ZC_RX_TCPMMAP; /* -a: ZC_RX_AUTO */
+static bool plain;				  /* -p: send(), default MSS */
 static volatile uint64_t sink;
 
 static double now(void)
@@ -77,10 +82,11 @@ static void send_done(struct zc_sock *sock, const struct zc_completion *c,
 	(void)arg;
 }
 
-/* The sender: zcopy's MSG_ZEROCOPY transport, as in the tests. */
+/* The sender: zcopy's MSG_ZEROCOPY transport, as in the tests, or its
+ * copy transport (-p). */
 static void *sender_main(void *arg)
 {
-	struct zc_sock_opts o = { .tx = ZC_TX_MSGZC };
+	struct zc_sock_opts o = { .tx = plain ? ZC_TX_COPY : ZC_TX_MSGZC };
 	int fd = (int)(intptr_t)arg;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
@@ -95,7 +101,7 @@ static void *sender_main(void *arg)
 	}
 	while (sent < run_bytes) {
 		uint64_t at = sent % PAT_LEN;
-		struct iovec iov = { pat + at, SEND_CHUNK };
+		struct iovec iov = { pat + at, send_chunk };
 		int ret = zc_send(sock, &iov, 1, send_done, NULL);
 
 		if (ret == -EAGAIN) {
@@ -104,7 +110,7 @@ static void *sender_main(void *arg)
 		}
 		if (ret)
 			break;
-		sent += SEND_CHUNK;
+		sent += send_chunk;
 		zc_ctx_process(ctx, 0);
 	}
 	zc_ctx_destroy(ctx); /* drains, closes: end of stream */
@@ -121,8 +127,10 @@ static int tcp_pair(int *rx, int *tx)
 	*tx = socket(AF_INET, SOCK_STREAM, 0);
 	if (lfd < 0 || *tx < 0)
 		return -1;
-	setsockopt(lfd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
-	setsockopt(*tx, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	if (!plain) {
+		setsockopt(lfd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+		setsockopt(*tx, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
+	}
 	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) || listen(lfd, 1) ||
 	    getsockname(lfd, (struct sockaddr *)&sin, &len) ||
 	    connect(*tx, (struct sockaddr *)&sin, sizeof(sin)))
@@ -184,7 +192,7 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 static int one_run(enum variant v, struct run *r)
 {
 	struct zc_sock_opts o = { .rx = (v == MAP_IDLE || v == MAP_TOUCH)
-						? ZC_RX_TCPMMAP
+						? mapped_rx
 						: ZC_RX_COPY,
 				  .rx_lowat = lowat };
 	struct zc_sock *sock;
@@ -228,13 +236,16 @@ struct table {
 
 static void print_table(struct table *t, int pairs)
 {
+	const char *name = zc_rx_mode_name(mapped_rx);
+
 	printf("\n%-26s %10s %12s %8s\n", "receiver", "GB/s", "CPU s/GB",
 	       "mapped");
 	for (int v = 0; v < NVARIANTS; v++)
-		printf("%-26s %10.2f %12.3f %7.1f%%\n", variant_names[v],
+		printf("%-8s %-17s %10.2f %12.3f %7.1f%%\n",
+		       v % 2 ? "copy" : name, variant_names[v],
 		       median(t->gbps[v], pairs), median(t->cpu[v], pairs),
 		       100 * median(t->mapped[v], pairs));
-	printf("\nmedian of per-pair ratios, mapped / copy:\n");
+	printf("\nmedian of per-pair ratios, %s / copy:\n", name);
 	for (int k = 0; k < 2; k++)
 		printf("  %-22s throughput x%.2f, CPU per GB x%.2f\n",
 		       k ? "every byte read:" : "data not read:",
@@ -246,7 +257,7 @@ static int parse_args(int argc, char **argv, int *pairs)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:l:c:ap")) != -1) {
 		switch (opt) {
 		case 's':
 			run_bytes = strtoull(optarg, NULL, 0) << 20;
@@ -257,11 +268,22 @@ static int parse_args(int argc, char **argv, int *pairs)
 		case 'l':
 			lowat = atoi(optarg);
 			break;
+		case 'c':
+			send_chunk = strtoull(optarg, NULL, 0) << 10;
+			break;
+		case 'a':
+			mapped_rx = ZC_RX_AUTO;
+			break;
+		case 'p':
+			plain = true;
+			break;
 		default:
 			return -1;
 		}
 	}
-	run_bytes -= run_bytes % SEND_CHUNK;
+	if (!send_chunk || PAT_LEN % send_chunk)
+		return -1;
+	run_bytes -= run_bytes % send_chunk;
 	return run_bytes && *pairs > 0 && *pairs <= MAX_PAIRS ? 0 : -1;
 }
 
@@ -273,7 +295,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &pairs)) {
 		fprintf(stderr,
 			"usage: %s [-s MiB] [-n pairs (1..%d)] "
-			"[-l rx_lowat]\n",
+			"[-l rx_lowat] [-c KiB per send] [-a] [-p]\n",
 			argv[0], MAX_PAIRS);
 		return 2;
 	}
@@ -283,9 +305,12 @@ int main(int argc, char **argv)
 	if (pat == MAP_FAILED)
 		return 1;
 	memset(pat, 0xa5, PAT_LEN);
-	printf("bench_tcpmmap: loopback, TCP_MAXSEG %d, MSG_ZEROCOPY sender, "
-	       "%llu MiB per run, %d interleaved pairs, rx_lowat %d\n",
-	       MSS, (unsigned long long)(run_bytes >> 20), pairs, lowat);
+	printf("bench_tcpmmap: loopback, %s, %zu KiB sends, %llu MiB per run, "
+	       "%d interleaved pairs, rx_lowat %d\n",
+	       plain ? "send() sender, default MSS"
+		     : "MSG_ZEROCOPY sender, TCP_MAXSEG 4108",
+	       send_chunk >> 10, (unsigned long long)(run_bytes >> 20), pairs,
+	       lowat);
 	for (int i = 0; i < pairs; i++) {
 		for (int k = 0; k < NVARIANTS; k++) {
 			/* Alternate which of A and B goes first. */
