@@ -241,7 +241,10 @@ ZC_API int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms);
 
 /* How sends go out. */
 enum zc_tx_mode {
-	ZC_TX_AUTO = 0,	   /* the policy picks per send and learns */
+	/* The policy picks per send and learns: copy, or MSG_ZEROCOPY (also
+	 * when the context has an io_uring: no ring needed; pin ZC_TX_URING*
+	 * for SEND_ZC).  tx_by_mode says which carried each send. */
+	ZC_TX_AUTO = 0,
 	ZC_TX_COPY,	   /* send()/sendmsg(): always copied */
 	ZC_TX_MSGZC,	   /* MSG_ZEROCOPY */
 	ZC_TX_URING,	   /* io_uring SEND_ZC / SENDMSG_ZC */
@@ -251,8 +254,12 @@ enum zc_tx_mode {
 
 /* How zc_recv() receives. */
 enum zc_rx_mode {
-	ZC_RX_AUTO = 0, /* the policy picks */
-	ZC_RX_COPY,	/* recv() into pool buffers */
+	/* TCP: ZC_RX_TCPMMAP while the policy sees most bytes mapped (at
+	 * least 75% of each 256 KiB window), else recv() with doubling
+	 * back-offs before it tries again: buffers may be read-only mapped
+	 * pages, use ZC_RX_COPY to write into them.  UDP: ZC_RX_COPY. */
+	ZC_RX_AUTO = 0,
+	ZC_RX_COPY,    /* recv() into pool buffers */
 	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
 	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied;
 			* what cannot be mapped is copied (TCP only) */
@@ -346,7 +353,9 @@ ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 		       void *arg);
 
-/* Receive the next data.  Returns the byte count with *out set to a buffer
+/* Receive the next data (ZC_RX_AUTO on TCP: mapped or copied as for
+ * ZC_RX_TCPMMAP, the policy choosing; zc_stats.policy_rx_* count its
+ * decisions).  Returns the byte count with *out set to a buffer
  * to give back with zc_sock_release() (or zc_buf_release()), 0 at end of
  * stream, -EAGAIN when nothing is ready (non-blocking sockets), or a
  * negative errno: -ENOBUFS when the application holds every receive buffer
