@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -108,17 +109,32 @@ static void wait_idle(struct zc_ctx *ctx, struct zc_sock *sock,
 	fail_msg("completions did not arrive");
 }
 
-static void auto_backs_off(int type, size_t len)
+/* ring: the context has an io_uring, with a region registered. */
+static void auto_backs_off(int type, size_t len, bool ring)
 {
 	struct zc_sock_opts o = { .tx = ZC_TX_AUTO };
+	struct zc_region *reg = NULL;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	struct zc_stats st;
 	struct pair p;
 	int completed = 0;
 
-	pair_open(&p, type);
 	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	if (ring) {
+		int ret;
+
+		assert_int_equal(zc_region_create(BIG, 0, &reg), 0);
+		ret = zc_ctx_register_region(ctx, reg);
+		if (ret) {
+			print_message("skip: no io_uring: %s\n",
+				      zc_strerror(ret));
+			zc_ctx_destroy(ctx);
+			zc_region_destroy(reg);
+			skip();
+		}
+	}
+	pair_open(&p, type);
 	assert_int_equal(zc_sock_attach(ctx, p.fd[0], &o, &sock), 0);
 	send_n(ctx, sock, 100, 10, &completed);
 	send_n(ctx, sock, len, SENDS, &completed);
@@ -135,26 +151,39 @@ static void auto_backs_off(int type, size_t len)
 	assert_int_equal(st.copied_why[ZC_WHY_KERNEL], st.policy_zc);
 	assert_int_equal(st.copied_why[ZC_WHY_POLICY],
 			 SENDS + 10 - st.policy_zc);
+	/* The zero-copy transport auto tried is MSG_ZEROCOPY, ring or not. */
 	assert_int_equal(st.tx_by_mode[ZC_TX_MSGZC], st.policy_zc);
+	assert_int_equal(st.tx_by_mode[ZC_TX_URING] +
+				 st.tx_by_mode[ZC_TX_URING_FIXED],
+			 0);
+	assert_int_equal(st.uring_error, 0);
 	assert_int_equal(st.zerocopy, 0);
 	assert_true(st.policy_state == ZC_POLICY_BACKOFF ||
 		    st.policy_state == ZC_POLICY_PROBING);
 	assert_int_equal(st.policy_threshold, ZC_POLICY_THRESHOLD);
 
 	zc_ctx_destroy(ctx);
+	if (reg)
+		zc_region_destroy(reg);
 	pair_close(&p);
 }
 
 static void test_auto_tcp(void **state)
 {
 	(void)state;
-	auto_backs_off(SOCK_STREAM, BIG);
+	auto_backs_off(SOCK_STREAM, BIG, false);
 }
 
 static void test_auto_udp(void **state)
 {
 	(void)state;
-	auto_backs_off(SOCK_DGRAM, 32768);
+	auto_backs_off(SOCK_DGRAM, 32768, false);
+}
+
+static void test_auto_tcp_ring(void **state)
+{
+	(void)state;
+	auto_backs_off(SOCK_STREAM, BIG, true);
 }
 
 /* A transport pinned by option: the policy makes no decisions. */
@@ -210,6 +239,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_auto_tcp),
 		cmocka_unit_test(test_auto_udp),
+		cmocka_unit_test(test_auto_tcp_ring),
 		cmocka_unit_test(test_pinned),
 		cmocka_unit_test(test_threshold_opt),
 	};
