@@ -12,6 +12,9 @@ static const char *const result_names[] = { "zerocopy", "copied", "error",
 					    "abandoned" };
 static const char *const why_names[] = { "none", "kernel", "transport",
 					 "policy", "nobufs" };
+static const char *const policy_state_names[] = { "pinned", "probing",
+						  "zerocopy", "backoff",
+						  "no-zc" };
 
 const char *zc_tx_mode_name(enum zc_tx_mode mode)
 {
@@ -31,4 +34,9 @@ const char *zc_result_name(enum zc_result result)
 const char *zc_why_name(enum zc_copy_why why)
 {
 	return NAME_OF(why_names, why);
+}
+
+const char *zc_policy_state_name(enum zc_policy_state state)
+{
+	return NAME_OF(policy_state_names, state);
 }

@@ -454,6 +454,20 @@ static void test_rx_window(void **state)
 	assert_int_equal(r.pol.rx_backoffs, 1);
 }
 
+/* Every state has a name for the CLI; out of range gives NULL. */
+static void test_state_names(void **state)
+{
+	static const char *const want[] = { "pinned", "probing", "zerocopy",
+					    "backoff", "no-zc" };
+
+	(void)state;
+	assert_int_equal(ZC_POLICY_NO_ZC + 1, sizeof(want) / sizeof(want[0]));
+	for (int i = ZC_POLICY_PINNED; i <= ZC_POLICY_NO_ZC; i++)
+		assert_string_equal(zc_policy_state_name(i), want[i]);
+	assert_null(zc_policy_state_name(ZC_POLICY_NO_ZC + 1));
+	assert_null(zc_policy_state_name((enum zc_policy_state) - 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_rx_share_boundary),
 		cmocka_unit_test(test_rx_switch),
 		cmocka_unit_test(test_rx_window),
+		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -187,8 +187,6 @@ static int lib_send(struct zc_ctx *ctx, struct zc_sock *sock, void *buf,
 static void lib_detail(struct zc_ctx *ctx, struct zc_sock *sock, int sends,
 		       struct probe_result *r)
 {
-	static const char *const states[] = { "pinned", "probing", "zerocopy",
-					      "backoff", "no-zc" };
 	struct zc_stats st;
 
 	zc_sock_stats(sock, &st);
@@ -203,7 +201,7 @@ static void lib_detail(struct zc_ctx *ctx, struct zc_sock *sock, int sends,
 		snprintf(r->detail, sizeof(r->detail),
 			 "policy %s: %llu of %d sends tried zero-copy, "
 			 "%llu back-offs",
-			 states[st.policy_state],
+			 zc_policy_state_name(st.policy_state),
 			 (unsigned long long)st.policy_zc, sends,
 			 (unsigned long long)st.policy_backoffs);
 }

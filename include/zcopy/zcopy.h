@@ -442,6 +442,9 @@ ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
 ZC_API const char *zc_result_name(enum zc_result result);
 ZC_API const char *zc_why_name(enum zc_copy_why why);
+/* "pinned", "probing", "zerocopy", "backoff", "no-zc": for logs and the
+ * CLI's view of zc_stats.policy_state; NULL if out of range. */
+ZC_API const char *zc_policy_state_name(enum zc_policy_state state);
 
 #ifdef __cplusplus
 }
