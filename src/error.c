@@ -32,6 +32,17 @@ static const struct zc_errmsg zc_errmsgs[] = {
 	{ ENOTSOCK, "file descriptor is not a socket" },
 	{ EBADF, "bad file descriptor (closed or never opened)" },
 	{ ENOTCONN, "socket is not connected" },
+	{ EAFNOSUPPORT, "address family not supported (IPv4 and IPv6 "
+			"sockets only)" },
+	{ EFAULT, "send memory is not mapped (bad iovec address): nothing "
+		  "was sent" },
+	{ EPIPE, "connection is closed: no more data can be sent on it" },
+	{ ECONNRESET, "peer reset the connection: sends not yet confirmed "
+		      "are lost" },
+	{ ECONNABORTED, "connection aborted locally (e.g. killed with "
+			"ss -K): sends not yet confirmed are lost" },
+	{ ECONNREFUSED, "peer refused: nothing listens there (UDP: an ICMP "
+			"unreachable reported by a later send)" },
 	{ EPROTONOSUPPORT, "socket type not supported (TCP and UDP only)" },
 	{ EOPNOTSUPP, "operation not supported by this kernel, device or "
 		      "socket" },

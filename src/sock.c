@@ -194,6 +194,10 @@ static void sock_read_error(struct zc_sock *sock)
 	socklen_t len = sizeof(int);
 	int err = 0;
 
+	/* Reading SO_ERROR clears it.  A UDP error (ICMP unreachable) is
+	 * left for the next send to report instead of being swallowed. */
+	if (sock->type != SOCK_STREAM)
+		return;
 	if (!getsockopt(sock->fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
 		zc_sock_note_error(sock, -err);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -203,6 +204,27 @@ void nu_netns_destroy(struct nu_netns *ns)
 	nu_netns_delete(ns->b);
 }
 
+int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return 128;
+	if (!pid) {
+		/* A hung child must not hang the test. */
+		alarm(timeout_s);
+		st = fn(arg);
+		fflush(NULL);
+		_exit(st);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		return 128;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 int nu_netns_enter(const char *name)
 {
 	char path[128];
@@ -305,7 +327,7 @@ static void send_done(struct zc_sock *sock, const struct zc_completion *c,
 	s->busy[slot] = false;
 }
 
-static int64_t now_ms(void)
+int64_t nu_now_ms(void)
 {
 	struct timespec ts;
 
@@ -321,7 +343,7 @@ static int send_one(struct nu_sender *s, struct zc_ctx *ctx,
 	struct iovec iov;
 	int ret;
 
-	while (s->busy[slot] && now_ms() < deadline)
+	while (s->busy[slot] && nu_now_ms() < deadline)
 		zc_ctx_process(ctx, 100);
 	if (s->busy[slot])
 		return -ETIMEDOUT;
@@ -331,7 +353,7 @@ static int send_one(struct nu_sender *s, struct zc_ctx *ctx,
 	s->busy[slot] = true;
 	while ((ret = zc_send(sock, &iov, 1, send_done,
 			      (void *)(uintptr_t)idx)) == -EAGAIN &&
-	       now_ms() < deadline)
+	       nu_now_ms() < deadline)
 		zc_ctx_process(ctx, 100);
 	if (ret) {
 		s->busy[slot] = false;
@@ -375,7 +397,7 @@ int nu_send(int fd, struct nu_xfer *x)
 	struct zc_sock_opts o = { .tx = x->tx,
 				  .udp_gso_size = x->gso,
 				  .close_timeout_ms = x->close_timeout_ms };
-	int64_t deadline = now_ms() + NU_SEND_DEADLINE_MS;
+	int64_t deadline = nu_now_ms() + NU_SEND_DEADLINE_MS;
 	uint64_t nsends = x->total / x->msg_size;
 	struct nu_sender s;
 	struct zc_ctx *ctx;
@@ -402,7 +424,8 @@ int nu_send(int fd, struct nu_xfer *x)
 		}
 	}
 	zc_sock_stats(sock, &x->stats);
-	x->close_ret = zc_sock_close(sock);
+	if (!x->leave_attached)
+		x->close_ret = zc_sock_close(sock);
 	ret = 0;
 out_ctx:
 	zc_ctx_destroy(ctx);
@@ -412,10 +435,10 @@ out_free:
 	return ret;
 }
 
-int64_t nu_recv_tcp(int fd, uint64_t expect)
+/* Receive stream bytes [got, expect) and check them. */
+static int64_t recv_tcp_from(int fd, uint64_t got, uint64_t expect)
 {
 	static __thread unsigned char buf[1 << 18];
-	uint64_t got = 0;
 
 	while (got < expect) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -435,6 +458,11 @@ int64_t nu_recv_tcp(int fd, uint64_t expect)
 		got += (uint64_t)n;
 	}
 	return (int64_t)got;
+}
+
+int64_t nu_recv_tcp(int fd, uint64_t expect)
+{
+	return recv_tcp_from(fd, 0, expect);
 }
 
 static bool dgram_ok(const unsigned char *p, size_t n)
@@ -474,6 +502,8 @@ struct nu_rx_thread {
 	int fd;
 	bool udp;
 	uint64_t expect;
+	int (*fault)(int fd, void *arg);
+	void *fault_arg;
 	size_t msg_size;
 	unsigned count;
 	int64_t result;
@@ -489,6 +519,12 @@ static void *rx_main(void *arg)
 		t->result = t->udp_rx.bad ? -EBADMSG : (int64_t)t->udp_rx.got;
 	} else {
 		t->result = nu_recv_tcp(t->fd, t->expect);
+	}
+	if (t->fault && t->result >= 0) {
+		if (t->fault(t->fd, t->fault_arg))
+			return NULL;
+		t->result =
+			recv_tcp_from(t->fd, (uint64_t)t->result, UINT64_MAX);
 	}
 	/* Stop the sender at once rather than at its deadline. */
 	if (t->result < 0)
@@ -513,6 +549,21 @@ struct nu_rx_thread *nu_rx_start_tcp(int fd, uint64_t expect)
 		return NULL;
 	t->fd = fd;
 	t->expect = expect;
+	return rx_start(t);
+}
+
+struct nu_rx_thread *nu_rx_start_tcp_fault(int fd, uint64_t after,
+					   int (*fault)(int fd, void *arg),
+					   void *arg)
+{
+	struct nu_rx_thread *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->fd = fd;
+	t->expect = after;
+	t->fault = fault;
+	t->fault_arg = arg;
 	return rx_start(t);
 }
 

@@ -43,6 +43,11 @@ int nu_netns_enter(const char *name);
  * chroot). */
 #define NU_IN_NS "nsenter --net=/run/netns/%s "
 
+/* Run fn(arg) in a forked child killed after timeout_s seconds; returns
+ * its exit code (fn's return value), or 128 + the signal that ended it. */
+int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t nu_now_ms(void);
 /* Run a shell command; returns its exit status. */
 int nu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -68,6 +73,8 @@ struct nu_xfer {
 	bool nonblock;
 	unsigned gso; /* UDP_SEGMENT size */
 	int close_timeout_ms;
+	/* Leave the socket attached: zc_ctx_destroy() closes it. */
+	bool leave_attached;
 	/* out */
 	uint64_t accepted; /* sends accepted by zc_send */
 	uint64_t bytes_accepted;
@@ -106,6 +113,12 @@ void nu_recv_udp(int fd, size_t msg_size, unsigned count, int timeout_ms,
 struct nu_rx_thread;
 struct nu_rx_thread *nu_rx_start_tcp(int fd, uint64_t expect);
 struct nu_rx_thread *nu_rx_start_udp(int fd, size_t msg_size, unsigned count);
+/* Receive and check a TCP stream; after at least `after` bytes call
+ * fault(fd, arg), then receive until EOF or error, unless fault returned
+ * nonzero (it closed fd).  The result is the bytes received. */
+struct nu_rx_thread *nu_rx_start_tcp_fault(int fd, uint64_t after,
+					   int (*fault)(int fd, void *arg),
+					   void *arg);
 /* Joins; returns bytes received (TCP) or datagrams (UDP), -EBADMSG on
  * corruption. */
 int64_t nu_rx_join(struct nu_rx_thread *t, struct nu_udp_rx *udp);

@@ -346,7 +346,8 @@ typedef void (*zc_send_cb)(struct zc_sock *sock, const struct zc_completion *c,
  * never runs.  Errors: -EINVAL (NULL cb, bad iov, zero length), -E2BIG
  * (more than ZC_SEND_MAX_IOV entries), -EOVERFLOW (length overflows),
  * -EMSGSIZE (UDP datagram too large), -EAGAIN (too many sends in flight),
- * -EPIPE/-ECONNRESET and other socket errors. */
+ * -EPIPE/-ECONNRESET and other socket errors (UDP: -ECONNREFUSED once an
+ * earlier datagram met a closed port). */
 ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 		   zc_send_cb cb, void *arg);
 /* Same, for the segments of buf (which stays the caller's). */
