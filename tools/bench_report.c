@@ -167,12 +167,20 @@ static void rank(const struct bench_sweep *sw, unsigned size,
 	}
 }
 
-/* Whether zero-copy really happened at this size: the text for it. */
+/* Below this share a mode is not called zero-copy: a few stray mapped
+ * pages are not a result. */
+#define ZC_MIN_SHARE 0.01
+
+/* Whether zero-copy really happened at this size, for sending and for
+ * receiving separately (they are different mechanisms): the text for it. */
 static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 			      char *buf, size_t len)
 {
+	const char *tx_mode = NULL, *rx_mode = NULL;
+	double tx_best = 0, rx_best = 0;
 	bool tried = false;
 	struct bench_summary s;
+	char tx[96], rx[96];
 
 	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
 		const struct bench_cell *c = cell_at(sw, size, m);
@@ -180,19 +188,31 @@ static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 		if (c->error || !c->nruns)
 			continue;
 		bench_summarize(c, &s);
-		if (s.zc_share > 0 || s.rx_mapped_share > 0) {
-			snprintf(buf, len,
-				 "zero-copy happened (%s: %.0f%% sent, %.0f%% "
-				 "received without copy)",
-				 c->mode->name, 100 * s.zc_share,
-				 100 * s.rx_mapped_share);
-			return buf;
-		}
 		tried |= s.kernel_copied_share > 0;
+		if (s.zc_share > tx_best) {
+			tx_best = s.zc_share;
+			tx_mode = c->mode->name;
+		}
+		if (s.rx_mapped_share > rx_best) {
+			rx_best = s.rx_mapped_share;
+			rx_mode = c->mode->name;
+		}
 	}
-	return tried ? "no zero-copy: the kernel copied every zero-copy "
-		       "send after all"
-		     : "no zero-copy was attempted";
+	if (tx_best >= ZC_MIN_SHARE)
+		snprintf(tx, sizeof(tx), "zero-copy send happened (%s: %.0f%%)",
+			 tx_mode, 100 * tx_best);
+	else
+		snprintf(tx, sizeof(tx), "%s",
+			 tried ? "no zero-copy send: the kernel copied every "
+				 "one after all"
+			       : "no zero-copy send was attempted");
+	if (rx_best >= ZC_MIN_SHARE)
+		snprintf(rx, sizeof(rx), "; receive mapped %.0f%% (%s)",
+			 100 * rx_best, rx_mode);
+	else
+		rx[0] = 0;
+	snprintf(buf, len, "%s%s", tx, rx);
+	return buf;
 }
 
 /* Which mode won at this size, and whether zero-copy really happened. */
@@ -201,7 +221,7 @@ static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
 {
 	const struct bench_cell *best;
 	double gbps, second;
-	char zc[160];
+	char zc[200];
 
 	rank(sw, size, &best, &gbps, &second);
 	if (!best) {
