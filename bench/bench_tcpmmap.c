@@ -24,14 +24,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zcopy/zcopy.h>
+
+#include "bench_util.h"
 
 #define PAT_LEN (4u << 20)
 #define MSS 4108
@@ -56,14 +55,6 @@ static size_t send_chunk = 256u << 10;
 static enum zc_rx_mode mapped_rx = ZC_RX_TCPMMAP; /* -a: ZC_RX_AUTO */
 static bool plain;				  /* -p: send(), default MSS */
 static volatile uint64_t sink;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double thread_cpu(void)
 {
@@ -161,7 +152,8 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 {
 	struct zc_stats st;
 	uint64_t got = 0, sum = 0;
-	double t0 = 0, c0 = 0;
+	uint64_t t0 = 0;
+	double c0 = 0;
 	ssize_t n;
 
 	for (;;) {
@@ -171,7 +163,7 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 		if (n <= 0)
 			break;
 		if (!got) {
-			t0 = now();
+			t0 = bench_now_ns();
 			c0 = thread_cpu();
 		}
 		got += (uint64_t)n;
@@ -179,7 +171,7 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 			sum += touch(buf);
 		zc_buf_release(buf);
 	}
-	r->gbps = (double)got / (now() - t0) / 1e9;
+	r->gbps = (double)got / (double)(bench_now_ns() - t0); /* B/ns */
 	r->cpu_per_gb = (thread_cpu() - c0) / ((double)got / 1e9);
 	sink += sum;
 	zc_sock_stats(sock, &st);
@@ -212,19 +204,6 @@ static int one_run(enum variant v, struct run *r)
 	return ret;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 struct table {
 	double gbps[NVARIANTS][MAX_PAIRS];
 	double cpu[NVARIANTS][MAX_PAIRS];
@@ -243,14 +222,15 @@ static void print_table(struct table *t, int pairs)
 	for (int v = 0; v < NVARIANTS; v++)
 		printf("%-8s %-17s %10.2f %12.3f %7.1f%%\n",
 		       v % 2 ? "copy" : name, variant_names[v],
-		       median(t->gbps[v], pairs), median(t->cpu[v], pairs),
-		       100 * median(t->mapped[v], pairs));
+		       bench_median(t->gbps[v], pairs),
+		       bench_median(t->cpu[v], pairs),
+		       100 * bench_median(t->mapped[v], pairs));
 	printf("\nmedian of per-pair ratios, %s / copy:\n", name);
 	for (int k = 0; k < 2; k++)
 		printf("  %-22s throughput x%.2f, CPU per GB x%.2f\n",
 		       k ? "every byte read:" : "data not read:",
-		       median(t->tput_ratio[k], pairs),
-		       median(t->cpu_ratio[k], pairs));
+		       bench_median(t->tput_ratio[k], pairs),
+		       bench_median(t->cpu_ratio[k], pairs));
 }
 
 static int parse_args(int argc, char **argv, int *pairs)
@@ -300,11 +280,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	pat = mmap(NULL, PAT_LEN, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (pat == MAP_FAILED)
-		return 1;
-	memset(pat, 0xa5, PAT_LEN);
+	pat = bench_alloc(PAT_LEN);
 	printf("bench_tcpmmap: loopback, %s, %zu KiB sends, %llu MiB per run, "
 	       "%d interleaved pairs, rx_lowat %d\n",
 	       plain ? "send() sender, default MSS"

@@ -9,21 +9,18 @@
  *
  * usage: bench_uring [rounds (7)] [MiB per run (64)]
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <liburing.h>
 #include <zcopy/zcopy.h>
 
+#include "bench_util.h"
 #include "compat.h"
 
 #define SLOTS 8
@@ -43,47 +40,6 @@ struct run {
 	uint8_t *mem; /* SLOTS * size bytes */
 	bool busy[SLOTS];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void *drain_main(void *arg)
-{
-	char *buf = malloc(1 << 20);
-	int fd = *(int *)arg;
-
-	while (recv(fd, buf, 1 << 20, 0) > 0)
-		;
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-static int tcp_pair(int *snd, int *rcv)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len))
-		return -1;
-	*snd = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(*snd, (struct sockaddr *)&a, sizeof(a)))
-		return -1;
-	*rcv = accept(l, NULL, NULL);
-	close(l);
-	/* Fixed-buffer notifications wait for the ACK: without NODELAY,
-	 * Nagle and delayed ACKs stall small sends for 40 ms each. */
-	setsockopt(*snd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	return *rcv < 0 ? -1 : 0;
-}
 
 static int free_slot(const struct run *r)
 {
@@ -258,14 +214,16 @@ static int run_zcopy(struct run *r, enum zc_tx_mode tx)
 static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 {
 	struct run r = { .size = size, .total = total, .mem = mem };
-	pthread_t th;
-	double t0, t1;
-	int rcv, ret = 0;
+	struct bench_pair p;
+	uint64_t t0, t1;
+	int ret = 0;
 
-	if (tcp_pair(&r.fd, &rcv))
-		return -1;
-	pthread_create(&th, NULL, drain_main, &rcv);
-	t0 = now_s();
+	bench_pair_open(&p, SOCK_STREAM);
+	/* Fixed-buffer notifications wait for the ACK: without NODELAY,
+	 * Nagle and delayed ACKs stall small sends for 40 ms each. */
+	setsockopt(p.tx, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	r.fd = p.tx;
+	t0 = bench_now_ns();
 	switch (m) {
 	case M_SEND:
 		ret = run_send(&r);
@@ -282,28 +240,13 @@ static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 	default:
 		break;
 	}
-	shutdown(r.fd, SHUT_WR);
-	pthread_join(th, NULL);
-	t1 = now_s();
-	close(r.fd);
+	bench_pair_finish(&p);
+	t1 = bench_now_ns();
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", mode_names[m], zc_strerror(ret));
 		return -1;
 	}
-	return (double)total / (t1 - t0) / 1e9; /* GB/s */
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (double)total / (double)(t1 - t0); /* B/ns = GB/s */
 }
 
 int main(int argc, char **argv)
@@ -315,8 +258,8 @@ int main(int argc, char **argv)
 
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		rounds = 7;
-	mem = aligned_alloc(4096, SLOTS << 20);
-	memset(mem, 0x5a, SLOTS << 20);
+	bench_pin(BENCH_CPU_TX);
+	mem = bench_alloc(SLOTS << 20);
 	printf("loopback TCP, %d interleaved rounds, %llu MiB per run, "
 	       "GB/s medians\n\n",
 	       rounds, (unsigned long long)(total >> 20));
@@ -333,7 +276,7 @@ int main(int argc, char **argv)
 				v[m][i] = run_one(m, sizes[s], total, mem);
 			}
 		for (int m = 0; m < M_COUNT; m++)
-			med[m] = median(v[m], rounds);
+			med[m] = bench_median(v[m], rounds);
 		printf("%7zuK %9.2f %9.2f %9.2f %9.2f %9.2f | %10.3fx "
 		       "%10.3fx %10.3fx\n",
 		       sizes[s] >> 10, med[M_SEND], med[M_RAW_ZC],
@@ -342,6 +285,5 @@ int main(int argc, char **argv)
 		       med[M_ZC_FIXED] / med[M_RAW_FIXED],
 		       med[M_RAW_ZC] / med[M_SEND]);
 	}
-	free(mem);
 	return 0;
 }

@@ -44,8 +44,12 @@ static void *drain(void *arg)
 	bench_pin(BENCH_CPU_RX);
 	if (!buf)
 		return NULL;
-	while (recv(p->rx, buf, DRAIN_BUF, 0) > 0 || errno == EINTR)
-		;
+	for (;;) {
+		ssize_t n = recv(p->rx, buf, DRAIN_BUF, 0);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
 	free(buf);
 	return NULL;
 }
@@ -98,6 +102,14 @@ int bench_pair_open(struct bench_pair *p, int type)
 void bench_pair_close(struct bench_pair *p)
 {
 	shutdown(p->rx, SHUT_RDWR);
+	pthread_join(p->drain, NULL);
+	close(p->tx);
+	close(p->rx);
+}
+
+void bench_pair_finish(struct bench_pair *p)
+{
+	shutdown(p->tx, SHUT_WR);
 	pthread_join(p->drain, NULL);
 	close(p->tx);
 	close(p->rx);

@@ -17,6 +17,9 @@ struct bench_pair {
 
 int bench_pair_open(struct bench_pair *p, int type);
 void bench_pair_close(struct bench_pair *p);
+/* End the stream and wait until the receiver has read every byte (a run
+ * timed to the last byte received), then close. */
+void bench_pair_finish(struct bench_pair *p);
 /* Reap MSG_ZEROCOPY notifications on fd; returns how many reports said
  * "copied" (ranges count once per id). */
 uint64_t bench_reap_msgzc(int fd, uint64_t *ids);

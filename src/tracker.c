@@ -99,6 +99,21 @@ int zc_tracker_abort(struct zc_tracker *t, uint32_t id)
 	return 0;
 }
 
+/* End live id: free its slot and move head before the callback, so that
+ * an id the callback issues is limited by the oldest live id, not a stale
+ * one.  Re-reads the ring: an earlier callback may have grown it. */
+static void tracker_end(struct zc_tracker *t, uint32_t id,
+			enum zc_track_how how, zc_track_fn fn, void *arg)
+{
+	struct zc_track_ent *ent = &t->ring[id & t->mask];
+	void *cookie = ent->cookie;
+
+	ent->live = false;
+	t->inflight--;
+	tracker_advance(t);
+	fn(cookie, id, how, arg);
+}
+
 static int tracker_check(const struct zc_tracker *t, uint32_t lo, uint32_t hi)
 {
 	uint32_t span = tracker_span(t);
@@ -130,18 +145,8 @@ int zc_tracker_complete(struct zc_tracker *t, uint32_t lo, uint32_t hi,
 	if (ret)
 		return ret;
 	for (uint32_t id = lo;; id++) {
-		/* Re-read the ring: a callback may issue ids and grow it. */
-		struct zc_track_ent *ent = &t->ring[id & t->mask];
-
-		void *cookie = ent->cookie;
-
-		ent->live = false;
-		t->inflight--;
+		tracker_end(t, id, how, fn, arg);
 		n++;
-		/* Keep head exact before the callback: an id it issues is
-		 * limited by the oldest live id, not a stale one. */
-		tracker_advance(t);
-		fn(cookie, id, how, arg);
 		if (id == hi)
 			break;
 	}
@@ -158,15 +163,8 @@ int zc_tracker_drain(struct zc_tracker *t, zc_track_fn fn, void *arg)
 	int n = 0;
 
 	while (t->head != end) {
-		uint32_t id = t->head;
-		struct zc_track_ent *ent = &t->ring[id & t->mask];
-		void *cookie = ent->cookie;
-
-		ent->live = false;
-		t->inflight--;
+		tracker_end(t, t->head, ZC_TRACK_ABANDONED, fn, arg);
 		n++;
-		tracker_advance(t);
-		fn(cookie, id, ZC_TRACK_ABANDONED, arg);
 	}
 	return n;
 }

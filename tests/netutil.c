@@ -153,11 +153,14 @@ int nu_netns_create_one(char *name, size_t len)
 	if (ret)
 		return ret;
 	snprintf(name, len, "zc%d_%u", getpid(), netns_seq++);
-	if (nu_sh("ip netns add %s", name))
-		return -EIO;
+	if (nu_sh("ip netns add %s", name)) {
+		printf("skip: cannot add network namespace %s\n", name);
+		return NU_SKIP;
+	}
 	if (nu_sh(NU_IN_NS "ip link set lo up", name)) {
+		printf("skip: cannot enter network namespace %s\n", name);
 		nu_netns_delete(name);
-		return -EIO;
+		return NU_SKIP;
 	}
 	return 0;
 }
@@ -191,8 +194,9 @@ int nu_netns_create(struct nu_netns *ns, unsigned mtu)
 		  getpid(), ns->a, getpid(), ns->b, ns->a, ns->addr_a, getpid(),
 		  ns->b, ns->addr_b, getpid(), ns->a, getpid(), mtu, ns->b,
 		  getpid(), mtu)) {
+		printf("skip: cannot join %s and %s by veth\n", ns->a, ns->b);
 		nu_netns_destroy(ns);
-		return -EIO;
+		return NU_SKIP;
 	}
 	return 0;
 }
@@ -590,4 +594,42 @@ int64_t nu_rx_join(struct nu_rx_thread *t, struct nu_udp_rx *udp)
 		*udp = t->udp_rx;
 	free(t);
 	return ret;
+}
+
+int nu_tcp_connect(const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port) };
+	int fd;
+
+	inet_pton(AF_INET, addr, &sa.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* ---- faults -------------------------------------------------------------- */
+
+int nu_netns_loss(const char *ns, unsigned percent)
+{
+	if (nu_sh("command -v nft >/dev/null")) {
+		printf("skip: nft (nftables) not installed\n");
+		return NU_SKIP;
+	}
+	if (nu_sh(NU_IN_NS
+		  "nft -f - <<'EOF'\n"
+		  "table inet zcloss {\n"
+		  " chain in { type filter hook input priority 0;\n"
+		  "  meta l4proto tcp numgen random mod 100 < %u drop; }\n"
+		  "}\nEOF",
+		  ns, percent)) {
+		printf("skip: cannot add an nftables drop rule in %s\n", ns);
+		return NU_SKIP;
+	}
+	return 0;
 }

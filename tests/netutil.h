@@ -29,7 +29,7 @@ struct nu_netns {
 };
 
 /* Returns 0, or NU_SKIP with a printed reason if namespaces are not
- * available (not root, no ip). */
+ * available (not root, no ip) or cannot be built. */
 int nu_netns_create(struct nu_netns *ns, unsigned mtu);
 void nu_netns_destroy(struct nu_netns *ns);
 /* A single namespace with only lo up. */
@@ -122,5 +122,14 @@ struct nu_rx_thread *nu_rx_start_tcp_fault(int fd, uint64_t after,
 /* Joins; returns bytes received (TCP) or datagrams (UDP), -EBADMSG on
  * corruption. */
 int64_t nu_rx_join(struct nu_rx_thread *t, struct nu_udp_rx *udp);
+
+/* A TCP connection to addr:port (IPv4); returns the fd or -errno. */
+int nu_tcp_connect(const char *addr, int port);
+
+/* Drop percent% of the TCP packets arriving in namespace ns (nftables
+ * numgen), a fault real enough for retransmissions.  The rule goes with
+ * the namespace.  Returns 0, or NU_SKIP with a printed reason (no nft, no
+ * nf_tables). */
+int nu_netns_loss(const char *ns, unsigned percent);
 
 #endif

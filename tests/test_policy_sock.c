@@ -186,52 +186,50 @@ static void test_auto_tcp_ring(void **state)
 	auto_backs_off(SOCK_STREAM, BIG, true);
 }
 
+/* n sends of BIG bytes over a fresh TCP pair with options o; *st: the
+ * statistics once every send has completed. */
+static void send_tcp(const struct zc_sock_opts *o, int n, struct zc_stats *st)
+{
+	struct zc_sock *sock;
+	struct zc_ctx *ctx;
+	struct pair p;
+	int completed = 0;
+
+	pair_open(&p, SOCK_STREAM);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	assert_int_equal(zc_sock_attach(ctx, p.fd[0], o, &sock), 0);
+	send_n(ctx, sock, BIG, n, &completed);
+	wait_idle(ctx, sock, st);
+	zc_ctx_destroy(ctx);
+	pair_close(&p);
+}
+
 /* A transport pinned by option: the policy makes no decisions. */
 static void test_pinned(void **state)
 {
 	struct zc_sock_opts o = { .tx = ZC_TX_COPY };
-	struct zc_sock *sock;
-	struct zc_ctx *ctx;
 	struct zc_stats st;
-	struct pair p;
-	int completed = 0;
 
 	(void)state;
-	pair_open(&p, SOCK_STREAM);
-	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
-	assert_int_equal(zc_sock_attach(ctx, p.fd[0], &o, &sock), 0);
-	send_n(ctx, sock, BIG, 50, &completed);
-	wait_idle(ctx, sock, &st);
+	send_tcp(&o, 50, &st);
 	assert_int_equal(st.policy_state, ZC_POLICY_PINNED);
 	assert_int_equal(st.policy_zc + st.policy_copy_small +
 				 st.policy_copy_backoff,
 			 0);
 	assert_int_equal(st.copied_why[ZC_WHY_TRANSPORT], 50);
-	zc_ctx_destroy(ctx);
-	pair_close(&p);
 }
 
 /* A threshold set by option. */
 static void test_threshold_opt(void **state)
 {
 	struct zc_sock_opts o = { .tx = ZC_TX_AUTO, .zc_threshold = 1 << 20 };
-	struct zc_sock *sock;
-	struct zc_ctx *ctx;
 	struct zc_stats st;
-	struct pair p;
-	int completed = 0;
 
 	(void)state;
-	pair_open(&p, SOCK_STREAM);
-	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
-	assert_int_equal(zc_sock_attach(ctx, p.fd[0], &o, &sock), 0);
-	send_n(ctx, sock, BIG, 20, &completed);
-	wait_idle(ctx, sock, &st);
+	send_tcp(&o, 20, &st);
 	assert_int_equal(st.policy_threshold, 1 << 20);
 	assert_int_equal(st.policy_copy_small, 20);
 	assert_int_equal(st.policy_zc, 0);
-	zc_ctx_destroy(ctx);
-	pair_close(&p);
 }
 
 int main(void)

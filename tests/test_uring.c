@@ -4,7 +4,6 @@
  * namespace joined by veth (with nftables loss), seccomp, RLIMIT_MEMLOCK,
  * peer resets and receivers that hold every buffer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -17,7 +16,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +32,7 @@
 #include <zcopy/zcopy.h>
 
 #include "compat.h"
+#include "netutil.h"
 #include "sock.h"
 #include "uring.h"
 
@@ -76,113 +75,58 @@ static int64_t now_ms(void)
 		}                                                              \
 	} while (0)
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
+/* The namespace pair of the running test; its teardown removes it. */
+static struct nu_netns g_ns;
+static bool g_ns_up;
+
+/* Two namespaces joined by veth, the receiving one (a) dropping loss% of
+ * the TCP packets it gets.  False (reason printed) if they cannot be
+ * built. */
+static bool netns_up(unsigned loss)
 {
-	char cmd[512];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (nu_netns_create(&g_ns, 1500))
+		return false;
+	g_ns_up = true;
+	return !loss || !nu_netns_loss(g_ns.a, loss);
 }
-
-struct netns {
-	char name[32];
-	char host_ip[32], ns_ip[32];
-};
-
-/* A namespace joined to this one by veth, optionally dropping loss% of
- * the packets it receives.  Removed (with its veth) by netns_del(). */
-static int netns_add(struct netns *n, int loss)
-{
-	int pid = getpid();
-
-	snprintf(n->name, sizeof(n->name), "zcu%d", pid);
-	snprintf(n->host_ip, sizeof(n->host_ip), "10.%d.%d.1", 200 + pid % 50,
-		 (pid / 50) % 250);
-	snprintf(n->ns_ip, sizeof(n->ns_ip), "10.%d.%d.2", 200 + pid % 50,
-		 (pid / 50) % 250);
-	if (sh("ip netns add %s 2>/dev/null", n->name))
-		return -1;
-	if (sh("ip link add zh%d type veth peer name zn%d && "
-	       "ip link set zn%d netns %s && "
-	       "ip addr add %s/30 dev zh%d && ip link set zh%d up && "
-	       "ip -n %s addr add %s/30 dev zn%d && "
-	       "ip -n %s link set zn%d up && ip -n %s link set lo up",
-	       pid, pid, pid, n->name, n->host_ip, pid, pid, n->name, n->ns_ip,
-	       pid, n->name, pid, n->name))
-		goto err;
-	if (loss &&
-	    sh("ip netns exec %s nft 'add table inet zcu; "
-	       "add chain inet zcu in { type filter hook input priority 0; }; "
-	       "add rule inet zcu in numgen random mod 100 < %d drop'",
-	       n->name, loss))
-		goto err;
-	return 0;
-err:
-	sh("ip netns del %s", n->name);
-	n->name[0] = 0;
-	printf("skip: cannot build a veth namespace pair (root, ip, nft?)\n");
-	return -1;
-}
-
-/* The namespace of the running test; its teardown removes it. */
-static struct netns g_ns;
 
 static int netns_teardown(void **state)
 {
 	(void)state;
-	if (g_ns.name[0])
-		sh("ip netns del %s", g_ns.name);
-	g_ns.name[0] = 0;
+	if (g_ns_up)
+		nu_netns_destroy(&g_ns);
+	g_ns_up = false;
 	return 0;
 }
 
-static int enter_ns(const char *name)
+/* A connected TCP pair on loopback, or across the namespace pair: the
+ * listener (the receiving end) in ns->a, the sender in ns->b.  The
+ * calling thread ends in the namespace it started in. */
+static int tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
 {
-	char path[64];
-	int fd, ret;
-
-	if (!name)
-		name = "/proc/1/ns/net";
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(name[0] == '/' ? name : path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = setns(fd, CLONE_NEWNET);
-	close(fd);
-	return ret;
-}
-
-/* A connected TCP pair: the listener lives in ns (NULL: here) on ip. */
-static int tcp_pair(const char *ns, const char *ip, int *snd, int *rcv)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int self, l;
+	const char *ip = ns ? ns->addr_a : "127.0.0.1";
+	int self, l = -1, port, ret = -1;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || (ns && enter_ns(ns)))
+	if (self < 0)
 		return -1;
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(l, 1) || getsockname(l, (struct sockaddr *)&a, &len))
-		return -1;
-	if (ns && setns(self, CLONE_NEWNET))
-		return -1;
-	close(self);
-	*snd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (connect(*snd, (struct sockaddr *)&a, sizeof(a)))
-		return -1;
+	if (ns && nu_netns_enter(ns->a))
+		goto out;
+	l = nu_tcp_listen(AF_INET, ip, &port);
+	if (l < 0 || (ns && nu_netns_enter(ns->b)))
+		goto out;
+	*snd = nu_tcp_connect(ip, port);
+	if (*snd < 0)
+		goto out;
 	*rcv = accept(l, NULL, NULL);
-	close(l);
-	return *rcv < 0 ? -1 : 0;
+	ret = *rcv < 0 ? -1 : 0;
+out:
+	if (ns && setns(self, CLONE_NEWNET))
+		ret = -1;
+	close(self);
+	if (l >= 0)
+		close(l);
+	return ret;
 }
 
 /* ---- a receiver thread checking the stream pattern --------------------- */
@@ -376,12 +320,12 @@ static int xfer_run(struct xfer *x, int fd)
 /* Run x over a fresh pair (in ns when not NULL) and check the stream:
  * every byte arrived intact and in order, every accepted send completed
  * exactly once and none failed. */
-static int xfer_verify(struct xfer *x, const char *ns, const char *ip)
+static int xfer_verify(struct xfer *x, const struct nu_netns *ns)
 {
 	struct rcv r = { 0 };
 	int snd, rcvfd;
 
-	CHECK(!tcp_pair(ns, ip, &snd, &rcvfd));
+	CHECK(!tcp_pair(ns, &snd, &rcvfd));
 	rcv_start(&r, rcvfd);
 	CHECK(!xfer_run(x, snd));
 	pthread_join(r.th, NULL);
@@ -398,9 +342,9 @@ static int xfer_verify(struct xfer *x, const char *ns, const char *ip)
 	return 0;
 }
 
-static void xfer_check(struct xfer *x, const char *ns, const char *ip)
+static void xfer_check(struct xfer *x, const struct nu_netns *ns)
 {
-	assert_int_equal(xfer_verify(x, ns, ip), 0);
+	assert_int_equal(xfer_verify(x, ns), 0);
 	assert_int_equal(x->st.uring_error, 0);
 	assert_int_equal(x->st.tx_by_mode[x->tx], x->accepted);
 	/* Kernel copies are reported as such, and nothing fell back. */
@@ -415,7 +359,7 @@ static void test_send_zc_lo(void **state)
 	struct xfer x = { .tx = ZC_TX_URING, .size = 65536, .total = 8 << 20 };
 
 	(void)state;
-	xfer_check(&x, NULL, "127.0.0.1");
+	xfer_check(&x, NULL);
 	assert_int_equal(x.st.fixed_sends, 0);
 }
 
@@ -426,7 +370,7 @@ static void test_sendmsg_zc_lo(void **state)
 	};
 
 	(void)state;
-	xfer_check(&x, NULL, "127.0.0.1");
+	xfer_check(&x, NULL);
 }
 
 static void test_fixed_lo(void **state)
@@ -437,7 +381,7 @@ static void test_fixed_lo(void **state)
 			  .fixed_region = true };
 
 	(void)state;
-	xfer_check(&x, NULL, "127.0.0.1");
+	xfer_check(&x, NULL);
 	assert_int_equal(x.reg_error, 0);
 	assert_true(x.st.fixed_sends >= x.accepted);
 }
@@ -451,7 +395,7 @@ static void test_small_ring_lo(void **state)
 			  .uring_entries = 1 };
 
 	(void)state;
-	xfer_check(&x, NULL, "127.0.0.1");
+	xfer_check(&x, NULL);
 }
 
 static void test_veth(void **state)
@@ -469,12 +413,12 @@ static void test_veth(void **state)
 	};
 
 	(void)state;
-	if (netns_add(&g_ns, 0))
+	if (!netns_up(0))
 		skip();
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		struct xfer x = kinds[i];
 
-		xfer_check(&x, g_ns.name, g_ns.ns_ip);
+		xfer_check(&x, &g_ns);
 	}
 }
 
@@ -486,9 +430,9 @@ static void test_veth_loss(void **state)
 			  .fixed_region = true };
 
 	(void)state;
-	if (netns_add(&g_ns, 5))
+	if (!netns_up(5))
 		skip();
-	xfer_check(&x, g_ns.name, g_ns.ns_ip);
+	xfer_check(&x, &g_ns);
 }
 
 /* ---- what the kernel says about copies, and the eventfd ---------------- */
@@ -524,12 +468,12 @@ static void test_copied_matches_kernel(void **state)
 	int snd, rcvfd, raw;
 
 	(void)state;
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
 	raw = raw_copied(snd);
 	close(snd);
 	close(rcvfd);
 	assert_true(raw == 0 || raw == 1);
-	xfer_check(&x, NULL, "127.0.0.1");
+	xfer_check(&x, NULL);
 	/* Same kind of socket, same answer, for every send. */
 	assert_int_equal(x.results[raw ? ZC_RESULT_COPIED : ZC_RESULT_ZEROCOPY],
 			 x.accepted);
@@ -559,7 +503,7 @@ static void test_eventfd_wakes(void **state)
 	(void)state;
 	for (size_t i = 0; i < len; i++)
 		big[i] = (char)pat(i);
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
 	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
 	assert_int_equal(zc_sock_attach(ctx, snd, &so, &sock), 0);
 	printf("ring flags %#x (DEFER_TASKRUN %s)\n", ctx->uring->setup_flags,
@@ -707,7 +651,7 @@ static int rx_run(struct rx_run *x)
 	unsigned nheld = 0;
 	int rfd;
 
-	CHECK(!tcp_pair(NULL, "127.0.0.1", &s.fd, &rfd));
+	CHECK(!tcp_pair(NULL, &s.fd, &rfd));
 	if (x->nonblock)
 		fcntl(rfd, F_SETFL, O_NONBLOCK);
 	CHECK(!zc_ctx_create(&co, &ctx));
@@ -868,7 +812,7 @@ static int seccomp_child(void)
 			    .hold_all = true };
 
 	CHECK(!block_io_uring());
-	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	CHECK(!xfer_verify(&x, NULL));
 	CHECK(x.reg_error == -EPERM);
 	CHECK(x.st.uring_error == -EPERM);
 	CHECK(x.st.tx_by_mode[ZC_TX_MSGZC] == x.accepted);
@@ -895,7 +839,7 @@ static int no_uring_child(void)
 			  .total = 1 << 20,
 			  .ctx_flags = ZC_CTX_NO_URING };
 
-	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	CHECK(!xfer_verify(&x, NULL));
 	CHECK(x.st.uring_error == -EOPNOTSUPP);
 	CHECK(x.st.tx_by_mode[ZC_TX_MSGZC] == x.accepted);
 	return 0;
@@ -939,7 +883,7 @@ static int memlock_child(void)
 		zc_region_destroy(region);
 	else
 		CHECK(ret == -ENOMEM || ret == -EPERM);
-	CHECK(!xfer_verify(&x, NULL, "127.0.0.1"));
+	CHECK(!xfer_verify(&x, NULL));
 	printf("memlock: register %d (%s); fallbacks %llu of %llu sends\n",
 	       x.reg_error, zc_strerror(x.reg_error),
 	       (unsigned long long)x.st.fallbacks,
@@ -970,7 +914,7 @@ static void test_peer_reset(void **state)
 	int snd, rcvfd;
 
 	(void)state;
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
 	rcv_start(&r, rcvfd);
 	assert_int_equal(xfer_run(&x, snd), 0);
 	pthread_join(r.th, NULL);
@@ -1011,9 +955,9 @@ static void test_bad_release(void **state)
 	(void)state;
 	assert_int_equal(zc_ctx_create(NULL, &ctx1), 0);
 	assert_int_equal(zc_ctx_create(NULL, &ctx2), 0);
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pa, &ra), 0);
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pb, &rb), 0);
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &pc, &rc), 0);
+	assert_int_equal(tcp_pair(NULL, &pa, &ra), 0);
+	assert_int_equal(tcp_pair(NULL, &pb, &rb), 0);
+	assert_int_equal(tcp_pair(NULL, &pc, &rc), 0);
 	assert_int_equal(zc_sock_attach(ctx1, ra, &so, &a), 0);
 	assert_int_equal(zc_sock_attach(ctx1, rb, &so, &b), 0);
 	assert_int_equal(zc_sock_attach(ctx2, rc, &so, &c), 0);
@@ -1075,7 +1019,7 @@ static void test_bad_region(void **state)
 	assert_int_equal(zc_ctx_register_region(ctx1, unreadable), -EACCES);
 	assert_int_equal(zc_region_destroy(unreadable), 0);
 
-	assert_int_equal(tcp_pair(NULL, "127.0.0.1", &snd, &rcvfd), 0);
+	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
 	rcv_start(&r, rcvfd);
 	assert_int_equal(zc_sock_attach(ctx1, snd, &so, &sock), 0);
 	/* Inside: a fixed send.  Straddling the end: a plain one. */

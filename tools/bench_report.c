@@ -103,6 +103,20 @@ static const struct bench_cell *cell_at(const struct bench_sweep *sw,
 	return &sw->cells[size * sw->opts->nmodes + mode];
 }
 
+/* The cell at (size, mode) with its summary in *s; NULL if it failed or
+ * has no runs. */
+static const struct bench_cell *cell_summary(const struct bench_sweep *sw,
+					     unsigned size, unsigned mode,
+					     struct bench_summary *s)
+{
+	const struct bench_cell *c = cell_at(sw, size, mode);
+
+	if (c->error || !c->nruns)
+		return NULL;
+	bench_summarize(c, s);
+	return c;
+}
+
 /* ---- table ---------------------------------------------------------------- */
 
 static void print_header(const struct bench_sweep *sw)
@@ -152,11 +166,10 @@ static void rank(const struct bench_sweep *sw, unsigned size,
 	*best = NULL;
 	*best_gbps = *second_gbps = 0;
 	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
-		const struct bench_cell *c = cell_at(sw, size, m);
+		const struct bench_cell *c = cell_summary(sw, size, m, &s);
 
-		if (c->error || !c->nruns)
+		if (!c)
 			continue;
-		bench_summarize(c, &s);
 		if (!*best || s.gbps > *best_gbps) {
 			*second_gbps = *best_gbps;
 			*best = c;
@@ -183,11 +196,10 @@ static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 	char tx[96], rx[96];
 
 	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
-		const struct bench_cell *c = cell_at(sw, size, m);
+		const struct bench_cell *c = cell_summary(sw, size, m, &s);
 
-		if (c->error || !c->nruns)
+		if (!c)
 			continue;
-		bench_summarize(c, &s);
 		tried |= s.kernel_copied_share > 0;
 		if (s.zc_share > tx_best) {
 			tx_best = s.zc_share;
@@ -378,12 +390,11 @@ static void plot_data(FILE *g, const struct bench_sweep *sw, unsigned m)
 
 	fprintf(g, "$m%u << EOD\n", m);
 	for (unsigned s = 0; s < o->nsizes; s++) {
-		const struct bench_cell *c = cell_at(sw, s, m);
 		struct bench_summary su;
+		const struct bench_cell *c = cell_summary(sw, s, m, &su);
 
-		if (c->error || !c->nruns)
+		if (!c)
 			continue;
-		bench_summarize(c, &su);
 		fprintf(g, "%u %.4f %.5f %.5f\n", c->size, su.gbps,
 			su.tx_cpu_per_gb, su.rx_cpu_per_gb);
 	}
