@@ -64,6 +64,35 @@ int zc_ctx_fd(const struct zc_ctx *ctx)
 	return ctx ? ctx->epfd : -EINVAL;
 }
 
+/*
+ * When every socket sends through the ring, nothing the epoll set reports
+ * matters to them (results, notifications and errors all come as CQEs),
+ * unless a request fell back to copy and waits for socket space.  Then a
+ * blocking process() can wait in the ring itself: one system call instead
+ * of epoll_wait() plus entering the ring for the completions.
+ */
+static bool ctx_ring_only(const struct zc_ctx *ctx)
+{
+	if (!ctx->uring || !ctx->nsocks || ctx->nsocks != ctx->nsocks_uring)
+		return false;
+	for (const struct zc_sock *s = ctx->socks; s; s = s->next)
+		if (s->sendq_head && s->sendq_head->tx != s->tx)
+			return false;
+	return true;
+}
+
+static int ctx_process_ring(struct zc_ctx *ctx, int timeout_ms)
+{
+	int ret;
+
+	ctx->ncb = 0;
+	ctx->depth++;
+	ret = zc_uring_wait_timeout(ctx->uring, timeout_ms);
+	zc_uring_flush_socks(ctx);
+	ctx->depth--;
+	return ret ? ret : ctx->ncb;
+}
+
 int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 {
 	struct epoll_event evs[ZC_EVENTS_PER_WAIT];
@@ -73,6 +102,8 @@ int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 		return -EINVAL;
 	if (ctx->depth)
 		return -EBUSY;
+	if (timeout_ms && ctx_ring_only(ctx))
+		return ctx_process_ring(ctx, timeout_ms);
 	n = epoll_wait(ctx->epfd, evs, ZC_EVENTS_PER_WAIT, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

@@ -553,6 +553,8 @@ int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 		goto err_free;
 	sock->next = ctx->socks;
 	ctx->socks = sock;
+	ctx->nsocks++;
+	ctx->nsocks_uring += zc_tx_is_uring(sock->tx);
 	*out = sock;
 	return 0;
 
@@ -634,6 +636,8 @@ static void sock_cancel(struct zc_sock *sock)
 
 static void sock_unlink(struct zc_sock *sock)
 {
+	sock->ctx->nsocks--;
+	sock->ctx->nsocks_uring -= zc_tx_is_uring(sock->tx);
 	struct zc_sock **pp = &sock->ctx->socks;
 
 	while (*pp != sock)

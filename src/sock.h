@@ -51,6 +51,8 @@ extern const struct zc_tx_ops zc_tx_copy;
 extern const struct zc_tx_ops zc_tx_msgzc;
 extern const struct zc_tx_ops zc_tx_uring;
 extern const struct zc_tx_ops zc_tx_uring_fixed;
+/* True for the io_uring send transports. */
+bool zc_tx_is_uring(const struct zc_tx_ops *tx);
 extern const struct zc_rx_ops zc_rx_copy;
 extern const struct zc_rx_ops zc_rx_tcpmmap;
 
@@ -120,6 +122,8 @@ struct zc_ctx {
 	/* Created on first use; uring_error says why it could not be. */
 	int uring_error;
 	unsigned uring_entries; /* SQ size asked for, 0: default */
+	unsigned nsocks;	/* sockets attached */
+	unsigned nsocks_uring;	/* of which send through the ring */
 };
 
 struct zc_sock {

@@ -45,7 +45,7 @@ struct uring_tx {
 	struct iovec iov[ZC_SEND_MAX_IOV];
 };
 
-static bool is_uring_tx(const struct zc_tx_ops *tx)
+bool zc_tx_is_uring(const struct zc_tx_ops *tx)
 {
 	return tx == &zc_tx_uring || tx == &zc_tx_uring_fixed;
 }
@@ -562,8 +562,13 @@ const struct zc_rx_ops zc_rx_uring = {
 void zc_uring_event(struct zc_ctx *ctx)
 {
 	zc_uring_reap(ctx->uring);
+	zc_uring_flush_socks(ctx);
+}
+
+void zc_uring_flush_socks(struct zc_ctx *ctx)
+{
 	for (struct zc_sock *s = ctx->socks; s; s = s->next) {
-		struct uring_tx *ut = is_uring_tx(s->tx) ? s->tx_priv : NULL;
+		struct uring_tx *ut = zc_tx_is_uring(s->tx) ? s->tx_priv : NULL;
 
 		if (ut && !ut->busy && s->sendq_head)
 			zc_sock_flush(s);

@@ -265,6 +265,21 @@ void zc_uring_submit(struct zc_uring *u)
 	}
 }
 
+int zc_uring_wait_timeout(struct zc_uring *u, int timeout_ms)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = timeout_ms / 1000,
+		.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
+	};
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	ret = io_uring_submit_and_wait_timeout(
+		&u->ring, &cqe, 1, timeout_ms < 0 ? NULL : &ts, NULL);
+	uring_drain_cq(u);
+	return ret < 0 && ret != -EINTR && ret != -ETIME ? ret : 0;
+}
+
 int zc_uring_wait(struct zc_uring *u)
 {
 	int ret = io_uring_submit_and_wait(&u->ring, 1);
