@@ -142,10 +142,55 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 	*msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = n };
 }
 
+ssize_t zc_req_sendmsg(struct zc_sock *sock, const struct zc_req *req,
+		       int flags)
+{
+	struct iovec iov[ZC_SEND_MAX_IOV];
+	struct msghdr msg;
+
+	zc_req_msghdr(req, &msg, iov);
+	/* send() skips importing a msghdr and an iovec array: cheaper in
+	 * the kernel for the common one-buffer case. */
+	if (msg.msg_iovlen == 1)
+		return send(sock->fd, iov[0].iov_base, iov[0].iov_len, flags);
+	return sendmsg(sock->fd, &msg, flags);
+}
+
+/* ---- the epoll set ----------------------------------------------------- */
+
+/*
+ * A socket joins the context's epoll set only when something must wake
+ * the context: MSG_ZEROCOPY notifications (EPOLLERR, always reported) or a
+ * request waiting for space (EPOLLOUT).  A registered socket's every
+ * wake-up runs epoll's callback in the kernel; for UDP that is once per
+ * datagram sent, so copy-only sockets stay out of the set.
+ */
+static int sock_ep_want(struct zc_sock *sock, uint32_t events)
+{
+	struct epoll_event ev = { .events = events | EPOLLET,
+				  .data.ptr = sock };
+	int op = sock->ep_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	ev.events |= sock->ep_events;
+	if (ev.events == sock->ep_events)
+		return 0;
+	if (epoll_ctl(sock->ctx->epfd, op, sock->fd, &ev))
+		return -errno;
+	sock->ep_events = ev.events;
+	return 0;
+}
+
 /* ---- the send queue ---------------------------------------------------- */
 
 static void sendq_add(struct zc_sock *sock, struct zc_req *req)
 {
+	/* io_uring requests wait for their CQE, not for socket space. */
+	if (!zc_tx_is_uring(req->tx)) {
+		int ret = sock_ep_want(sock, EPOLLOUT);
+
+		if (ret)
+			zc_sock_note_error(sock, ret);
+	}
 	req->next = NULL;
 	if (sock->sendq_tail)
 		sock->sendq_tail->next = req;
@@ -482,8 +527,6 @@ static int sock_pick_tx(struct zc_sock *sock)
 
 static int sock_setup(struct zc_sock *sock)
 {
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET,
-				  .data.ptr = sock };
 	unsigned gso = sock->opts.udp_gso_size;
 	int ret;
 
@@ -501,9 +544,8 @@ static int sock_setup(struct zc_sock *sock)
 	ret = sock_pick_tx(sock);
 	if (ret)
 		return ret;
-	if (epoll_ctl(sock->ctx->epfd, EPOLL_CTL_ADD, sock->fd, &ev))
-		return -errno;
-	return 0;
+	/* Notifications arrive as EPOLLERR, which needs no event bit. */
+	return sock->zerocopy_on ? sock_ep_want(sock, 0) : 0;
 }
 
 static void sock_free(struct zc_sock *sock)
@@ -657,7 +699,8 @@ int zc_sock_destroy(struct zc_sock *sock)
 	sock->ctx->depth--;
 	if (sock->rx)
 		sock->rx->fini(sock);
-	epoll_ctl(sock->ctx->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
+	if (sock->ep_events)
+		epoll_ctl(sock->ctx->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
 	if (!(sock->opts.flags & ZC_SOCK_KEEP_FD))
 		close(sock->fd);
 	sock_unlink(sock);

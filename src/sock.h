@@ -143,6 +143,7 @@ struct zc_sock {
 	void *tx_priv;
 	struct zc_policy policy;
 	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
+	uint32_t ep_events;    /* registered in ctx->epfd (0: not) */
 	bool zerocopy_on;      /* SO_ZEROCOPY set */
 	struct zc_req *reqs;
 	unsigned nreqs;
@@ -169,6 +170,10 @@ void zc_sock_note_error(struct zc_sock *sock, int err);
  * entries. */
 void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 		   struct iovec *iov);
+/* One send()/sendmsg() of the unsent part of req with flags; what the
+ * system call returns (errno set on -1). */
+ssize_t zc_req_sendmsg(struct zc_sock *sock, const struct zc_req *req,
+		       int flags);
 /* Send the rest of req with plain sendmsg(); used by every transport as
  * its fallback. */
 int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags);

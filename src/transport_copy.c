@@ -15,17 +15,13 @@
 
 int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags)
 {
-	struct iovec iov[ZC_SEND_MAX_IOV];
-	struct msghdr msg;
-
 	flags |= MSG_NOSIGNAL;
 	if (sock->nonblock)
 		flags |= MSG_DONTWAIT;
 	while (zc_req_left(req)) {
 		ssize_t n;
 
-		zc_req_msghdr(req, &msg, iov);
-		n = sendmsg(sock->fd, &msg, flags);
+		n = zc_req_sendmsg(sock, req, flags);
 		if (n > 0) {
 			req->sent += (size_t)n;
 			continue;

@@ -33,9 +33,6 @@ static int msgzc_init(struct zc_sock *sock)
 static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
 {
 	int flags = MSG_ZEROCOPY | MSG_NOSIGNAL;
-	struct iovec iov[ZC_SEND_MAX_IOV];
-	struct msghdr msg;
-
 	if (sock->nonblock)
 		flags |= MSG_DONTWAIT;
 	while (zc_req_left(req)) {
@@ -46,8 +43,7 @@ static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
 		 * completions that make room wake the context. */
 		if (zc_tracker_full(&sock->ids))
 			return -EAGAIN;
-		zc_req_msghdr(req, &msg, iov);
-		n = sendmsg(sock->fd, &msg, flags);
+		n = zc_req_sendmsg(sock, req, flags);
 		if (n > 0) {
 			zc_tracker_issue(&sock->ids, req, &id);
 			zc_ubuf_get(&req->ubuf);
