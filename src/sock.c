@@ -158,39 +158,50 @@ ssize_t zc_req_sendmsg(struct zc_sock *sock, const struct zc_req *req,
 
 /* ---- the epoll set ----------------------------------------------------- */
 
-/*
- * A socket joins the context's epoll set only when something must wake
- * the context: MSG_ZEROCOPY notifications (EPOLLERR, always reported) or a
- * request waiting for space (EPOLLOUT).  A registered socket's every
- * wake-up runs epoll's callback in the kernel; for UDP that is once per
- * datagram sent, so copy-only sockets stay out of the set.
- */
-static int sock_ep_want(struct zc_sock *sock, uint32_t events)
+static bool sock_waits_for_space(const struct zc_sock *sock)
 {
-	struct epoll_event ev = { .events = events | EPOLLET,
-				  .data.ptr = sock };
-	int op = sock->ep_events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	/* io_uring requests wait for their CQE, not for socket space. */
+	return sock->sendq_head && !zc_tx_is_uring(sock->sendq_head->tx);
+}
 
-	ev.events |= sock->ep_events;
-	if (ev.events == sock->ep_events)
-		return 0;
-	if (epoll_ctl(sock->ctx->epfd, op, sock->fd, &ev))
-		return -errno;
-	sock->ep_events = ev.events;
-	return 0;
+/*
+ * A socket is in the context's epoll set only while something must wake
+ * the context: MSG_ZEROCOPY ids in flight (their notifications raise
+ * EPOLLERR, which needs no event bit) or a request waiting for space
+ * (EPOLLOUT; kept while registered, as a socket that filled up once tends
+ * to again).  Every wake-up of a registered socket runs epoll's callback in
+ * the kernel, for UDP once per datagram sent, so sockets that only copy,
+ * or whose policy backed off, stay out of the set.
+ */
+void zc_sock_ep_update(struct zc_sock *sock)
+{
+	bool space = sock_waits_for_space(sock);
+	uint32_t want = 0;
+	int op;
+
+	if (space || sock->ids.inflight) {
+		want = EPOLLET | (sock->ep_events & EPOLLOUT);
+		if (space)
+			want |= EPOLLOUT;
+	}
+	if (want == sock->ep_events)
+		return;
+	op = !want	       ? EPOLL_CTL_DEL
+	     : sock->ep_events ? EPOLL_CTL_MOD
+			       : EPOLL_CTL_ADD;
+	if (epoll_ctl(sock->ctx->epfd, op, sock->fd,
+		      &(struct epoll_event){ .events = want,
+					     .data.ptr = sock })) {
+		zc_sock_note_error(sock, -errno);
+		return;
+	}
+	sock->ep_events = want;
 }
 
 /* ---- the send queue ---------------------------------------------------- */
 
 static void sendq_add(struct zc_sock *sock, struct zc_req *req)
 {
-	/* io_uring requests wait for their CQE, not for socket space. */
-	if (!zc_tx_is_uring(req->tx)) {
-		int ret = sock_ep_want(sock, EPOLLOUT);
-
-		if (ret)
-			zc_sock_note_error(sock, ret);
-	}
 	req->next = NULL;
 	if (sock->sendq_tail)
 		sock->sendq_tail->next = req;
@@ -228,10 +239,11 @@ void zc_sock_flush(struct zc_sock *sock)
 		int ret = req->tx->push(sock, req);
 
 		if (ret == -EAGAIN)
-			return;
+			break;
 		sendq_pop(sock);
 		req_sent(req, ret);
 	}
+	zc_sock_ep_update(sock);
 }
 
 static void sock_read_error(struct zc_sock *sock)
@@ -387,6 +399,7 @@ int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 	req_start(sock, req, cb, arg);
 	sock->ctx->depth++;
 	ret = req_submit(sock, req);
+	zc_sock_ep_update(sock);
 	sock->ctx->depth--;
 	return ret;
 }
@@ -528,7 +541,6 @@ static int sock_pick_tx(struct zc_sock *sock)
 static int sock_setup(struct zc_sock *sock)
 {
 	unsigned gso = sock->opts.udp_gso_size;
-	int ret;
 
 	if (gso) {
 		if (sock->type != SOCK_DGRAM || gso > 65535)
@@ -541,11 +553,7 @@ static int sock_setup(struct zc_sock *sock)
 	    setsockopt(sock->fd, SOL_SOCKET, SO_RCVLOWAT, &sock->opts.rx_lowat,
 		       sizeof(sock->opts.rx_lowat)))
 		return -errno;
-	ret = sock_pick_tx(sock);
-	if (ret)
-		return ret;
-	/* Notifications arrive as EPOLLERR, which needs no event bit. */
-	return sock->zerocopy_on ? sock_ep_want(sock, 0) : 0;
+	return sock_pick_tx(sock);
 }
 
 static void sock_free(struct zc_sock *sock)

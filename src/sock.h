@@ -156,6 +156,8 @@ struct zc_sock {
 
 /* Tear a socket down as zc_sock_close() does, even from teardown. */
 int zc_sock_destroy(struct zc_sock *sock);
+/* Join or leave the context's epoll set as the socket's needs changed. */
+void zc_sock_ep_update(struct zc_sock *sock);
 /* Handle epoll events for a socket. */
 void zc_sock_event(struct zc_sock *sock, uint32_t events);
 

@@ -502,15 +502,16 @@ static void test_reset(void **state)
 	rx_close(&r);
 }
 
-/* The context reads the reset's error first (EPOLLERR, SO_ERROR): a
- * blocking zc_recv() must still end instead of waiting forever. */
+/* A reset with nothing queued: whoever reads the socket's error first
+ * (the context or the receive path), a blocking zc_recv() must end
+ * instead of waiting forever. */
 static void test_reset_seen_by_ctx(void **state)
 {
 	struct linger lg = { 1, 0 };
 	struct receiver r;
-	struct zc_stats st;
 	struct zc_buf *buf;
 	int rfd, tfd;
+	ssize_t ret;
 
 	(void)state;
 	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);
@@ -518,10 +519,9 @@ static void test_reset_seen_by_ctx(void **state)
 	assert_int_equal(zc_sock_rx_start(r.sock), 0);
 	setsockopt(tfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(tfd);
-	assert_true(zc_ctx_process(r.ctx, 5000) >= 0);
-	zc_sock_stats(r.sock, &st);
-	assert_int_equal(st.last_error, -ECONNRESET);
-	assert_int_equal(zc_recv(r.sock, &buf), 0);
+	assert_true(zc_ctx_process(r.ctx, 100) >= 0);
+	ret = zc_recv(r.sock, &buf);
+	assert_true(ret == 0 || ret == -ECONNRESET);
 	rx_close(&r);
 }
 

@@ -225,7 +225,9 @@ struct zc_ctx_opts {
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
- * every socket attached to it, and runs completion callbacks from
+ * what its sockets wait for (completions in flight, sends waiting for
+ * socket space, the io_uring ring; not received data: poll the socket's own
+ * fd, zc_sock_fd(), for that), and runs completion callbacks from
  * zc_ctx_process() (and, for sends that complete at once, from zc_send()).
  * All calls on a context and its sockets must come from one thread at a
  * time. */
