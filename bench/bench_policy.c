@@ -19,7 +19,7 @@
 
 #include "bench_util.h"
 
-#define BYTES_PER_RUN (128u << 20)
+#define BYTES_PER_RUN (256u << 20)
 #define PROCESS_EVERY 64
 #define UDP_BIG 64512 /* under the 65507-byte IPv4 datagram limit */
 
