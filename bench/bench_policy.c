@@ -8,7 +8,9 @@
  *
  * Each round runs every method once per size, in rotating order, on its
  * own connection; the table gives medians over rounds and the throughput
- * ratio against send().  Usage: bench_policy [rounds] (default 7).
+ * ratio against send(); auto:cpu is send()'s sender CPU over auto's (the
+ * library's cost, less sensitive to scheduling than time).  Usage:
+ * bench_policy [rounds] (default 7).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,35 +111,41 @@ static void run_zc(struct lane *l, char *buf, size_t len, unsigned n)
 		zc_ctx_process(l->ctx, 1);
 }
 
-/* Seconds for one run of method m. */
-static double run(struct lane *l, enum method m, char *buf, size_t len)
+/* Seconds for one run of method m; *cpu gets the sender's CPU seconds. */
+static double run(struct lane *l, enum method m, char *buf, size_t len,
+		  double *cpu)
 {
 	unsigned n = BYTES_PER_RUN / len;
+	double c0 = bench_thread_cpu();
 	uint64_t t0 = bench_now_ns();
 
 	if (m == M_SEND)
 		run_send(l->pair.tx, buf, len, n);
 	else
 		run_zc(l, buf, len, n);
+	*cpu = bench_thread_cpu() - c0;
 	return (double)(bench_now_ns() - t0) / 1e9;
 }
 
 static void print_row(const char *proto, size_t len, double *t[M_COUNT],
-		      int rounds)
+		      double *cpu[M_COUNT], int rounds)
 {
-	double med[M_COUNT], ratio[M_COUNT][64];
+	double med[M_COUNT], ratio[M_COUNT][64], cratio[64];
 
 	/* Ratios per round (interleaved pairs), then their median. */
 	for (int m = 0; m < M_COUNT; m++)
 		for (int r = 0; r < rounds; r++)
 			ratio[m][r] = t[M_SEND][r] / t[m][r];
+	for (int r = 0; r < rounds; r++)
+		cratio[r] = cpu[M_SEND][r] / cpu[M_AUTO][r];
 	for (int m = 0; m < M_COUNT; m++)
 		med[m] = bench_median(t[m], rounds);
-	printf("%-4s %8zu %10.0f %10.0f %10.0f %11.3f %12.3f %11.3f\n", proto,
-	       len, BYTES_PER_RUN / med[M_SEND] / 1e6,
+	printf("%-4s %8zu %10.0f %10.0f %10.0f %11.3f %9.3f %12.3f %11.3f\n",
+	       proto, len, BYTES_PER_RUN / med[M_SEND] / 1e6,
 	       BYTES_PER_RUN / med[M_AUTO] / 1e6,
 	       BYTES_PER_RUN / med[M_MSGZC] / 1e6,
 	       bench_median(ratio[M_AUTO], rounds),
+	       bench_median(cratio, rounds),
 	       bench_median(ratio[M_MSGZC], rounds),
 	       bench_median(ratio[M_COPY], rounds));
 }
@@ -147,21 +155,24 @@ static void bench_proto(int type, const size_t *sizes, size_t nsizes,
 {
 	const char *proto = type == SOCK_STREAM ? "tcp" : "udp";
 	struct lane lanes[M_COUNT];
-	double *t[M_COUNT];
+	double *t[M_COUNT], *cpu[M_COUNT];
 	struct zc_stats st;
 
 	for (int m = 0; m < M_COUNT; m++)
 		lane_open(&lanes[m], type, m);
-	for (int m = 0; m < M_COUNT; m++)
+	for (int m = 0; m < M_COUNT; m++) {
 		t[m] = calloc((size_t)rounds, sizeof(double));
+		cpu[m] = calloc((size_t)rounds, sizeof(double));
+	}
 	for (size_t s = 0; s < nsizes; s++) {
 		for (int r = 0; r < rounds; r++)
 			for (int k = 0; k < M_COUNT; k++) {
 				int m = (r + k) % M_COUNT;
 
-				t[m][r] = run(&lanes[m], m, buf, sizes[s]);
+				t[m][r] = run(&lanes[m], m, buf, sizes[s],
+					      &cpu[m][r]);
 			}
-		print_row(proto, sizes[s], t, rounds);
+		print_row(proto, sizes[s], t, cpu, rounds);
 	}
 	zc_sock_stats(lanes[M_AUTO].sock, &st);
 	printf("     auto on %s: %llu sends, %llu tried zero-copy, %llu "
@@ -174,6 +185,7 @@ static void bench_proto(int type, const size_t *sizes, size_t nsizes,
 	for (int m = 0; m < M_COUNT; m++) {
 		lane_close(&lanes[m]);
 		free(t[m]);
+		free(cpu[m]);
 	}
 }
 
@@ -189,8 +201,8 @@ int main(int argc, char **argv)
 	}
 	printf("loopback, %u MiB per run, median of %d interleaved rounds\n",
 	       BYTES_PER_RUN >> 20, rounds);
-	printf("%-4s %8s %10s %10s %10s %11s %12s %11s\n", "", "size",
-	       "send MB/s", "auto MB/s", "msgzc MB/s", "auto/send",
+	printf("%-4s %8s %10s %10s %10s %11s %9s %12s %11s\n", "", "size",
+	       "send MB/s", "auto MB/s", "msgzc MB/s", "auto/send", "auto:cpu",
 	       "msgzc/send", "copy/send");
 	bench_proto(SOCK_STREAM, tcp_sizes, 5, rounds, buf);
 	bench_proto(SOCK_DGRAM, udp_sizes, 3, rounds, buf);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <zcopy/zcopy.h>
@@ -145,15 +144,6 @@ struct sample {
 	double cpu;  /* sender thread CPU seconds, user + system */
 };
 
-static double thread_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 static struct sample run_method(enum method m, char *mem, size_t len,
 				size_t bytes)
 {
@@ -182,7 +172,7 @@ static struct sample run_method(enum method m, char *mem, size_t len,
 		if (ret)
 			die("attach", ret);
 	}
-	out.cpu = thread_cpu();
+	out.cpu = bench_thread_cpu();
 	t0 = bench_now_ns();
 	if (m == M_RAW_SEND)
 		run_raw_send(&r);
@@ -191,7 +181,7 @@ static struct sample run_method(enum method m, char *mem, size_t len,
 	else
 		run_zc(&r);
 	t0 = bench_now_ns() - t0;
-	out.cpu = thread_cpu() - out.cpu;
+	out.cpu = bench_thread_cpu() - out.cpu;
 	out.wall = (double)t0 / 1e9;
 	zc_ctx_destroy(r.ctx);
 	bench_pair_close(&p);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h> /* before errqueue.h, which needs timespec */
 #include <linux/errqueue.h>
@@ -140,6 +141,15 @@ uint64_t bench_reap_msgzc(int fd, uint64_t *ids)
 				copied += n;
 		}
 	}
+}
+
+double bench_thread_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 uint64_t bench_now_ns(void)

@@ -24,6 +24,9 @@ void bench_pair_finish(struct bench_pair *p);
  * "copied" (ranges count once per id). */
 uint64_t bench_reap_msgzc(int fd, uint64_t *ids);
 uint64_t bench_now_ns(void);
+/* CPU seconds (user + system) the calling thread used so far; on loopback
+ * that includes the receive path run in the sender's softirq context. */
+double bench_thread_cpu(void);
 /* Pin the calling thread to one CPU: the sender runs on BENCH_CPU_TX and
  * the draining receiver on BENCH_CPU_RX, so the scheduler does not move
  * them around between A and B runs. */
