@@ -59,9 +59,16 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 	free(ctx);
 }
 
-int zc_ctx_fd(const struct zc_ctx *ctx)
+int zc_ctx_fd(struct zc_ctx *ctx)
 {
-	return ctx ? ctx->epfd : -EINVAL;
+	int ret;
+
+	if (!ctx)
+		return -EINVAL;
+	/* The application will wait on it: the ring must signal it. */
+	ctx->fd_exported = true;
+	ret = zc_uring_arm(ctx);
+	return ret ? ret : ctx->epfd;
 }
 
 /*
@@ -104,6 +111,10 @@ int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 		return -EBUSY;
 	if (timeout_ms && ctx_ring_only(ctx))
 		return ctx_process_ring(ctx, timeout_ms);
+	/* Sockets and the ring together: the ring must wake epoll. */
+	n = zc_uring_arm(ctx);
+	if (n)
+		return n;
 	n = epoll_wait(ctx->epfd, evs, ZC_EVENTS_PER_WAIT, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;

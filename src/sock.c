@@ -661,7 +661,8 @@ static void sock_drain(struct zc_sock *sock)
 		(sock->close_timeout_ms > 0 ? sock->close_timeout_ms : 0);
 	bool idle = false;
 
-	sock->nonblock = true; /* never block past the deadline */
+	sock->nonblock = true;	 /* never block past the deadline */
+	zc_uring_arm(sock->ctx); /* wake for ring completions too */
 	while (sock->stats.inflight && now_ms() < deadline) {
 		uint64_t before = sock->stats.completions;
 		struct zc_req *head = sock->sendq_head;

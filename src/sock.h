@@ -122,6 +122,7 @@ struct zc_ctx {
 	/* Created on first use; uring_error says why it could not be. */
 	int uring_error;
 	unsigned uring_entries; /* SQ size asked for, 0: default */
+	bool fd_exported;	/* zc_ctx_fd() was called */
 	unsigned nsocks;	/* sockets attached */
 	unsigned nsocks_uring;	/* of which send through the ring */
 };

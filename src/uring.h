@@ -43,7 +43,10 @@ struct zc_uring {
  * under ZC_CTX_NO_URING; -ENOSYS/-EPERM when io_uring is blocked). */
 int zc_uring_get(struct zc_ctx *ctx, struct zc_uring **out);
 void zc_uring_destroy(struct zc_ctx *ctx);
-/* The ring's eventfd, or -1 without a ring. */
+/* Make the ring signal the context fd from now on (an eventfd); no-op
+ * without a ring or when already done. */
+int zc_uring_arm(struct zc_ctx *ctx);
+/* The ring's eventfd, or -1 without a ring or not armed. */
 int zc_uring_fd(const struct zc_ctx *ctx);
 /* An SQE whose CQEs go to fn(owner) (fn NULL: CQEs are dropped); NULL
  * without memory for a slot or room in the SQ. */

@@ -234,8 +234,11 @@ struct zc_ctx_opts {
 ZC_API int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out);
 /* Close every socket (draining as zc_sock_close does), then free. */
 ZC_API void zc_ctx_destroy(struct zc_ctx *ctx);
-/* A file descriptor that is readable when zc_ctx_process() has work. */
-ZC_API int zc_ctx_fd(const struct zc_ctx *ctx);
+/* A file descriptor that is readable when zc_ctx_process() has work.
+ * Asking for it makes the context's io_uring (if any) signal it, which
+ * costs a little per completion: blocking zc_ctx_process() calls alone do
+ * not need it.  Negative errno if that cannot be set up. */
+ZC_API int zc_ctx_fd(struct zc_ctx *ctx);
 /* Reap completions and push queued sends.  Waits up to timeout_ms (0: do
  * not wait, -1: forever) for the first event.  Returns the number of
  * completion callbacks run, or a negative errno. */
