@@ -72,20 +72,15 @@ int zc_ctx_fd(struct zc_ctx *ctx)
 }
 
 /*
- * When every socket sends through the ring, nothing the epoll set reports
- * matters to them (results, notifications and errors all come as CQEs),
- * unless a request fell back to copy and waits for socket space.  Then a
+ * A socket is in the epoll set only while it needs waking for something
+ * other than the ring (MSG_ZEROCOPY ids, or a copy waiting for space; see
+ * zc_sock_ep_update).  When none is, and the context has a ring, a
  * blocking process() can wait in the ring itself: one system call instead
  * of epoll_wait() plus entering the ring for the completions.
  */
 static bool ctx_ring_only(const struct zc_ctx *ctx)
 {
-	if (!ctx->uring || !ctx->nsocks || ctx->nsocks != ctx->nsocks_uring)
-		return false;
-	for (const struct zc_sock *s = ctx->socks; s; s = s->next)
-		if (s->sendq_head && s->sendq_head->tx != s->tx)
-			return false;
-	return true;
+	return ctx->uring && !ctx->nsocks_ep;
 }
 
 static int ctx_process_ring(struct zc_ctx *ctx, int timeout_ms)

@@ -195,6 +195,7 @@ void zc_sock_ep_update(struct zc_sock *sock)
 		zc_sock_note_error(sock, -errno);
 		return;
 	}
+	sock->ctx->nsocks_ep += (want != 0) - (sock->ep_events != 0);
 	sock->ep_events = want;
 }
 
@@ -603,8 +604,6 @@ int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 		goto err_free;
 	sock->next = ctx->socks;
 	ctx->socks = sock;
-	ctx->nsocks++;
-	ctx->nsocks_uring += zc_tx_is_uring(sock->tx);
 	*out = sock;
 	return 0;
 
@@ -687,8 +686,6 @@ static void sock_cancel(struct zc_sock *sock)
 
 static void sock_unlink(struct zc_sock *sock)
 {
-	sock->ctx->nsocks--;
-	sock->ctx->nsocks_uring -= zc_tx_is_uring(sock->tx);
 	struct zc_sock **pp = &sock->ctx->socks;
 
 	while (*pp != sock)
@@ -708,8 +705,10 @@ int zc_sock_destroy(struct zc_sock *sock)
 	sock->ctx->depth--;
 	if (sock->rx)
 		sock->rx->fini(sock);
-	if (sock->ep_events)
+	if (sock->ep_events) {
 		epoll_ctl(sock->ctx->epfd, EPOLL_CTL_DEL, sock->fd, NULL);
+		sock->ctx->nsocks_ep--;
+	}
 	if (!(sock->opts.flags & ZC_SOCK_KEEP_FD))
 		close(sock->fd);
 	sock_unlink(sock);

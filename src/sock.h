@@ -123,8 +123,7 @@ struct zc_ctx {
 	int uring_error;
 	unsigned uring_entries; /* SQ size asked for, 0: default */
 	bool fd_exported;	/* zc_ctx_fd() was called */
-	unsigned nsocks;	/* sockets attached */
-	unsigned nsocks_uring;	/* of which send through the ring */
+	unsigned nsocks_ep;	/* sockets now in the epoll set */
 };
 
 struct zc_sock {
