@@ -4,15 +4,7 @@
 #include <string.h>
 
 #include "tracker.h"
-
-static uint32_t pow2_roundup(uint32_t v)
-{
-	uint32_t p = 1;
-
-	while (p < v && p < (1u << 31))
-		p <<= 1;
-	return p;
-}
+#include "util.h"
 
 int zc_tracker_init(struct zc_tracker *t, uint32_t initial, uint32_t max,
 		    uint32_t first_id)
@@ -21,13 +13,13 @@ int zc_tracker_init(struct zc_tracker *t, uint32_t initial, uint32_t max,
 
 	if (!t || !initial || initial > max)
 		return -EINVAL;
-	cap = pow2_roundup(initial);
+	cap = zc_roundup_pow2(initial);
 	memset(t, 0, sizeof(*t));
 	t->ring = calloc(cap, sizeof(*t->ring));
 	if (!t->ring)
 		return -ENOMEM;
 	t->mask = cap - 1;
-	t->max = pow2_roundup(max);
+	t->max = zc_roundup_pow2(max);
 	t->head = first_id;
 	t->next = first_id;
 	return 0;

@@ -28,6 +28,7 @@
 #include "region.h"
 #include "sock.h"
 #include "uring.h"
+#include "util.h"
 
 #define ZC_RX_BUF_SIZE 65536
 #define ZC_RX_BUF_COUNT 64
@@ -357,21 +358,12 @@ static void rx_recycle(struct zc_buf *buf)
 	rx_arm(rx);
 }
 
-static unsigned pow2_at_least(unsigned n)
-{
-	unsigned p = 1;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
 static int rx_ring_setup(struct uring_rx *rx)
 {
 	struct io_uring_buf_reg reg = { 0 };
 	int ret;
 
-	rx->entries = pow2_at_least(rx->count);
+	rx->entries = zc_roundup_pow2(rx->count);
 	rx->br_len = rx->entries * sizeof(struct io_uring_buf);
 	rx->br = mmap(NULL, rx->br_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -489,7 +481,7 @@ static int rx_wait(struct zc_sock *sock, struct uring_rx *rx)
 		return -ENOBUFS; /* the application holds every buffer */
 	if (sock->nonblock)
 		return -EAGAIN;
-	return zc_uring_wait(rx->u);
+	return zc_uring_wait_timeout(rx->u, -1);
 }
 
 static ssize_t rx_recv(struct zc_sock *sock, struct zc_buf **out)
@@ -561,7 +553,7 @@ const struct zc_rx_ops zc_rx_uring = {
 
 void zc_uring_event(struct zc_ctx *ctx)
 {
-	zc_uring_reap(ctx->uring);
+	zc_uring_submit(ctx->uring);
 	zc_uring_flush_socks(ctx);
 }
 

@@ -8,7 +8,10 @@
  *  - DEFER_TASKRUN (6.1) posts completions only when the issuer enters the
  *    kernel for events; the registered eventfd is still signalled when such
  *    work is queued, so the context fd wakes the application and
- *    zc_uring_reap() then enters the kernel to run it;
+ *    zc_uring_submit() then enters the kernel to run it.  The eventfd is
+ *    never read: it is registered edge-triggered, so every signal re-arms
+ *    the context fd whatever its counter says, and a read would cost a
+ *    system call per wake-up;
  *  - a CQE with IORING_CQE_F_MORE means more CQEs follow for the same
  *    user_data, without it the request is finished;
  *  - on CQ overflow the kernel keeps CQEs on a backlog and sets
@@ -298,22 +301,6 @@ int zc_uring_wait_timeout(struct zc_uring *u, int timeout_ms)
 		&u->ring, &cqe, 1, timeout_ms < 0 ? NULL : &ts, NULL);
 	uring_drain_cq(u);
 	return ret < 0 && ret != -EINTR && ret != -ETIME ? ret : 0;
-}
-
-int zc_uring_wait(struct zc_uring *u)
-{
-	int ret = io_uring_submit_and_wait(&u->ring, 1);
-
-	uring_drain_cq(u);
-	return ret < 0 && ret != -EINTR && ret != -ETIME ? ret : 0;
-}
-
-void zc_uring_reap(struct zc_uring *u)
-{
-	/* The eventfd is never read: it is registered edge-triggered, so
-	 * every signal re-arms the context fd whatever its counter says, and
-	 * a read would cost a system call per wake-up. */
-	zc_uring_submit(u);
 }
 
 /* ---- registered regions (fixed buffers) ------------------------------- */

@@ -55,12 +55,8 @@ struct io_uring_sqe *zc_uring_sqe(struct zc_uring *u, zc_uring_fn fn,
 /* Submit what is queued, run deferred completions and dispatch every CQE.
  * Safe to call from a CQE handler. */
 void zc_uring_submit(struct zc_uring *u);
-/* Reset the eventfd, then submit and dispatch as zc_uring_submit(). */
-void zc_uring_reap(struct zc_uring *u);
 /* Cancel every request on fd; their last CQEs still come. */
 void zc_uring_cancel_fd(struct zc_uring *u, int fd);
-/* Wait for at least one CQE (blocking receive), then dispatch. */
-int zc_uring_wait(struct zc_uring *u);
 /* Forget owner for every slot of group; fn(owner) runs once per slot so
  * the caller can drop what the slot held. */
 void zc_uring_orphan(struct zc_uring *u, void *group, void (*fn)(void *owner));
