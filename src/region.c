@@ -52,6 +52,8 @@ static struct zc_region *region_alloc(void *base, size_t len, unsigned flags)
 
 int zc_region_create(size_t len, unsigned flags, struct zc_region **out)
 {
+	/* Device memory stand-ins are never touched, so never locked. */
+	bool lock = !(flags & (ZC_REGION_NOLOCK | ZC_REGION_UNREADABLE));
 	struct zc_region *region;
 	size_t map_len;
 	void *base;
@@ -65,9 +67,7 @@ int zc_region_create(size_t len, unsigned flags, struct zc_region **out)
 	base = region_map(map_len, flags);
 	if (!base)
 		return -errno;
-	/* Device memory stand-ins are never touched, so never locked. */
-	if (!(flags & (ZC_REGION_NOLOCK | ZC_REGION_UNREADABLE)) &&
-	    mlock(base, map_len)) {
+	if (lock && mlock(base, map_len)) {
 		ret = -errno;
 		goto err_unmap;
 	}
@@ -77,12 +77,12 @@ int zc_region_create(size_t len, unsigned flags, struct zc_region **out)
 		goto err_unlock;
 	}
 	region->map_len = map_len;
-	region->locked = !(flags & (ZC_REGION_NOLOCK | ZC_REGION_UNREADABLE));
+	region->locked = lock;
 	*out = region;
 	return 0;
 
 err_unlock:
-	if (!(flags & (ZC_REGION_NOLOCK | ZC_REGION_UNREADABLE)))
+	if (lock)
 		munlock(base, map_len);
 err_unmap:
 	munmap(base, map_len);
