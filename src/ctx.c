@@ -3,10 +3,16 @@
  * Contexts: one epoll set per thread.  Sockets are registered edge
  * triggered, so a socket that stays in error or hung up does not make
  * zc_ctx_process() spin; each event is drained completely instead.
+ *
+ * Completion callbacks run only here (and in close): transports finish a
+ * send by queueing it on the context, so no callback ever runs while a
+ * push is half done, and a callback that sends again cannot recurse.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -15,11 +21,42 @@
 #define ZC_DEFAULT_INFLIGHT 256
 #define ZC_DEFAULT_CLOSE_MS 2000
 #define ZC_EVENTS_PER_WAIT 64
+/* Callbacks per process() call: a callback that sends again on a socket
+ * that completes at once would otherwise keep process() busy for as long
+ * as the socket has room.  The rest wait for the next call. */
+#define ZC_CB_PER_PROCESS 4096
+/* Rounds of flushing sockets and running callbacks per call, for the
+ * same reason. */
+#define ZC_ROUNDS_PER_PROCESS 64
+
+static int ctx_wake_fd(struct zc_ctx *ctx)
+{
+	/* The data pointer is the context: process() tells it apart. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.ptr = ctx };
+
+	ctx->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ctx->wake_fd < 0)
+		return -errno;
+	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, ctx->wake_fd, &ev))
+		return -errno;
+	return 0;
+}
+
+static void ctx_free(struct zc_ctx *ctx)
+{
+	if (ctx->wake_fd >= 0)
+		close(ctx->wake_fd);
+	if (ctx->epfd >= 0)
+		close(ctx->epfd);
+	free(ctx);
+}
 
 int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 {
 	struct zc_ctx_opts o = { 0 };
 	struct zc_ctx *ctx;
+	int ret;
 
 	if (!out)
 		return -EINVAL;
@@ -31,11 +68,11 @@ int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
+	ctx->wake_fd = -1;
 	ctx->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (ctx->epfd < 0) {
-		int ret = -errno;
-
-		free(ctx);
+	ret = ctx->epfd < 0 ? -errno : ctx_wake_fd(ctx);
+	if (ret) {
+		ctx_free(ctx);
 		return ret;
 	}
 	ctx->flags = o.flags;
@@ -52,11 +89,14 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	/* Callbacks that run while one socket drains must not start sends
+	 * on the others, which would then be cut off. */
+	for (struct zc_sock *s = ctx->socks; s; s = s->next)
+		s->closing = true;
 	while (ctx->socks)
 		zc_sock_destroy(ctx->socks);
 	zc_uring_destroy(ctx);
-	close(ctx->epfd);
-	free(ctx);
+	ctx_free(ctx);
 }
 
 int zc_ctx_fd(struct zc_ctx *ctx)
@@ -65,10 +105,86 @@ int zc_ctx_fd(struct zc_ctx *ctx)
 
 	if (!ctx)
 		return -EINVAL;
-	/* The application will wait on it: the ring must signal it. */
+	/* The application will wait on it: the ring must signal it, and so
+	 * must completions queued outside process(). */
 	ctx->fd_exported = true;
 	ret = zc_uring_arm(ctx);
-	return ret ? ret : ctx->epfd;
+	if (ret)
+		return ret;
+	if (ctx->done_head || ctx->flush_head)
+		zc_ctx_wake(ctx);
+	return ctx->epfd;
+}
+
+void zc_ctx_wake(struct zc_ctx *ctx)
+{
+	/* One write per batch: the eventfd is edge triggered and never
+	 * read, so each write wakes a waiter whatever its counter says. */
+	if (!ctx->fd_exported || ctx->woken)
+		return;
+	ctx->woken = true;
+	eventfd_write(ctx->wake_fd, 1);
+}
+
+/* ---- completions waiting for their callback ---------------------------- */
+
+void zc_ctx_queue_done(struct zc_ctx *ctx, struct zc_req *req)
+{
+	req->next = NULL;
+	if (ctx->done_tail)
+		ctx->done_tail->next = req;
+	else
+		ctx->done_head = req;
+	ctx->done_tail = req;
+	if (!ctx->in_process)
+		zc_ctx_wake(ctx);
+}
+
+/* The first queued completion of sock (any when sock is NULL), unlinked. */
+static struct zc_req *done_pop(struct zc_ctx *ctx, const struct zc_sock *sock)
+{
+	struct zc_req *prev = NULL, *req = ctx->done_head;
+
+	while (req && sock && req->sock != sock) {
+		prev = req;
+		req = req->next;
+	}
+	if (!req)
+		return NULL;
+	if (prev)
+		prev->next = req->next;
+	else
+		ctx->done_head = req->next;
+	if (ctx->done_tail == req)
+		ctx->done_tail = prev;
+	return req;
+}
+
+int zc_ctx_run_done(struct zc_ctx *ctx, struct zc_sock *sock, int max)
+{
+	struct zc_req *req;
+	int n = 0;
+
+	while (n < max && (req = done_pop(ctx, sock))) {
+		zc_req_deliver(req);
+		n++;
+	}
+	return n;
+}
+
+/* ---- process ------------------------------------------------------------ */
+
+/* Sockets whose transport results came (an io_uring send's result, a
+ * receive to re-arm): only these are touched, however many are attached. */
+static void ctx_flush_socks(struct zc_ctx *ctx)
+{
+	struct zc_sock *s;
+
+	while ((s = ctx->flush_head)) {
+		ctx->flush_head = s->flush_next;
+		s->flush_queued = false;
+		zc_sock_flush(s);
+	}
 }
 
 /*
@@ -83,29 +199,11 @@ static bool ctx_ring_only(const struct zc_ctx *ctx)
 	return ctx->uring && !ctx->nsocks_ep;
 }
 
-static int ctx_process_ring(struct zc_ctx *ctx, int timeout_ms)
-{
-	int ret;
-
-	ctx->ncb = 0;
-	ctx->depth++;
-	ret = zc_uring_wait_timeout(ctx->uring, timeout_ms);
-	zc_uring_flush_socks(ctx);
-	ctx->depth--;
-	return ret ? ret : ctx->ncb;
-}
-
-int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
+static int ctx_wait_epoll(struct zc_ctx *ctx, int timeout_ms)
 {
 	struct epoll_event evs[ZC_EVENTS_PER_WAIT];
 	int n;
 
-	if (!ctx)
-		return -EINVAL;
-	if (ctx->depth)
-		return -EBUSY;
-	if (timeout_ms && ctx_ring_only(ctx))
-		return ctx_process_ring(ctx, timeout_ms);
 	/* Sockets and the ring together: the ring must wake epoll. */
 	n = zc_uring_arm(ctx);
 	if (n)
@@ -113,14 +211,54 @@ int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 	n = epoll_wait(ctx->epfd, evs, ZC_EVENTS_PER_WAIT, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
-	ctx->ncb = 0;
-	ctx->depth++;
 	for (int i = 0; i < n; i++) {
-		if (ctx->uring && evs[i].data.ptr == ctx->uring)
+		void *p = evs[i].data.ptr;
+
+		if (p == ctx)
+			continue; /* a wake-up: the work is in the lists */
+		if (ctx->uring && p == ctx->uring)
 			zc_uring_event(ctx);
 		else
-			zc_sock_event(evs[i].data.ptr, evs[i].events);
+			zc_sock_event(p, evs[i].events);
 	}
+	return 0;
+}
+
+static int ctx_wait(struct zc_ctx *ctx, int timeout_ms)
+{
+	if (timeout_ms && ctx_ring_only(ctx))
+		return zc_uring_wait_timeout(ctx->uring, timeout_ms);
+	return ctx_wait_epoll(ctx, timeout_ms);
+}
+
+static bool ctx_pending(const struct zc_ctx *ctx)
+{
+	return ctx->done_head || ctx->flush_head;
+}
+
+int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
+{
+	int ret;
+
+	if (!ctx)
+		return -EINVAL;
+	if (ctx->depth)
+		return -EBUSY;
+	ctx->ncb = 0;
+	ctx->woken = false;
+	ctx->depth++;
+	ctx->in_process = true;
+	ret = ctx_wait(ctx, ctx_pending(ctx) ? 0 : timeout_ms);
+	for (int round = 0; ctx_pending(ctx) && round < ZC_ROUNDS_PER_PROCESS &&
+			    ctx->ncb < ZC_CB_PER_PROCESS;
+	     round++) {
+		ctx_flush_socks(ctx);
+		ctx->ncb += zc_ctx_run_done(ctx, NULL,
+					    ZC_CB_PER_PROCESS - ctx->ncb);
+	}
+	ctx->in_process = false;
 	ctx->depth--;
-	return ctx->ncb;
+	if (ctx_pending(ctx))
+		zc_ctx_wake(ctx);
+	return ret ? ret : ctx->ncb;
 }

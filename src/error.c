@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Error text in zcopy's terms; falls back to the C library's wording. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <zcopy/zcopy.h>
@@ -53,12 +54,20 @@ static const struct zc_errmsg zc_errmsgs[] = {
 		     "the kernel" },
 	{ ETIMEDOUT, "timed out waiting for completions" },
 	{ EXDEV, "object belongs to another context or socket" },
+	{ ESHUTDOWN, "socket is closing: no new sends are accepted" },
+	{ EEXIST, "already exists: the socket is attached already (in this or "
+		  "another context)" },
 	{ ENOSYS, "system call not available (io_uring disabled, blocked by "
 		  "seccomp or kernel too old)" },
 };
 
 const char *zc_strerror(int err)
 {
+	const char *msg;
+
+	/* -INT_MIN does not exist; no errno is that large anyway. */
+	if (err == INT_MIN)
+		return "unknown error";
 	if (err < 0)
 		err = -err;
 	if (err == 0)
@@ -66,7 +75,8 @@ const char *zc_strerror(int err)
 	for (size_t i = 0; i < sizeof(zc_errmsgs) / sizeof(zc_errmsgs[0]); i++)
 		if (zc_errmsgs[i].err == err)
 			return zc_errmsgs[i].msg;
-	/* strerror() is not thread-safe in general, but glibc's is for known
-	 * values and returns "Unknown error" text otherwise. */
-	return strerror(err);
+	/* The C library's text, but only its static table: strerror() may
+	 * return a buffer that the next call overwrites. */
+	msg = strerrordesc_np(err);
+	return msg ? msg : "unknown error";
 }

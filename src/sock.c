@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sock.h"
+#include "sockreg.h"
 #include "uring.h"
 
 #define ZC_UDP4_MAX 65507 /* 65535 - IPv4 header - UDP header */
@@ -36,12 +38,29 @@ static void req_free(struct zc_sock *sock, struct zc_req *req)
 	sock->free_reqs = req;
 }
 
+/* A send the kernel reported on after the connection died may have been
+ * thrown away with it: whatever the report said, it did not arrive for
+ * sure, so it is not called a success. */
+static int req_lost_error(const struct zc_req *req)
+{
+	const struct zc_sock *sock = req->sock;
+
+	if (!req->notified || !sock->dead)
+		return 0;
+	return sock->stats.last_error ? sock->stats.last_error : -EPIPE;
+}
+
 static void req_result(const struct zc_req *req, bool ok,
 		       struct zc_completion *c)
 {
+	int lost = req->error ? 0 : req_lost_error(req);
+
 	c->bytes = req->sent;
 	c->tx = req->tx->mode;
-	if (req->abandoned) {
+	if (lost) {
+		c->result = ZC_RESULT_ERROR;
+		c->error = lost;
+	} else if (req->abandoned) {
 		c->result = ZC_RESULT_ABANDONED;
 		c->error = req->error;
 	} else if (req->error) {
@@ -76,17 +95,25 @@ static void stats_count(struct zc_stats *st, const struct zc_completion *c)
 	}
 }
 
-/* The last reference is gone: tell the caller, then recycle the slot. */
+/* The last reference is gone: the callback runs from process(), where
+ * no transport is half way through a push. */
 static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
 {
 	struct zc_req *req = ubuf->priv;
+
+	(void)buf;
+	req->zc_ok = ok;
+	zc_ctx_queue_done(req->sock->ctx, req);
+}
+
+/* Tell the caller, then recycle the slot. */
+void zc_req_deliver(struct zc_req *req)
+{
 	struct zc_sock *sock = req->sock;
 	struct zc_completion c = { 0 };
 
-	(void)buf;
-	req_result(req, ok, &c);
+	req_result(req, req->zc_ok, &c);
 	stats_count(&sock->stats, &c);
-	sock->ctx->ncb++;
 	req->cb(sock, &c, req->arg);
 	req_free(sock, req);
 }
@@ -97,6 +124,7 @@ void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
 	struct zc_sock *sock = arg;
 
 	(void)id;
+	req->notified = true;
 	switch (how) {
 	case ZC_TRACK_ZEROCOPY:
 		zc_policy_note(&sock->policy, ZC_POL_ZEROCOPY);
@@ -114,6 +142,10 @@ void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
 
 void zc_sock_note_error(struct zc_sock *sock, int err)
 {
+	/* The first fatal error says what happened (a reset, ss -K); the
+	 * -EPIPEs of the sends after it do not. */
+	if (sock->dead)
+		return;
 	sock->stats.last_error = err;
 	if (sock->type == SOCK_STREAM &&
 	    (err == -EPIPE || err == -ECONNRESET || err == -ETIMEDOUT ||
@@ -235,6 +267,8 @@ static void req_sent(struct zc_req *req, int err)
 
 void zc_sock_flush(struct zc_sock *sock)
 {
+	if (sock->rx && sock->rx->kick)
+		sock->rx->kick(sock);
 	while (sock->sendq_head) {
 		struct zc_req *req = sock->sendq_head;
 		int ret = req->tx->push(sock, req);
@@ -263,13 +297,40 @@ static void sock_read_error(struct zc_sock *sock)
 void zc_sock_event(struct zc_sock *sock, uint32_t events)
 {
 	if (events & (EPOLLERR | EPOLLHUP)) {
+		/* The error first: completions of a reset connection must
+		 * see it (req_lost_error). */
+		sock_read_error(sock);
 		if (sock->zerocopy_on)
 			zc_tx_msgzc.reap(sock);
 		else if (sock->tx && sock->tx->reap)
 			sock->tx->reap(sock);
-		sock_read_error(sock);
 	}
 	zc_sock_flush(sock);
+}
+
+void zc_sock_defer_flush(struct zc_sock *sock)
+{
+	struct zc_ctx *ctx = sock->ctx;
+
+	if (sock->flush_queued)
+		return;
+	sock->flush_queued = true;
+	sock->flush_next = ctx->flush_head;
+	ctx->flush_head = sock;
+	if (!ctx->in_process)
+		zc_ctx_wake(ctx);
+}
+
+static void sock_flush_unlink(struct zc_sock *sock)
+{
+	struct zc_sock **pp = &sock->ctx->flush_head;
+
+	if (!sock->flush_queued)
+		return;
+	while (*pp != sock)
+		pp = &(*pp)->flush_next;
+	*pp = sock->flush_next;
+	sock->flush_queued = false;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -323,6 +384,7 @@ static void req_start(struct zc_sock *sock, struct zc_req *req, zc_send_cb cb,
 	req->error = 0;
 	req->kernel_copied = false;
 	req->abandoned = false;
+	req->notified = false;
 	req->tx = sock_pick(sock, req->buf.len, &req->why);
 	/* One reference for the unsent bytes: the buffer's own. */
 	zc_ubuf_init(&req->ubuf, &req_ubuf_ops,
@@ -372,6 +434,8 @@ static int send_check(struct zc_sock *sock, zc_send_cb cb)
 {
 	if (!sock || !cb)
 		return -EINVAL;
+	if (sock->closing)
+		return -ESHUTDOWN;
 	if (sock->dead)
 		return sock->stats.last_error ? sock->stats.last_error : -EPIPE;
 	if (!sock->free_reqs)
@@ -398,10 +462,8 @@ int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 		return ret;
 	sock->free_reqs = req->next;
 	req_start(sock, req, cb, arg);
-	sock->ctx->depth++;
 	ret = req_submit(sock, req);
 	zc_sock_ep_update(sock);
-	sock->ctx->depth--;
 	return ret;
 }
 
@@ -557,8 +619,24 @@ static int sock_setup(struct zc_sock *sock)
 	return sock_pick_tx(sock);
 }
 
+/* One handle per socket: see sockreg.h. */
+static int sock_register(struct zc_sock *sock)
+{
+	struct stat st;
+	int ret;
+
+	if (fstat(sock->fd, &st))
+		return -errno;
+	ret = zc_sockreg_add((uint64_t)st.st_ino);
+	if (!ret)
+		sock->ino = (uint64_t)st.st_ino;
+	return ret;
+}
+
 static void sock_free(struct zc_sock *sock)
 {
+	if (sock->ino)
+		zc_sockreg_del(sock->ino);
 	zc_tracker_fini(&sock->ids);
 	free(sock->reqs);
 	free(sock);
@@ -590,6 +668,9 @@ int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 		o.close_timeout_ms ? o.close_timeout_ms : ctx->close_timeout_ms;
 	zc_policy_init(&sock->policy, o.zc_threshold);
 	ret = sock_identify(sock, fd);
+	if (ret)
+		goto err_free;
+	ret = sock_register(sock);
 	if (ret)
 		goto err_free;
 	ret = zc_tracker_init(&sock->ids, ZC_IDS_INITIAL, ZC_IDS_MAX, 0);
@@ -662,11 +743,17 @@ static void sock_drain(struct zc_sock *sock)
 
 	sock->nonblock = true;	 /* never block past the deadline */
 	zc_uring_arm(sock->ctx); /* wake for ring completions too */
-	while (sock->stats.inflight && now_ms() < deadline) {
-		uint64_t before = sock->stats.completions;
-		struct zc_req *head = sock->sendq_head;
-		size_t sent = head ? head->sent : 0;
+	for (;;) {
+		uint64_t before;
+		struct zc_req *head;
+		size_t sent;
 
+		zc_ctx_run_done(sock->ctx, sock, INT_MAX);
+		if (!sock->stats.inflight || now_ms() >= deadline)
+			break;
+		before = sock->stats.completions;
+		head = sock->sendq_head;
+		sent = head ? head->sent : 0;
 		sock_wait(sock, deadline, idle);
 		zc_sock_event(sock, EPOLLERR);
 		idle = sock->stats.completions == before &&
@@ -697,12 +784,17 @@ int zc_sock_destroy(struct zc_sock *sock)
 {
 	uint64_t lost;
 
+	/* Callbacks run below and may try to send: they get -ESHUTDOWN, so
+	 * that every send this socket accepted completes before it goes. */
+	sock->closing = true;
 	sock->ctx->depth++;
 	sock_drain(sock);
 	lost = sock->stats.abandoned + sock->stats.errors;
 	sock_cancel(sock);
+	zc_ctx_run_done(sock->ctx, sock, INT_MAX);
 	lost = sock->stats.abandoned + sock->stats.errors - lost;
 	sock->ctx->depth--;
+	sock_flush_unlink(sock);
 	if (sock->rx)
 		sock->rx->fini(sock);
 	if (sock->ep_events) {

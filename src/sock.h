@@ -44,6 +44,9 @@ struct zc_rx_ops {
 	/* True if buf was handed out by this socket's receive path (held or
 	 * already released); zc_sock_release() refuses the others. */
 	bool (*owns)(struct zc_sock *sock, const struct zc_buf *buf);
+	/* Optional: resume receiving after a pause (process() calls it for
+	 * sockets queued with zc_sock_defer_flush). */
+	void (*kick)(struct zc_sock *sock);
 	void (*fini)(struct zc_sock *sock);
 };
 
@@ -99,12 +102,16 @@ struct zc_req {
 	const struct zc_tx_ops *tx;
 	zc_send_cb cb;
 	void *arg;
-	size_t sent;	     /* bytes handed to the kernel */
-	int error;	     /* first error, negative errno */
-	uint8_t why;	     /* enum zc_copy_why if copied */
-	bool kernel_copied;  /* a completion said "copied" */
-	bool abandoned;	     /* teardown gave up on an id */
-	struct zc_req *next; /* free list or send queue */
+	size_t sent;	    /* bytes handed to the kernel */
+	int error;	    /* first error, negative errno */
+	uint8_t why;	    /* enum zc_copy_why if copied */
+	bool kernel_copied; /* a completion said "copied" */
+	bool abandoned;	    /* teardown gave up on an id */
+	bool notified;	    /* the kernel reported on a completion id */
+	bool zc_ok;	    /* what the last ubuf put said */
+	/* Free list, send queue, or the context's list of completions
+	 * waiting for their callback. */
+	struct zc_req *next;
 	struct zc_buf buf;
 	struct zc_ubuf ubuf;
 	struct zc_seg segs[ZC_SEND_MAX_IOV];
@@ -118,6 +125,15 @@ struct zc_ctx {
 	struct zc_sock *socks; /* list of attached sockets */
 	int ncb;	       /* callbacks run in this process() call */
 	int depth;	       /* inside process(): no close/destroy */
+	/* Completed sends whose callbacks have not run yet (FIFO): callbacks
+	 * run only from process() and close, never inside a push. */
+	struct zc_req *done_head, *done_tail;
+	/* Sockets with transport results to act on (an io_uring send's
+	 * result came): flushed by process(), no scan of every socket. */
+	struct zc_sock *flush_head;
+	int wake_fd;	 /* eventfd in the epoll set: "process() has work" */
+	bool woken;	 /* wake_fd signalled since process() last ran */
+	bool in_process; /* inside zc_ctx_process() */
 	struct zc_uring *uring;
 	/* Created on first use; uring_error says why it could not be. */
 	int uring_error;
@@ -133,7 +149,11 @@ struct zc_sock {
 	int domain; /* AF_INET or AF_INET6 */
 	int type;   /* SOCK_STREAM or SOCK_DGRAM */
 	bool nonblock;
-	bool dead; /* peer gone: fail new sends */
+	bool dead;	   /* peer gone: fail new sends */
+	bool closing;	   /* close began: refuse new sends */
+	bool flush_queued; /* in ctx->flush_head */
+	struct zc_sock *flush_next;
+	uint64_t ino; /* socket inode: one attach per socket */
 	unsigned flags;
 	int close_timeout_ms;
 	size_t max_msg; /* UDP payload limit, SIZE_MAX for TCP */
@@ -163,6 +183,19 @@ void zc_sock_event(struct zc_sock *sock, uint32_t events);
 
 /* Push queued sends until the socket is full. */
 void zc_sock_flush(struct zc_sock *sock);
+/* A transport result for sock arrived (outside a push): flush it from
+ * process(). */
+void zc_sock_defer_flush(struct zc_sock *sock);
+/* Signal the context fd: process() has work (no-op until zc_ctx_fd() was
+ * asked for, or when already signalled). */
+void zc_ctx_wake(struct zc_ctx *ctx);
+/* A send is complete: its callback runs from process() (or close). */
+void zc_ctx_queue_done(struct zc_ctx *ctx, struct zc_req *req);
+/* Run req's callback and recycle it. */
+void zc_req_deliver(struct zc_req *req);
+/* Run the callbacks of completed sends: all of them (sock NULL) or one
+ * socket's; at most max callbacks.  Returns the number run. */
+int zc_ctx_run_done(struct zc_ctx *ctx, struct zc_sock *sock, int max);
 /* Give one kernel completion id's result to its request. */
 void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 		    void *arg);

@@ -87,8 +87,6 @@ static int msgzc_reap(struct zc_sock *sock)
 {
 	char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) +
 			     sizeof(struct sockaddr_in6))];
-	int before = sock->ctx->ncb;
-
 	for (;;) {
 		struct msghdr msg = { .msg_control = ctrl,
 				      .msg_controllen = sizeof(ctrl) };
@@ -103,7 +101,7 @@ static int msgzc_reap(struct zc_sock *sock)
 			if (msgzc_is_recverr(cm))
 				msgzc_handle(sock, (const void *)CMSG_DATA(cm));
 	}
-	return sock->ctx->ncb - before;
+	return 0;
 }
 
 const struct zc_tx_ops zc_tx_msgzc = {

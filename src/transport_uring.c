@@ -14,7 +14,8 @@
  *  - a send may be short.  Two sends in flight on one stream socket may
  *    be reordered (one waits for space, the next goes inline), so each
  *    socket has at most one send SQE in flight; its request stays at the
- *    head of the send queue until every byte is with the kernel;
+ *    head of the send queue until every byte is with the kernel, and a
+ *    result is applied only to the request whose SQE produced it;
  *  - -ENOBUFS/-ENOMEM (optmem, RLIMIT_MEMLOCK for the notification's pages)
  *    mean nothing of that SQE was sent: the rest goes by copy;
  *  - a multishot recv ends (no F_MORE) when the buffer ring is empty
@@ -42,7 +43,8 @@ struct uring_tx {
 	bool done;	 /* res holds a result push has not consumed */
 	bool poll_first; /* the socket was full: wait for space first */
 	int res;
-	struct msghdr msg; /* stable until the SQE is consumed */
+	struct zc_req *req; /* whose SQE res belongs to */
+	struct msghdr msg;  /* stable until the SQE is consumed */
 	struct iovec iov[ZC_SEND_MAX_IOV];
 };
 
@@ -70,10 +72,14 @@ static void uring_send_cqe(void *owner, const struct io_uring_cqe *cqe)
 	ut->busy = false;
 	ut->done = true;
 	ut->res = cqe->res;
+	ut->req = req;
 	/* No notification is coming: the SQE's reference goes now, without
 	 * a claim of zero-copy the kernel never made. */
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		zc_ubuf_put(&req->ubuf, &req->buf, false);
+	/* The request may go on (its rest, or the next one) once the push
+	 * that is perhaps running now has returned. */
+	zc_sock_defer_flush(sock);
 }
 
 static void uring_orphan_req(void *owner)
@@ -126,6 +132,10 @@ static int uring_send(struct zc_sock *sock, struct uring_tx *ut,
 	/* The SQE's reference: dropped by its notification. */
 	zc_ubuf_get(&req->ubuf);
 	ut->busy = true;
+	ut->done = false;
+	ut->req = req;
+	/* Handlers of the CQEs drained here only record results and queue
+	 * completions: nothing re-enters this push. */
 	zc_uring_submit(ut->u);
 	return 0;
 }
@@ -160,7 +170,7 @@ static int uring_push(struct zc_sock *sock, struct zc_req *req)
 	int ret;
 
 	while (!ut->busy) {
-		if (ut->done) {
+		if (ut->done && ut->req == req) {
 			ut->done = false;
 			ret = uring_result(sock, ut, req, ut->res);
 			if (ret)
@@ -197,10 +207,8 @@ static int uring_tx_init(struct zc_sock *sock)
 
 static int uring_tx_reap(struct zc_sock *sock)
 {
-	int before = sock->ctx->ncb;
-
 	zc_uring_event(sock->ctx);
-	return sock->ctx->ncb - before;
+	return 0;
 }
 
 /* After close gave up waiting: stop what is queued in the kernel, and
@@ -286,8 +294,12 @@ static void rx_cqe(void *owner, const struct io_uring_cqe *cqe)
 {
 	struct uring_rx *rx = owner;
 
-	if (!(cqe->flags & IORING_CQE_F_MORE))
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		rx->armed = false;
+		/* Re-armed from process() if buffers are free. */
+		if (rx->sock)
+			zc_sock_defer_flush(rx->sock);
+	}
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 
@@ -500,10 +512,7 @@ static ssize_t rx_recv(struct zc_sock *sock, struct zc_buf **out)
 		}
 		if (rx->eof)
 			return 0;
-		/* Completions of sends may run here: no close from them. */
-		sock->ctx->depth++;
 		ret = rx_wait(sock, rx);
-		sock->ctx->depth--;
 		if (ret)
 			return ret;
 	}
@@ -519,6 +528,11 @@ static bool rx_busy(struct zc_sock *sock)
 static bool rx_owns(struct zc_sock *sock, const struct zc_buf *buf)
 {
 	return buf->recycle == rx_recycle && buf->owner == sock->rx_priv;
+}
+
+static void rx_kick(struct zc_sock *sock)
+{
+	rx_arm(sock->rx_priv);
 }
 
 static void rx_fini(struct zc_sock *sock)
@@ -546,25 +560,14 @@ const struct zc_rx_ops zc_rx_uring = {
 	.recv = rx_recv,
 	.busy = rx_busy,
 	.owns = rx_owns,
+	.kick = rx_kick,
 	.fini = rx_fini,
 };
 
 /* ---- the context's ring fired ------------------------------------------ */
 
+/* Handlers record results and queue the sockets concerned for process(). */
 void zc_uring_event(struct zc_ctx *ctx)
 {
 	zc_uring_submit(ctx->uring);
-	zc_uring_flush_socks(ctx);
-}
-
-void zc_uring_flush_socks(struct zc_ctx *ctx)
-{
-	for (struct zc_sock *s = ctx->socks; s; s = s->next) {
-		struct uring_tx *ut = zc_tx_is_uring(s->tx) ? s->tx_priv : NULL;
-
-		if (ut && !ut->busy && s->sendq_head)
-			zc_sock_flush(s);
-		if (s->rx == &zc_rx_uring)
-			rx_arm(s->rx_priv);
-	}
 }

@@ -66,9 +66,8 @@ int zc_uring_fixed_find(const struct zc_uring *u, const void *addr, size_t len);
 /* Wait up to timeout_ms (-1: no limit) for a CQE, then dispatch. */
 int zc_uring_wait_timeout(struct zc_uring *u, int timeout_ms);
 
-/* The context fd reported the ring's eventfd (transport_uring.c): reap,
- * then let sockets with results move on (zc_uring_flush_socks). */
+/* The context fd reported the ring's eventfd (transport_uring.c): reap;
+ * the sockets concerned are queued for process() to flush. */
 void zc_uring_event(struct zc_ctx *ctx);
-void zc_uring_flush_socks(struct zc_ctx *ctx);
 
 #endif
