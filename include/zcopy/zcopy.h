@@ -228,7 +228,8 @@ struct zc_ctx_opts {
  * what its sockets wait for (completions in flight, sends waiting for
  * socket space, the io_uring ring; not received data: poll the socket's own
  * fd, zc_sock_fd(), for that), and runs completion callbacks from
- * zc_ctx_process() (and, for sends that complete at once, from zc_send()).
+ * zc_ctx_process() only (and from close/destroy for the sockets they close;
+ * never inside zc_send() or zc_recv()).
  * All calls on a context and its sockets must come from one thread at a
  * time. */
 ZC_API int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out);
@@ -300,8 +301,10 @@ struct zc_sock_opts {
 
 /* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
  * Errors: -EBADF, -ENOTSOCK, -EPROTONOSUPPORT (not TCP/UDP),
- * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options), or the
- * error of enabling the chosen transport (e.g. -EOPNOTSUPP). */
+ * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options),
+ * -EEXIST (the socket is attached already, in any context, through this or
+ * another fd), or the error of enabling the chosen transport (e.g.
+ * -EOPNOTSUPP). */
 ZC_API int zc_sock_attach(struct zc_ctx *ctx, int fd,
 			  const struct zc_sock_opts *opts,
 			  struct zc_sock **out);
@@ -315,7 +318,9 @@ ZC_API int zc_sock_fd(const struct zc_sock *sock);
 enum zc_result {
 	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
 	ZC_RESULT_COPIED,    /* the data was copied; see why */
-	ZC_RESULT_ERROR,     /* failed; see error */
+	/* Failed; see error.  Also a zero-copy send the kernel reported on
+	 * after the TCP connection failed: it may not have arrived. */
+	ZC_RESULT_ERROR,
 	ZC_RESULT_ABANDONED, /* socket closed before the kernel confirmed */
 };
 
@@ -333,7 +338,9 @@ struct zc_completion {
 	enum zc_copy_why why; /* for ZC_RESULT_COPIED */
 	int error;	      /* negative errno for ZC_RESULT_ERROR */
 	size_t bytes;	      /* bytes the kernel accepted */
-	enum zc_tx_mode tx;   /* transport that carried (most of) it */
+	/* Transport that carried (most of) it: copy, msgzc, uring or
+	 * uring-fixed, never auto. */
+	enum zc_tx_mode tx;
 };
 
 /* Runs exactly once per accepted send: after it returns the memory may be
@@ -346,11 +353,13 @@ typedef void (*zc_send_cb)(struct zc_sock *sock, const struct zc_completion *c,
 
 /* Send iov[0..iovcnt) as one message.  Returns 0 once the send is accepted:
  * every byte goes out in order (queued while the socket is full), and cb
- * runs exactly once, possibly before zc_send() returns.  The memory must
- * stay untouched until then.  On a negative return nothing was sent and cb
+ * runs exactly once, from a later zc_ctx_process() (or from the close of
+ * the socket), never inside zc_send().  The memory must stay untouched
+ * until then.  On a negative return nothing was sent and cb
  * never runs.  Errors: -EINVAL (NULL cb, bad iov, zero length), -E2BIG
  * (more than ZC_SEND_MAX_IOV entries), -EOVERFLOW (length overflows),
  * -EMSGSIZE (UDP datagram too large), -EAGAIN (too many sends in flight),
+ * -ESHUTDOWN (the socket is closing: a callback run by its close),
  * -EPIPE/-ECONNRESET and other socket errors (UDP: -ECONNREFUSED once an
  * earlier datagram met a closed port). */
 ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
@@ -371,8 +380,7 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
  * (stats.rx_bytes_mapped counts them): writing to them faults.
  * ZC_RX_URING: the buffer points into a region the kernel received into
  * (no copy in user space); releasing it hands it back to the kernel, and a
- * receive paused because every buffer was held resumes.  Completions of the
- * context's io_uring sends may run inside zc_recv().  Without io_uring it
+ * receive paused because every buffer was held resumes.  Without io_uring it
  * receives by copy (zc_stats.uring_error says why). */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
 /* Give back a buffer zc_recv() returned on this socket: as
