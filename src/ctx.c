@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "region.h"
 #include "sock.h"
 #include "uring.h"
 
@@ -85,6 +86,101 @@ int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 	return 0;
 }
 
+/* ---- the context's io_uring ------------------------------------------- */
+
+/*
+ * Created on first use, so contexts that never use it pay nothing, and so
+ * that a kernel or container without io_uring costs one failed system
+ * call, remembered in uring_error.
+ */
+int zc_ctx_uring(struct zc_ctx *ctx, struct zc_uring **out)
+{
+	if (!ctx->uring && !ctx->uring_error) {
+		ctx->uring_error = ctx->flags & ZC_CTX_NO_URING
+					   ? -EOPNOTSUPP
+					   : zc_uring_create(ctx->uring_entries,
+							     &ctx->uring);
+		if (!ctx->uring_error && ctx->fd_exported)
+			ctx->uring_error = zc_ctx_uring_arm(ctx);
+		if (ctx->uring_error) {
+			zc_uring_free(ctx->uring);
+			ctx->uring = NULL;
+		}
+	}
+	*out = ctx->uring;
+	return ctx->uring_error;
+}
+
+/* The ring signals an eventfd in the epoll set only once something waits
+ * on the context fd: each signal costs the kernel a wake-up. */
+int zc_ctx_uring_arm(struct zc_ctx *ctx)
+{
+	/* The data pointer is the ring: process() tells it from sockets. */
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.ptr = ctx->uring };
+	int efd;
+
+	if (!ctx->uring || ctx->uring->efd >= 0)
+		return 0;
+	efd = zc_uring_eventfd(ctx->uring);
+	if (efd < 0)
+		return efd;
+	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, efd, &ev))
+		return -errno;
+	return 0;
+}
+
+int zc_ctx_uring_fd(const struct zc_ctx *ctx)
+{
+	return ctx->uring ? ctx->uring->efd : -1;
+}
+
+static void ctx_uring_destroy(struct zc_ctx *ctx)
+{
+	struct zc_uring *u = ctx->uring;
+
+	if (!u)
+		return;
+	for (unsigned i = 0; i < u->nfixed; i++)
+		if (u->fixed[i])
+			u->fixed[i]->pinned_by = NULL;
+	zc_uring_free(u);
+	ctx->uring = NULL;
+}
+
+int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region)
+{
+	struct zc_uring *u;
+	int ret;
+
+	if (!ctx || !region)
+		return -EINVAL;
+	if (region->pinned_by)
+		return -EBUSY;
+	if (region->flags & ZC_REGION_UNREADABLE)
+		return -EACCES;
+	ret = zc_ctx_uring(ctx, &u);
+	if (!ret)
+		ret = zc_uring_fixed_add(u, region);
+	if (!ret)
+		region->pinned_by = ctx;
+	return ret;
+}
+
+int zc_ctx_unregister_region(struct zc_ctx *ctx, struct zc_region *region)
+{
+	int ret;
+
+	if (!ctx || !region || !region->pinned_by)
+		return -EINVAL;
+	if (region->pinned_by != (const void *)ctx || !ctx->uring)
+		return -EXDEV;
+	ret = zc_uring_fixed_del(ctx->uring, region);
+	if (!ret)
+		region->pinned_by = NULL;
+	return ret;
+}
+
 void zc_ctx_destroy(struct zc_ctx *ctx)
 {
 	if (!ctx)
@@ -95,7 +191,7 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 		s->closing = true;
 	while (ctx->socks)
 		zc_sock_destroy(ctx->socks);
-	zc_uring_destroy(ctx);
+	ctx_uring_destroy(ctx);
 	ctx_free(ctx);
 }
 
@@ -108,7 +204,7 @@ int zc_ctx_fd(struct zc_ctx *ctx)
 	/* The application will wait on it: the ring must signal it, and so
 	 * must completions queued outside process(). */
 	ctx->fd_exported = true;
-	ret = zc_uring_arm(ctx);
+	ret = zc_ctx_uring_arm(ctx);
 	if (ret)
 		return ret;
 	if (ctx->done_head || ctx->flush_head)
@@ -145,7 +241,7 @@ static struct zc_req *done_pop(struct zc_ctx *ctx, const struct zc_sock *sock)
 {
 	struct zc_req *prev = NULL, *req = ctx->done_head;
 
-	while (req && sock && req->sock != sock) {
+	while (req && sock && req->sock != &sock->t) {
 		prev = req;
 		req = req->next;
 	}
@@ -183,7 +279,7 @@ static void ctx_flush_socks(struct zc_ctx *ctx)
 	while ((s = ctx->flush_head)) {
 		ctx->flush_head = s->flush_next;
 		s->flush_queued = false;
-		zc_sock_flush(s);
+		zc_sock_run(s);
 	}
 }
 
@@ -205,7 +301,7 @@ static int ctx_wait_epoll(struct zc_ctx *ctx, int timeout_ms)
 	int n;
 
 	/* Sockets and the ring together: the ring must wake epoll. */
-	n = zc_uring_arm(ctx);
+	n = zc_ctx_uring_arm(ctx);
 	if (n)
 		return n;
 	n = epoll_wait(ctx->epfd, evs, ZC_EVENTS_PER_WAIT, timeout_ms);
@@ -217,7 +313,7 @@ static int ctx_wait_epoll(struct zc_ctx *ctx, int timeout_ms)
 		if (p == ctx)
 			continue; /* a wake-up: the work is in the lists */
 		if (ctx->uring && p == ctx->uring)
-			zc_uring_event(ctx);
+			zc_uring_submit(ctx->uring); /* handlers queue work */
 		else
 			zc_sock_event(p, evs[i].events);
 	}

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "buf.h"
+#include "pool.h"
 #include "region.h"
 #include "ubuf.h"
 
@@ -23,7 +24,13 @@ struct zc_pool {
 	unsigned *free; /* stack of free entry indexes */
 	struct zc_pool_ent *ents;
 	struct zc_ubuf ubuf; /* static: shared by every buffer */
+	/* Orphaned by its owner: freed (with this region) by the last
+	 * release. */
+	struct zc_region *orphan_region;
+	bool orphaned;
 };
+
+static void pool_free(struct zc_pool *pool);
 
 /* Runs after the ubuf's completion (zc_buf_release orders them). */
 static void pool_recycle(struct zc_buf *buf)
@@ -33,6 +40,13 @@ static void pool_recycle(struct zc_buf *buf)
 
 	buf->state = ZC_BUF_FREE;
 	pool->free[pool->nfree++] = (unsigned)(ent - pool->ents);
+	if (pool->orphaned && pool->nfree == pool->count) {
+		struct zc_region *region = pool->orphan_region;
+
+		zc_pool_destroy(pool);
+		if (region)
+			zc_region_destroy(region);
+	}
 }
 
 static void pool_free(struct zc_pool *pool)
@@ -130,4 +144,15 @@ int zc_pool_destroy(struct zc_pool *pool)
 	zc_region_unuse(pool->region);
 	pool_free(pool);
 	return 0;
+}
+
+void zc_pool_orphan(struct zc_pool *pool, struct zc_region *region)
+{
+	pool->orphaned = true;
+	pool->orphan_region = region;
+	if (pool->nfree == pool->count) {
+		zc_pool_destroy(pool);
+		if (region)
+			zc_region_destroy(region);
+	}
 }

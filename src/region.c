@@ -46,7 +46,6 @@ static struct zc_region *region_alloc(void *base, size_t len, unsigned flags)
 	region->base = base;
 	region->len = len;
 	region->flags = flags;
-	region->buf_index = -1;
 	return region;
 }
 
@@ -110,7 +109,7 @@ int zc_region_destroy(struct zc_region *region)
 {
 	if (!region)
 		return -EINVAL;
-	if (region->users || region->buf_index >= 0)
+	if (region->users || region->pinned_by)
 		return -EBUSY;
 	if (region->map_len) {
 		if (region->locked)

@@ -12,7 +12,8 @@ struct zc_region {
 	unsigned flags;
 	bool locked;
 	unsigned users; /* pools and buffer segments pointing into it */
-	int buf_index;	/* io_uring fixed-buffer slot, -1 if unregistered */
+	/* The context that registered it with its io_uring, NULL if none. */
+	const void *pinned_by;
 };
 
 void zc_region_use(struct zc_region *region);

@@ -7,13 +7,10 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-#include "region.h"
-#include "sock.h"
+#include "rxpool.h"
+#include "transport.h"
 
-#define ZC_RX_BUF_SIZE 65536
-#define ZC_RX_BUF_COUNT 64
-
-int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags)
+int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags)
 {
 	flags |= MSG_NOSIGNAL;
 	if (sock->nonblock)
@@ -34,21 +31,12 @@ int zc_copy_push(struct zc_sock *sock, struct zc_req *req, int flags)
 	return 0;
 }
 
-int zc_req_fall_back(struct zc_sock *sock, struct zc_req *req)
-{
-	req->why = ZC_WHY_NOBUFS;
-	req->tx = &zc_tx_copy;
-	sock->stats.fallbacks++;
-	zc_policy_note(&sock->policy, ZC_POL_NOBUFS);
-	return zc_copy_push(sock, req, 0);
-}
-
-static int copy_push(struct zc_sock *sock, struct zc_req *req)
+static int copy_push(struct zc_tsock *sock, struct zc_req *req)
 {
 	return zc_copy_push(sock, req, 0);
 }
 
-static int copy_init(struct zc_sock *sock)
+static int copy_init(struct zc_tsock *sock)
 {
 	(void)sock;
 	return 0;
@@ -63,91 +51,7 @@ const struct zc_tx_ops zc_tx_copy = {
 
 /* ---- receive: recv() into buffers of a pool --------------------------- */
 
-int zc_rx_pool_init(struct zc_sock *sock, struct zc_rx_pool *rp)
-{
-	size_t size = sock->opts.rx_buf_size ? sock->opts.rx_buf_size
-					     : ZC_RX_BUF_SIZE;
-	unsigned count = sock->opts.rx_buf_count ? sock->opts.rx_buf_count
-						 : ZC_RX_BUF_COUNT;
-	int ret;
-
-	if (size > SIZE_MAX / count)
-		return -EOVERFLOW;
-	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
-	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rp->region);
-	if (!ret)
-		ret = zc_pool_create(rp->region, size, sock->opts.rx_done,
-				     sock->opts.rx_done_arg, &rp->pool);
-	if (ret)
-		zc_rx_pool_fini(rp);
-	return ret;
-}
-
-void zc_rx_pool_fini(struct zc_rx_pool *rp)
-{
-	if (rp->pool)
-		zc_pool_destroy(rp->pool);
-	if (rp->region)
-		zc_region_destroy(rp->region);
-	rp->pool = NULL;
-	rp->region = NULL;
-}
-
-bool zc_rx_pool_busy(const struct zc_rx_pool *rp)
-{
-	return zc_pool_avail(rp->pool) != zc_pool_count(rp->pool);
-}
-
-bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf)
-{
-	return buf->owner == rp->pool;
-}
-
-ssize_t zc_rx_recv_into(struct zc_sock *sock, void *dst, size_t len, int flags)
-{
-	ssize_t n;
-
-	if (sock->nonblock)
-		flags |= MSG_DONTWAIT;
-	do {
-		n = recv(sock->fd, dst, len, flags);
-	} while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n;
-}
-
-void zc_rx_count_copied(struct zc_sock *sock, size_t n)
-{
-	sock->stats.rx_bytes += n;
-	sock->stats.rx_bytes_copied += n;
-}
-
-ssize_t zc_rx_pool_recv(struct zc_sock *sock, struct zc_rx_pool *rp, size_t max,
-			struct zc_buf **out)
-{
-	struct zc_buf *buf;
-	ssize_t n;
-	int ret;
-
-	ret = zc_pool_get(rp->pool, &buf);
-	if (ret)
-		return ret;
-	if (!max || max > buf->segs[0].len)
-		max = buf->segs[0].len;
-	n = zc_rx_recv_into(sock, buf->segs[0].base, max, 0);
-	if (n <= 0) {
-		/* Never handed out: back to the pool without running the
-		 * application's completion. */
-		buf->ubuf = NULL;
-		zc_buf_release(buf);
-		return n;
-	}
-	zc_buf_trim(buf, (size_t)n);
-	zc_rx_count_copied(sock, (size_t)n);
-	*out = buf;
-	return n;
-}
-
-static int rx_copy_init(struct zc_sock *sock)
+static int rx_copy_init(struct zc_tsock *sock)
 {
 	struct zc_rx_pool *rp = calloc(1, sizeof(*rp));
 	int ret;
@@ -163,22 +67,23 @@ static int rx_copy_init(struct zc_sock *sock)
 	return 0;
 }
 
-static ssize_t rx_copy_recv(struct zc_sock *sock, struct zc_buf **out)
+static ssize_t rx_copy_recv(struct zc_tsock *sock, struct zc_buf **out,
+			    unsigned flags)
 {
-	return zc_rx_pool_recv(sock, sock->rx_priv, 0, out);
+	return zc_rx_pool_recv(sock, sock->rx_priv, 0, flags, out);
 }
 
-static bool rx_copy_busy(struct zc_sock *sock)
+static bool rx_copy_busy(struct zc_tsock *sock)
 {
 	return zc_rx_pool_busy(sock->rx_priv);
 }
 
-static bool rx_copy_owns(struct zc_sock *sock, const struct zc_buf *buf)
+static bool rx_copy_owns(struct zc_tsock *sock, const struct zc_buf *buf)
 {
 	return zc_rx_pool_owns(sock->rx_priv, buf);
 }
 
-static void rx_copy_fini(struct zc_sock *sock)
+static void rx_copy_fini(struct zc_tsock *sock)
 {
 	zc_rx_pool_fini(sock->rx_priv);
 	free(sock->rx_priv);

@@ -18,19 +18,18 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "sock.h"
+#include "transport.h"
 
-static int msgzc_init(struct zc_sock *sock)
+static int msgzc_init(struct zc_tsock *sock)
 {
 	int one = 1;
 
 	if (setsockopt(sock->fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		return -errno;
-	sock->zerocopy_on = true;
 	return 0;
 }
 
-static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
+static int msgzc_push(struct zc_tsock *sock, struct zc_req *req)
 {
 	int flags = MSG_ZEROCOPY | MSG_NOSIGNAL;
 	if (sock->nonblock)
@@ -53,21 +52,21 @@ static int msgzc_push(struct zc_sock *sock, struct zc_req *req)
 		if (n == 0 || errno == EAGAIN)
 			return -EAGAIN;
 		if (errno == ENOBUFS || errno == ENOMEM)
-			return zc_req_fall_back(sock, req);
+			return zc_req_fall_back(req);
 		if (errno != EINTR)
 			return -errno;
 	}
 	return 0;
 }
 
-static void msgzc_handle(struct zc_sock *sock,
+static void msgzc_handle(struct zc_tsock *sock,
 			 const struct sock_extended_err *ee)
 {
 	int ret;
 
 	if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY) {
 		if (ee->ee_errno)
-			zc_sock_note_error(sock, -(int)ee->ee_errno);
+			zc_tsock_error(sock, -(int)ee->ee_errno);
 		return;
 	}
 	ret = zc_tracker_complete(&sock->ids, ee->ee_info, ee->ee_data,
@@ -83,7 +82,7 @@ static bool msgzc_is_recverr(const struct cmsghdr *cm)
 	       (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR);
 }
 
-static int msgzc_reap(struct zc_sock *sock)
+static void msgzc_reap(struct zc_tsock *sock)
 {
 	char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) +
 			     sizeof(struct sockaddr_in6))];
@@ -101,7 +100,6 @@ static int msgzc_reap(struct zc_sock *sock)
 			if (msgzc_is_recverr(cm))
 				msgzc_handle(sock, (const void *)CMSG_DATA(cm));
 	}
-	return 0;
 }
 
 const struct zc_tx_ops zc_tx_msgzc = {

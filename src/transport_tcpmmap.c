@@ -29,7 +29,8 @@
 #include <unistd.h>
 
 #include "region.h"
-#include "sock.h"
+#include "rxpool.h"
+#include "transport.h"
 
 /* Most of the window one call may map: a few held buffers still leave
  * room for full-sized calls. */
@@ -51,16 +52,18 @@ struct tcpmmap {
 	unsigned chunk;		/* most pages per call */
 	unsigned cursor;	/* next-fit search starts here */
 	unsigned held;		/* mapped buffers the application holds */
-	bool mapping;		/* false: the policy wants copies */
+	bool orphaned;		/* the socket is gone: free at last release */
 	int error;		/* socket error seen with data: report next */
 	struct zc_buf *pending; /* copied bytes that follow a mapped buffer */
 	uint8_t *used;		/* per page: held by a buffer */
 	struct mm_ent *ents;
 };
 
+static void mm_free(struct tcpmmap *mm);
+
 /* ---- the window --------------------------------------------------------- */
 
-static int mm_window_init(struct zc_sock *sock, struct tcpmmap *mm)
+static int mm_window_init(struct zc_tsock *sock, struct tcpmmap *mm)
 {
 	/* As much address space as the copy pool has memory. */
 	size_t len = zc_region_len(mm->copy.region);
@@ -112,9 +115,11 @@ static void mm_recycle(struct zc_buf *buf)
 	buf->state = ZC_BUF_FREE;
 	memset(mm->used + (ent - mm->ents), 0, ent->npages);
 	mm->held--;
+	if (mm->orphaned && !mm->held)
+		mm_free(mm);
 }
 
-static struct zc_buf *mm_hand_out(struct zc_sock *sock, struct tcpmmap *mm,
+static struct zc_buf *mm_hand_out(struct zc_tsock *sock, struct tcpmmap *mm,
 				  unsigned first, size_t len)
 {
 	struct mm_ent *ent = &mm->ents[first];
@@ -133,18 +138,18 @@ static struct zc_buf *mm_hand_out(struct zc_sock *sock, struct tcpmmap *mm,
 
 /* ---- receiving ---------------------------------------------------------- */
 
-static ssize_t mm_hand_copy(struct zc_sock *sock, struct zc_buf *buf,
+static ssize_t mm_hand_copy(struct zc_tsock *sock, struct zc_buf *buf,
 			    struct zc_buf **out)
 {
 	size_t n = zc_buf_len(buf);
 
-	zc_rx_count_copied(sock, n);
+	zc_tsock_count_copied(sock, n);
 	*out = buf;
 	return (ssize_t)n;
 }
 
 /* On failure nothing was consumed and the kernel wrote nothing back. */
-static int mm_zerocopy(struct zc_sock *sock, struct tcp_zerocopy_receive *zc)
+static int mm_zerocopy(struct zc_tsock *sock, struct tcp_zerocopy_receive *zc)
 {
 	socklen_t len = sizeof(*zc);
 
@@ -159,7 +164,7 @@ static int mm_zerocopy(struct zc_sock *sock, struct tcp_zerocopy_receive *zc)
 
 /* Copy buffer first, then recv() what the kernel said to skip, into the
  * same pool buffer.  Those bytes are already queued: never wait. */
-static size_t mm_fill_copy(struct zc_sock *sock, struct tcpmmap *mm,
+static size_t mm_fill_copy(struct zc_tsock *sock, struct tcpmmap *mm,
 			   const struct tcp_zerocopy_receive *zc,
 			   struct zc_buf *copy)
 {
@@ -182,7 +187,7 @@ static size_t mm_fill_copy(struct zc_sock *sock, struct tcpmmap *mm,
 
 /* Nothing came: an error, bytes to skip without a copy buffer, or
  * nothing queued (-EAGAIN; -EIO also says the peer is done). */
-static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
+static ssize_t mm_nothing(struct zc_tsock *sock, struct tcpmmap *mm, int ret,
 			  const struct tcp_zerocopy_receive *zc,
 			  struct zc_buf **out)
 {
@@ -197,12 +202,12 @@ static ssize_t mm_nothing(struct zc_sock *sock, struct tcpmmap *mm, int ret,
 		return ret;
 	if (zc->recv_skip_hint)
 		return zc_rx_pool_recv(sock, &mm->copy, zc->recv_skip_hint,
-				       out);
+				       ZC_RXF_NOWAIT, out);
 	return -EAGAIN;
 }
 
 /* One TCP_ZEROCOPY_RECEIVE into the free run [first, first + n). */
-static ssize_t mm_receive_at(struct zc_sock *sock, struct tcpmmap *mm,
+static ssize_t mm_receive_at(struct zc_tsock *sock, struct tcpmmap *mm,
 			     unsigned first, unsigned n, struct zc_buf **out)
 {
 	struct tcp_zerocopy_receive zc = {
@@ -225,7 +230,7 @@ static ssize_t mm_receive_at(struct zc_sock *sock, struct tcpmmap *mm,
 	if (copied)
 		zc_buf_trim(copy, copied);
 	else if (copy)
-		zc_buf_release(copy);
+		zc_rx_pool_unused(copy);
 	if (!zc.length && !copied)
 		return mm_nothing(sock, mm, ret, &zc, out);
 	if (zc.err)
@@ -238,28 +243,28 @@ static ssize_t mm_receive_at(struct zc_sock *sock, struct tcpmmap *mm,
 	return zc.length;
 }
 
-static ssize_t mm_receive(struct zc_sock *sock, struct tcpmmap *mm,
+static ssize_t mm_receive(struct zc_tsock *sock, struct tcpmmap *mm,
 			  struct zc_buf **out)
 {
 	unsigned first, n;
 
 	/* Every page is held: copy rather than touch held pages. */
 	if (!mm_window_find(mm, &first, &n))
-		return zc_rx_pool_recv(sock, &mm->copy, 0, out);
+		return zc_rx_pool_recv(sock, &mm->copy, 0, ZC_RXF_NOWAIT, out);
 	return mm_receive_at(sock, mm, first, n, out);
 }
 
 /* Nothing was queued.  recv() tells whether the stream ended, also after
  * a reset whose error was already read (zc_ctx_process reads SO_ERROR):
  * 1 if data came in meanwhile, 0 at end of stream, or -errno. */
-static ssize_t mm_peek(struct zc_sock *sock)
+static ssize_t mm_peek(struct zc_tsock *sock)
 {
 	char byte;
 
 	return zc_rx_recv_into(sock, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 }
 
-static int mm_wait(struct zc_sock *sock)
+static int mm_wait(struct zc_tsock *sock)
 {
 	struct pollfd pfd = { .fd = sock->fd, .events = POLLIN };
 
@@ -268,7 +273,8 @@ static int mm_wait(struct zc_sock *sock)
 	return 0;
 }
 
-static ssize_t mm_recv(struct zc_sock *sock, struct zc_buf **out)
+static ssize_t mm_recv(struct zc_tsock *sock, struct zc_buf **out,
+		       unsigned flags)
 {
 	struct tcpmmap *mm = sock->rx_priv;
 	ssize_t ret;
@@ -279,11 +285,9 @@ static ssize_t mm_recv(struct zc_sock *sock, struct zc_buf **out)
 		mm->pending = NULL;
 		return mm_hand_copy(sock, buf, out);
 	}
-	/* Auto: the policy decides from the mapped share of past windows. */
-	if (sock->opts.rx == ZC_RX_AUTO)
-		mm->mapping = zc_sock_rx_want_map(sock);
-	if (!mm->mapping)
-		return zc_rx_pool_recv(sock, &mm->copy, 0, out);
+	/* The socket layer (the policy, under auto) chose to copy. */
+	if (flags & ZC_RXF_COPY)
+		return zc_rx_pool_recv(sock, &mm->copy, 0, flags, out);
 	/* The kernel call never blocks: blocking sockets wait in poll(),
 	 * which honours SO_RCVLOWAT. */
 	for (;;) {
@@ -293,7 +297,7 @@ static ssize_t mm_recv(struct zc_sock *sock, struct zc_buf **out)
 		ret = mm_peek(sock);
 		if (ret > 0)
 			continue;
-		if (ret != -EAGAIN || sock->nonblock)
+		if (ret != -EAGAIN || sock->nonblock || (flags & ZC_RXF_NOWAIT))
 			return ret;
 		ret = mm_wait(sock);
 		if (ret)
@@ -317,7 +321,7 @@ static void mm_free(struct tcpmmap *mm)
 	free(mm);
 }
 
-static int mm_init(struct zc_sock *sock)
+static int mm_init(struct zc_tsock *sock)
 {
 	struct tcpmmap *mm;
 	int ret;
@@ -328,7 +332,6 @@ static int mm_init(struct zc_sock *sock)
 	if (!mm)
 		return -ENOMEM;
 	mm->page = (size_t)sysconf(_SC_PAGESIZE);
-	mm->mapping = true;
 	ret = zc_rx_pool_init(sock, &mm->copy);
 	if (!ret)
 		ret = mm_window_init(sock, mm);
@@ -340,7 +343,7 @@ static int mm_init(struct zc_sock *sock)
 	return 0;
 }
 
-static bool mm_busy(struct zc_sock *sock)
+static bool mm_busy(struct zc_tsock *sock)
 {
 	struct tcpmmap *mm = sock->rx_priv;
 	unsigned out =
@@ -349,22 +352,29 @@ static bool mm_busy(struct zc_sock *sock)
 	return mm->held || out > (mm->pending ? 1u : 0u);
 }
 
-static bool mm_owns(struct zc_sock *sock, const struct zc_buf *buf)
+static bool mm_owns(struct zc_tsock *sock, const struct zc_buf *buf)
 {
 	struct tcpmmap *mm = sock->rx_priv;
 
 	return buf->owner == mm || zc_rx_pool_owns(&mm->copy, buf);
 }
 
-static void mm_fini(struct zc_sock *sock)
+static void mm_fini(struct zc_tsock *sock)
 {
 	struct tcpmmap *mm = sock->rx_priv;
 
 	sock->rx_priv = NULL;
-	/* Forced teardown while the application holds mapped buffers: leave
-	 * the pages mapped and the state alive so they stay readable and
-	 * can still be released. */
-	if (!mm->held)
+	if (mm->pending) {
+		zc_rx_pool_unused(mm->pending);
+		mm->pending = NULL;
+	}
+	/* Copied buffers still held free their pool with the last one. */
+	zc_rx_pool_fini(&mm->copy);
+	/* Mapped buffers still held keep the window mapped, readable and
+	 * releasable; the last release frees it. */
+	if (mm->held)
+		mm->orphaned = true;
+	else
 		mm_free(mm);
 }
 
@@ -377,19 +387,3 @@ const struct zc_rx_ops zc_rx_tcpmmap = {
 	.owns = mm_owns,
 	.fini = mm_fini,
 };
-
-int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on)
-{
-	int ret;
-
-	if (!sock)
-		return -EINVAL;
-	/* Under ZC_RX_AUTO the policy sets it before every receive. */
-	if (sock->opts.rx != ZC_RX_TCPMMAP)
-		return -EOPNOTSUPP;
-	ret = zc_sock_rx_start(sock);
-	if (ret)
-		return ret;
-	((struct tcpmmap *)sock->rx_priv)->mapping = on;
-	return 0;
-}

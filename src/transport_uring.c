@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "region.h"
-#include "sock.h"
+#include "transport.h"
 #include "uring.h"
 #include "util.h"
 
@@ -48,17 +48,12 @@ struct uring_tx {
 	struct iovec iov[ZC_SEND_MAX_IOV];
 };
 
-bool zc_tx_is_uring(const struct zc_tx_ops *tx)
-{
-	return tx == &zc_tx_uring || tx == &zc_tx_uring_fixed;
-}
-
 /* ---- send -------------------------------------------------------------- */
 
 static void uring_send_cqe(void *owner, const struct io_uring_cqe *cqe)
 {
 	struct zc_req *req = owner;
-	struct zc_sock *sock = req->sock;
+	struct zc_tsock *sock = req->sock;
 	struct uring_tx *ut = sock->tx_priv;
 
 	if (cqe->flags & IORING_CQE_F_NOTIF) {
@@ -79,7 +74,7 @@ static void uring_send_cqe(void *owner, const struct io_uring_cqe *cqe)
 		zc_ubuf_put(&req->ubuf, &req->buf, false);
 	/* The request may go on (its rest, or the next one) once the push
 	 * that is perhaps running now has returned. */
-	zc_sock_defer_flush(sock);
+	zc_tsock_defer(sock);
 }
 
 static void uring_orphan_req(void *owner)
@@ -89,7 +84,7 @@ static void uring_orphan_req(void *owner)
 	zc_req_id_done(req, 0, ZC_TRACK_ABANDONED, req->sock);
 }
 
-static void uring_prep_send(struct zc_sock *sock, struct uring_tx *ut,
+static void uring_prep_send(struct zc_tsock *sock, struct uring_tx *ut,
 			    struct io_uring_sqe *sqe, unsigned zc_flags)
 {
 	void *base = ut->iov[0].iov_base;
@@ -111,7 +106,7 @@ static void uring_prep_send(struct zc_sock *sock, struct uring_tx *ut,
 }
 
 /* Hand the unsent part of req to the ring; the result may come at once. */
-static int uring_send(struct zc_sock *sock, struct uring_tx *ut,
+static int uring_send(struct zc_tsock *sock, struct uring_tx *ut,
 		      struct zc_req *req)
 {
 	unsigned zc_flags = IORING_SEND_ZC_REPORT_USAGE;
@@ -141,8 +136,7 @@ static int uring_send(struct zc_sock *sock, struct uring_tx *ut,
 }
 
 /* Apply a send result to req.  0: go on (send the rest, if any). */
-static int uring_result(struct zc_sock *sock, struct uring_tx *ut,
-			struct zc_req *req, int res)
+static int uring_result(struct uring_tx *ut, struct zc_req *req, int res)
 {
 	ut->poll_first = false;
 	if (res > 0) {
@@ -158,13 +152,13 @@ static int uring_result(struct zc_sock *sock, struct uring_tx *ut,
 		return 0;
 	case -ENOBUFS:
 	case -ENOMEM:
-		return zc_req_fall_back(sock, req);
+		return zc_req_fall_back(req);
 	default:
 		return res;
 	}
 }
 
-static int uring_push(struct zc_sock *sock, struct zc_req *req)
+static int uring_push(struct zc_tsock *sock, struct zc_req *req)
 {
 	struct uring_tx *ut = sock->tx_priv;
 	int ret;
@@ -172,7 +166,7 @@ static int uring_push(struct zc_sock *sock, struct zc_req *req)
 	while (!ut->busy) {
 		if (ut->done && ut->req == req) {
 			ut->done = false;
-			ret = uring_result(sock, ut, req, ut->res);
+			ret = uring_result(ut, req, ut->res);
 			if (ret)
 				return ret;
 		}
@@ -187,33 +181,37 @@ static int uring_push(struct zc_sock *sock, struct zc_req *req)
 	return -EAGAIN;
 }
 
-static int uring_tx_init(struct zc_sock *sock)
+static int uring_tx_setup(struct zc_tsock *sock, bool fixed)
 {
 	struct uring_tx *ut;
 	struct zc_uring *u;
 	int ret;
 
-	ret = zc_uring_get(sock->ctx, &u);
+	ret = zc_tsock_uring(sock, &u);
 	if (ret)
 		return ret;
 	ut = calloc(1, sizeof(*ut));
 	if (!ut)
 		return -ENOMEM;
 	ut->u = u;
-	ut->fixed = sock->tx == &zc_tx_uring_fixed;
+	ut->fixed = fixed;
 	sock->tx_priv = ut;
 	return 0;
 }
 
-static int uring_tx_reap(struct zc_sock *sock)
+static int uring_tx_init(struct zc_tsock *sock)
 {
-	zc_uring_event(sock->ctx);
-	return 0;
+	return uring_tx_setup(sock, false);
+}
+
+static int uring_tx_init_fixed(struct zc_tsock *sock)
+{
+	return uring_tx_setup(sock, true);
 }
 
 /* After close gave up waiting: stop what is queued in the kernel, and
  * report sends whose notifications never came as abandoned. */
-static void uring_tx_fini(struct zc_sock *sock)
+static void uring_tx_fini(struct zc_tsock *sock)
 {
 	struct uring_tx *ut = sock->tx_priv;
 
@@ -228,18 +226,20 @@ static void uring_tx_fini(struct zc_sock *sock)
 const struct zc_tx_ops zc_tx_uring = {
 	.name = "uring",
 	.mode = ZC_TX_URING,
+	.flags = ZC_TXO_RING,
 	.init = uring_tx_init,
 	.push = uring_push,
-	.reap = uring_tx_reap,
+	.reap = zc_tsock_uring_reap,
 	.fini = uring_tx_fini,
 };
 
 const struct zc_tx_ops zc_tx_uring_fixed = {
 	.name = "uring-fixed",
 	.mode = ZC_TX_URING_FIXED,
-	.init = uring_tx_init,
+	.flags = ZC_TXO_RING,
+	.init = uring_tx_init_fixed,
 	.push = uring_push,
-	.reap = uring_tx_reap,
+	.reap = zc_tsock_uring_reap,
 	.fini = uring_tx_fini,
 };
 
@@ -256,7 +256,7 @@ struct uring_rx_ready {
 };
 
 struct uring_rx {
-	struct zc_sock *sock; /* NULL once the socket is gone */
+	struct zc_tsock *sock; /* NULL once the socket is gone */
 	struct zc_uring *u;
 	struct zc_region *region;
 	size_t size;	/* bytes per buffer */
@@ -294,12 +294,12 @@ static void rx_cqe(void *owner, const struct io_uring_cqe *cqe)
 {
 	struct uring_rx *rx = owner;
 
-	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+	if (!(cqe->flags & IORING_CQE_F_MORE))
 		rx->armed = false;
-		/* Re-armed from process() if buffers are free. */
-		if (rx->sock)
-			zc_sock_defer_flush(rx->sock);
-	}
+	/* process() delivers data to a receive callback and re-arms a
+	 * stopped receive if buffers are free. */
+	if (rx->sock)
+		zc_tsock_defer(rx->sock);
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 
@@ -402,7 +402,7 @@ static int rx_ring_setup(struct uring_rx *rx)
 	return 0;
 }
 
-static int rx_alloc(struct zc_sock *sock, struct uring_rx *rx)
+static int rx_alloc(struct zc_tsock *sock, struct uring_rx *rx)
 {
 	const struct zc_ubuf_ops *ops = sock->opts.rx_done;
 	int ret;
@@ -436,7 +436,7 @@ static int rx_alloc(struct zc_sock *sock, struct uring_rx *rx)
 	return 0;
 }
 
-static int rx_init(struct zc_sock *sock)
+static int rx_init(struct zc_tsock *sock)
 {
 	struct uring_rx *rx;
 	int ret;
@@ -444,7 +444,7 @@ static int rx_init(struct zc_sock *sock)
 	rx = calloc(1, sizeof(*rx));
 	if (!rx)
 		return -ENOMEM;
-	ret = zc_uring_get(sock->ctx, &rx->u);
+	ret = zc_tsock_uring(sock, &rx->u);
 	if (!ret)
 		ret = rx_alloc(sock, rx);
 	if (!ret)
@@ -459,7 +459,7 @@ static int rx_init(struct zc_sock *sock)
 	return 0;
 }
 
-static ssize_t rx_hand_out(struct zc_sock *sock, struct uring_rx *rx,
+static ssize_t rx_hand_out(struct zc_tsock *sock, struct uring_rx *rx,
 			   struct zc_buf **out)
 {
 	struct uring_rx_ready r = rx->ready[rx->rhead];
@@ -482,7 +482,7 @@ static ssize_t rx_hand_out(struct zc_sock *sock, struct uring_rx *rx,
 
 /* Collect completions; block for them on a blocking socket.  0 when the
  * caller should look again. */
-static int rx_wait(struct zc_sock *sock, struct uring_rx *rx)
+static int rx_wait(struct zc_tsock *sock, struct uring_rx *rx, unsigned flags)
 {
 	rx_arm(rx);
 	zc_uring_submit(rx->u);
@@ -491,12 +491,13 @@ static int rx_wait(struct zc_sock *sock, struct uring_rx *rx)
 	rx_arm(rx);
 	if (!rx->armed)
 		return -ENOBUFS; /* the application holds every buffer */
-	if (sock->nonblock)
+	if (sock->nonblock || (flags & ZC_RXF_NOWAIT))
 		return -EAGAIN;
 	return zc_uring_wait_timeout(rx->u, -1);
 }
 
-static ssize_t rx_recv(struct zc_sock *sock, struct zc_buf **out)
+static ssize_t rx_recv(struct zc_tsock *sock, struct zc_buf **out,
+		       unsigned flags)
 {
 	struct uring_rx *rx = sock->rx_priv;
 	ssize_t ret;
@@ -507,35 +508,35 @@ static ssize_t rx_recv(struct zc_sock *sock, struct zc_buf **out)
 		if (rx->error) {
 			ret = rx->error;
 			rx->error = 0;
-			zc_sock_note_error(sock, (int)ret);
+			zc_tsock_error(sock, (int)ret);
 			return ret;
 		}
 		if (rx->eof)
 			return 0;
-		ret = rx_wait(sock, rx);
+		ret = rx_wait(sock, rx, flags);
 		if (ret)
 			return ret;
 	}
 }
 
-static bool rx_busy(struct zc_sock *sock)
+static bool rx_busy(struct zc_tsock *sock)
 {
 	struct uring_rx *rx = sock->rx_priv;
 
 	return rx->out;
 }
 
-static bool rx_owns(struct zc_sock *sock, const struct zc_buf *buf)
+static bool rx_owns(struct zc_tsock *sock, const struct zc_buf *buf)
 {
 	return buf->recycle == rx_recycle && buf->owner == sock->rx_priv;
 }
 
-static void rx_kick(struct zc_sock *sock)
+static void rx_kick(struct zc_tsock *sock)
 {
 	rx_arm(sock->rx_priv);
 }
 
-static void rx_fini(struct zc_sock *sock)
+static void rx_fini(struct zc_tsock *sock)
 {
 	struct uring_rx *rx = sock->rx_priv;
 
@@ -556,6 +557,7 @@ static void rx_fini(struct zc_sock *sock)
 const struct zc_rx_ops zc_rx_uring = {
 	.name = "uring",
 	.mode = ZC_RX_URING,
+	.flags = ZC_RXO_RING,
 	.init = rx_init,
 	.recv = rx_recv,
 	.busy = rx_busy,
@@ -563,11 +565,3 @@ const struct zc_rx_ops zc_rx_uring = {
 	.kick = rx_kick,
 	.fini = rx_fini,
 };
-
-/* ---- the context's ring fired ------------------------------------------ */
-
-/* Handlers record results and queue the sockets concerned for process(). */
-void zc_uring_event(struct zc_ctx *ctx)
-{
-	zc_uring_submit(ctx->uring);
-}

@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "region.h"
-#include "sock.h"
 #include "uring.h"
 
 #define ZC_URING_ENTRIES 128
@@ -62,99 +61,61 @@ static int uring_setup(struct zc_uring *u, unsigned entries)
 
 /*
  * The eventfd costs the kernel a signal and an epoll callback per batch of
- * completions (about 5% of a 4 KiB SEND_ZC here), so it exists only once
- * something waits on the context fd: the application (zc_ctx_fd), or a
- * process() that must watch sockets and the ring together.
+ * completions (about 5% of a 4 KiB SEND_ZC here), so the context asks for
+ * it only once something waits on its fd.
  */
-static int uring_eventfd(struct zc_ctx *ctx, struct zc_uring *u)
+int zc_uring_eventfd(struct zc_uring *u)
 {
-	/* The data pointer is the ring: ctx.c tells it from sockets. */
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = u };
 	int ret;
 
+	if (u->efd >= 0)
+		return u->efd;
 	u->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (u->efd < 0)
 		return -errno;
 	ret = io_uring_register_eventfd(&u->ring, u->efd);
-	if (!ret && epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, u->efd, &ev))
-		ret = -errno;
 	if (ret) {
-		io_uring_unregister_eventfd(&u->ring);
 		close(u->efd);
 		u->efd = -1;
 		return ret;
 	}
-	/* Work queued before now signalled nothing: wake the context once
-	 * so its next process() reaps it. */
+	/* Work queued before now signalled nothing: wake the waiter once so
+	 * that it reaps it. */
 	eventfd_write(u->efd, 1);
-	return 0;
+	return u->efd;
 }
 
-int zc_uring_arm(struct zc_ctx *ctx)
-{
-	if (!ctx->uring || ctx->uring->efd >= 0)
-		return 0;
-	return uring_eventfd(ctx, ctx->uring);
-}
-
-static int uring_create(struct zc_ctx *ctx)
+int zc_uring_create(unsigned entries, struct zc_uring **out)
 {
 	struct zc_uring *u;
 	int ret;
 
-	if (ctx->flags & ZC_CTX_NO_URING)
-		return -EOPNOTSUPP;
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->efd = -1;
 	u->free_slot = ZC_URING_NO_SLOT;
-	ret = uring_setup(u, ctx->uring_entries ? ctx->uring_entries
-						: ZC_URING_ENTRIES);
+	ret = uring_setup(u, entries ? entries : ZC_URING_ENTRIES);
 	if (ret) {
 		free(u);
 		return ret;
 	}
-	ctx->uring = u;
-	ret = ctx->fd_exported ? uring_eventfd(ctx, u) : 0;
-	if (ret)
-		zc_uring_destroy(ctx);
-	return ret;
+	*out = u;
+	return 0;
 }
 
-int zc_uring_get(struct zc_ctx *ctx, struct zc_uring **out)
+void zc_uring_free(struct zc_uring *u)
 {
-	if (!ctx->uring && !ctx->uring_error)
-		ctx->uring_error = uring_create(ctx);
-	*out = ctx->uring;
-	return ctx->uring_error;
-}
-
-void zc_uring_destroy(struct zc_ctx *ctx)
-{
-	struct zc_uring *u = ctx->uring;
-
 	if (!u)
 		return;
-	for (unsigned i = 0; i < u->nfixed; i++)
-		if (u->fixed[i])
-			u->fixed[i]->buf_index = -1;
-	if (u->efd >= 0) {
-		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, u->efd, NULL);
+	if (u->efd >= 0)
 		close(u->efd);
-	}
 	/* Sends whose notifications never came keep their pages pinned in
 	 * the kernel until it lets go; nothing here reads them again. */
 	io_uring_queue_exit(&u->ring);
 	free(u->fixed);
 	free(u->slots);
 	free(u);
-	ctx->uring = NULL;
-}
-
-int zc_uring_fd(const struct zc_ctx *ctx)
-{
-	return ctx->uring ? ctx->uring->efd : -1;
 }
 
 /* ---- slots: user_data is index + 1; 0 marks CQEs nobody waits for ----- */
@@ -345,20 +306,10 @@ static int fixed_update(struct zc_uring *u, unsigned idx, void *base,
 	return ret < 0 ? ret : 0;
 }
 
-int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region)
+int zc_uring_fixed_add(struct zc_uring *u, struct zc_region *region)
 {
-	struct zc_uring *u;
 	int idx, ret;
 
-	if (!ctx || !region)
-		return -EINVAL;
-	if (region->buf_index >= 0)
-		return -EBUSY;
-	if (region->flags & ZC_REGION_UNREADABLE)
-		return -EACCES;
-	ret = zc_uring_get(ctx, &u);
-	if (ret)
-		return ret;
 	if (!u->fixed) {
 		ret = fixed_init(u);
 		if (ret)
@@ -373,28 +324,23 @@ int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region)
 	if (ret)
 		return ret;
 	u->fixed[idx] = region;
-	region->buf_index = idx;
 	return 0;
 }
 
-int zc_ctx_unregister_region(struct zc_ctx *ctx, struct zc_region *region)
+int zc_uring_fixed_del(struct zc_uring *u, struct zc_region *region)
 {
-	struct zc_uring *u;
-	int idx, ret;
+	int ret;
 
-	if (!ctx || !region || region->buf_index < 0)
-		return -EINVAL;
-	u = ctx->uring;
-	idx = region->buf_index;
-	if (!u || (unsigned)idx >= u->nfixed || u->fixed[idx] != region)
-		return -EXDEV;
-	/* Sends still using it keep the kernel's reference until done. */
-	ret = fixed_update(u, (unsigned)idx, NULL, 0);
-	if (ret)
+	for (unsigned i = 0; i < u->nfixed; i++) {
+		if (u->fixed[i] != region)
+			continue;
+		/* Sends still using it keep the kernel's reference. */
+		ret = fixed_update(u, i, NULL, 0);
+		if (!ret)
+			u->fixed[i] = NULL;
 		return ret;
-	u->fixed[idx] = NULL;
-	region->buf_index = -1;
-	return 0;
+	}
+	return -EINVAL;
 }
 
 int zc_uring_fixed_find(const struct zc_uring *u, const void *addr, size_t len)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The context's io_uring: created on first use, one per context, shared by
- * every socket of the context.  Each submission carries a slot index as
+ * An io_uring shared by the sockets of one context (the context creates it
+ * on first use).  Each submission carries a slot index as
  * user_data; the slot says which handler gets the CQEs, so a socket that
  * goes away can orphan its slots while the kernel still owes CQEs for them.
  */
@@ -13,7 +13,6 @@
 
 #include "compat.h"
 
-struct zc_ctx;
 struct zc_region;
 
 typedef void (*zc_uring_fn)(void *owner, const struct io_uring_cqe *cqe);
@@ -38,16 +37,12 @@ struct zc_uring {
 	uint16_t next_bgid; /* next provided-buffer group id */
 };
 
-/* The context's ring, created with the best flags the kernel accepts.  The
- * first failure is remembered: every later call returns it (-EOPNOTSUPP
- * under ZC_CTX_NO_URING; -ENOSYS/-EPERM when io_uring is blocked). */
-int zc_uring_get(struct zc_ctx *ctx, struct zc_uring **out);
-void zc_uring_destroy(struct zc_ctx *ctx);
-/* Make the ring signal the context fd from now on (an eventfd); no-op
- * without a ring or when already done. */
-int zc_uring_arm(struct zc_ctx *ctx);
-/* The ring's eventfd, or -1 without a ring or not armed. */
-int zc_uring_fd(const struct zc_ctx *ctx);
+/* A ring with the best flags the kernel accepts (entries 0: default). */
+int zc_uring_create(unsigned entries, struct zc_uring **out);
+void zc_uring_free(struct zc_uring *u);
+/* Make the ring signal an eventfd from now on; returns it (created once),
+ * or a negative errno. */
+int zc_uring_eventfd(struct zc_uring *u);
 /* An SQE whose CQEs go to fn(owner) (fn NULL: CQEs are dropped); NULL
  * without memory for a slot or room in the SQ. */
 struct io_uring_sqe *zc_uring_sqe(struct zc_uring *u, zc_uring_fn fn,
@@ -63,11 +58,11 @@ void zc_uring_orphan(struct zc_uring *u, void *group, void (*fn)(void *owner));
 /* The fixed-buffer index covering [addr, addr+len), or -1. */
 int zc_uring_fixed_find(const struct zc_uring *u, const void *addr, size_t len);
 
+/* Register region as a fixed buffer (pins its pages), or drop it. */
+int zc_uring_fixed_add(struct zc_uring *u, struct zc_region *region);
+int zc_uring_fixed_del(struct zc_uring *u, struct zc_region *region);
+
 /* Wait up to timeout_ms (-1: no limit) for a CQE, then dispatch. */
 int zc_uring_wait_timeout(struct zc_uring *u, int timeout_ms);
-
-/* The context fd reported the ring's eventfd (transport_uring.c): reap;
- * the sockets concerned are queued for process() to flush. */
-void zc_uring_event(struct zc_ctx *ctx);
 
 #endif

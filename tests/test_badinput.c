@@ -200,7 +200,7 @@ static void test_attach_bad_opts(void **state)
 		{ .tx = ZC_TX_MODE_COUNT },
 		{ .tx = (enum zc_tx_mode) - 1 },
 		{ .rx = ZC_RX_MODE_COUNT },
-		{ .flags = ZC_SOCK_KEEP_FD << 1 },
+		{ .flags = ZC_SOCK_FALLBACK << 1 },
 		{ .flags = 1u << 31 },
 		{ .max_inflight = 65537 },
 		{ .rx_lowat = -1 },

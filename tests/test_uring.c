@@ -197,6 +197,7 @@ struct xfer {
 	int sndbuf;	   /* SO_SNDBUF if not 0 */
 	unsigned uring_entries;
 	unsigned ctx_flags;
+	unsigned sock_flags; /* ZC_SOCK_* */
 	/* out */
 	uint64_t results[4];
 	uint64_t copied_kernel;
@@ -267,7 +268,7 @@ static int xfer_run(struct xfer *x, int fd)
 {
 	struct zc_ctx_opts co = { .flags = x->ctx_flags,
 				  .uring_entries = x->uring_entries };
-	struct zc_sock_opts so = { .tx = x->tx };
+	struct zc_sock_opts so = { .tx = x->tx, .flags = x->sock_flags };
 	struct zc_region *region = NULL;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
@@ -600,6 +601,7 @@ struct rx_run {
 	bool hold_random; /* hold buffers for random times */
 	bool hold_all;	  /* take every buffer, then give them back */
 	unsigned ctx_flags;
+	unsigned sock_flags; /* ZC_SOCK_* */
 	/* out */
 	uint64_t got;
 	uint64_t bad_at;
@@ -639,6 +641,7 @@ static int rx_run(struct rx_run *x)
 	struct zc_ctx_opts co = { .uring_entries = x->uring_entries,
 				  .flags = x->ctx_flags };
 	struct zc_sock_opts so = { .rx = ZC_RX_URING,
+				   .flags = x->sock_flags,
 				   .rx_buf_size = x->buf_size,
 				   .rx_buf_count = x->buf_count,
 				   .rx_done = &rx_done_ops,
@@ -798,20 +801,48 @@ static int block_io_uring(void)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) ? -errno : 0;
 }
 
-/* The same workloads pass without io_uring; stats and text say why. */
+/* A pinned io_uring transport without a ring fails with the ring's error,
+ * on attach (send) or on the first receive. */
+static int uring_refused(enum zc_tx_mode tx, unsigned ctx_flags, int err)
+{
+	struct zc_ctx_opts co = { .flags = ctx_flags };
+	struct zc_sock_opts txo = { .tx = tx };
+	struct zc_sock_opts rxo = { .rx = ZC_RX_URING };
+	struct zc_sock *sock = NULL;
+	struct zc_buf *buf;
+	struct zc_ctx *ctx;
+	int a, b, ret = 0;
+
+	CHECK(!zc_ctx_create(&co, &ctx));
+	CHECK(!tcp_pair(NULL, &a, &b));
+	if (zc_sock_attach(ctx, a, &txo, &sock) != err)
+		ret = -1;
+	CHECK(!zc_sock_attach(ctx, b, &rxo, &sock));
+	if (zc_recv(sock, &buf) != err)
+		ret = -1;
+	zc_ctx_destroy(ctx);
+	close(a);
+	return ret;
+}
+
+/* With ZC_SOCK_FALLBACK the same workloads pass without io_uring; stats
+ * and text say why. */
 static int seccomp_child(void)
 {
 	struct xfer x = { .tx = ZC_TX_URING_FIXED,
 			  .size = 65536,
 			  .total = 4 << 20,
-			  .fixed_region = true };
+			  .fixed_region = true,
+			  .sock_flags = ZC_SOCK_FALLBACK };
 	struct rx_run r = { .buf_size = 4096,
 			    .buf_count = 8,
 			    .total = 1 << 20,
 			    .chunk = 65536,
-			    .hold_all = true };
+			    .hold_all = true,
+			    .sock_flags = ZC_SOCK_FALLBACK };
 
 	CHECK(!block_io_uring());
+	CHECK(!uring_refused(ZC_TX_URING_FIXED, 0, -EPERM));
 	CHECK(!xfer_verify(&x, NULL));
 	CHECK(x.reg_error == -EPERM);
 	CHECK(x.st.uring_error == -EPERM);
@@ -837,8 +868,10 @@ static int no_uring_child(void)
 	struct xfer x = { .tx = ZC_TX_URING,
 			  .size = 65536,
 			  .total = 1 << 20,
-			  .ctx_flags = ZC_CTX_NO_URING };
+			  .ctx_flags = ZC_CTX_NO_URING,
+			  .sock_flags = ZC_SOCK_FALLBACK };
 
+	CHECK(!uring_refused(ZC_TX_URING, ZC_CTX_NO_URING, -EOPNOTSUPP));
 	CHECK(!xfer_verify(&x, NULL));
 	CHECK(x.st.uring_error == -EOPNOTSUPP);
 	CHECK(x.st.tx_by_mode[ZC_TX_MSGZC] == x.accepted);

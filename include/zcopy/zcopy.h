@@ -275,6 +275,12 @@ enum zc_rx_mode {
 enum zc_sock_flags {
 	/* zc_sock_close() leaves the file descriptor open. */
 	ZC_SOCK_KEEP_FD = 1u << 0,
+	/* A pinned io_uring transport (ZC_TX_URING, ZC_TX_URING_FIXED,
+	 * ZC_RX_URING) that cannot have its ring falls back (sends: to
+	 * MSG_ZEROCOPY, else copy; receives: to copy) instead of failing
+	 * the attach (or the first zc_recv()); zc_stats.uring_error says
+	 * why. */
+	ZC_SOCK_FALLBACK = 1u << 1,
 };
 
 /* Options for zc_sock_attach(); zero fields take the defaults. */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/* Receive buffers for the copying receive paths: recv() into a pool. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "pool.h"
+#include "rxpool.h"
+
+#define ZC_RX_BUF_SIZE 65536
+#define ZC_RX_BUF_COUNT 64
+
+int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
+{
+	size_t size = sock->opts.rx_buf_size ? sock->opts.rx_buf_size
+					     : ZC_RX_BUF_SIZE;
+	unsigned count = sock->opts.rx_buf_count ? sock->opts.rx_buf_count
+						 : ZC_RX_BUF_COUNT;
+	int ret;
+
+	if (size > SIZE_MAX / count)
+		return -EOVERFLOW;
+	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
+	ret = zc_region_create(size * count, ZC_REGION_NOLOCK, &rp->region);
+	if (!ret)
+		ret = zc_pool_create(rp->region, size, sock->opts.rx_done,
+				     sock->opts.rx_done_arg, &rp->pool);
+	if (ret)
+		zc_rx_pool_fini(rp);
+	return ret;
+}
+
+void zc_rx_pool_fini(struct zc_rx_pool *rp)
+{
+	if (rp->pool)
+		zc_pool_orphan(rp->pool, rp->region);
+	else if (rp->region)
+		zc_region_destroy(rp->region);
+	rp->pool = NULL;
+	rp->region = NULL;
+}
+
+bool zc_rx_pool_busy(const struct zc_rx_pool *rp)
+{
+	return zc_pool_avail(rp->pool) != zc_pool_count(rp->pool);
+}
+
+bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf)
+{
+	return buf->owner == rp->pool;
+}
+
+void zc_rx_pool_unused(struct zc_buf *buf)
+{
+	buf->ubuf = NULL;
+	zc_buf_release(buf);
+}
+
+ssize_t zc_rx_recv_into(struct zc_tsock *sock, void *dst, size_t len, int flags)
+{
+	ssize_t n;
+
+	if (sock->nonblock)
+		flags |= MSG_DONTWAIT;
+	do {
+		n = recv(sock->fd, dst, len, flags);
+	} while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			size_t max, unsigned rx_flags, struct zc_buf **out)
+{
+	struct zc_buf *buf;
+	ssize_t n;
+	int ret;
+
+	ret = zc_pool_get(rp->pool, &buf);
+	if (ret)
+		return ret;
+	if (!max || max > buf->segs[0].len)
+		max = buf->segs[0].len;
+	n = zc_rx_recv_into(sock, buf->segs[0].base, max,
+			    rx_flags & ZC_RXF_NOWAIT ? MSG_DONTWAIT : 0);
+	if (n <= 0) {
+		zc_rx_pool_unused(buf);
+		return n;
+	}
+	zc_buf_trim(buf, (size_t)n);
+	zc_tsock_count_copied(sock, (size_t)n);
+	*out = buf;
+	return n;
+}

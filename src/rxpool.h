@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Receive buffers for the paths that copy (the copy transport, and the
+ * fallbacks of the zero-copy ones): rx_buf_count buffers of rx_buf_size
+ * bytes in a region, handed out by recv().
+ */
+#ifndef ZC_SRC_RXPOOL_H
+#define ZC_SRC_RXPOOL_H
+
+#include "transport.h"
+
+struct zc_rx_pool {
+	struct zc_region *region;
+	struct zc_pool *pool;
+};
+
+int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp);
+/* Free the pool, or, while the application holds buffers, leave it to
+ * free itself when the last one is released. */
+void zc_rx_pool_fini(struct zc_rx_pool *rp);
+bool zc_rx_pool_busy(const struct zc_rx_pool *rp);
+bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf);
+/* A pool buffer filled by one recv() of at most max bytes (0: the buffer
+ * size); rx_flags ZC_RXF_*.  Same returns as zc_recv(); -ENOBUFS when
+ * every buffer is held. */
+ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			size_t max, unsigned rx_flags, struct zc_buf **out);
+/* Give back a pool buffer that was never handed out, without running the
+ * application's completion. */
+void zc_rx_pool_unused(struct zc_buf *buf);
+/* One recv() of up to len bytes with flags (plus MSG_DONTWAIT on
+ * non-blocking sockets), retried on EINTR.  Bytes read, 0 at end of
+ * stream, or -errno. */
+ssize_t zc_rx_recv_into(struct zc_tsock *sock, void *dst, size_t len,
+			int flags);
+
+#endif

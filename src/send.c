@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sends.  A request is accepted once and completes once: when every byte
+ * is with the kernel and every completion id the kernel issued for it has
+ * been reported (or given up at close).  Its callback then runs from
+ * zc_ctx_process(), never inside a transport's push.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "sock.h"
+
+static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok);
+
+static const struct zc_ubuf_ops req_ubuf_ops = {
+	.complete = req_complete,
+};
+
+static void req_free(struct zc_sock *sock, struct zc_req *req)
+{
+	req->next = sock->free_reqs;
+	sock->free_reqs = req;
+}
+
+int zc_sock_alloc_reqs(struct zc_sock *sock, unsigned n)
+{
+	sock->reqs = calloc(n, sizeof(*sock->reqs));
+	if (!sock->reqs)
+		return -ENOMEM;
+	sock->nreqs = n;
+	for (unsigned i = n; i-- > 0;)
+		req_free(sock, &sock->reqs[i]);
+	return 0;
+}
+
+/* ---- completion --------------------------------------------------------- */
+
+/* A send the kernel reported on after the connection died may have been
+ * thrown away with it: whatever the report said, it did not arrive for
+ * sure, so it is not called a success. */
+static int req_lost_error(const struct zc_req *req)
+{
+	const struct zc_sock *sock = zc_sock_of(req->sock);
+
+	if (!req->notified || !sock->dead)
+		return 0;
+	return sock->t.stats.last_error ? sock->t.stats.last_error : -EPIPE;
+}
+
+static void req_result(const struct zc_req *req, bool ok,
+		       struct zc_completion *c)
+{
+	int lost = req->error ? 0 : req_lost_error(req);
+
+	c->bytes = req->sent;
+	c->tx = req->tx->mode;
+	if (lost) {
+		c->result = ZC_RESULT_ERROR;
+		c->error = lost;
+	} else if (req->abandoned) {
+		c->result = ZC_RESULT_ABANDONED;
+		c->error = req->error;
+	} else if (req->error) {
+		c->result = ZC_RESULT_ERROR;
+		c->error = req->error;
+	} else if (ok) {
+		c->result = ZC_RESULT_ZEROCOPY;
+	} else {
+		c->result = ZC_RESULT_COPIED;
+		c->why = req->why ? req->why : ZC_WHY_KERNEL;
+	}
+}
+
+static void stats_count(struct zc_stats *st, const struct zc_completion *c)
+{
+	st->completions++;
+	st->inflight--;
+	switch (c->result) {
+	case ZC_RESULT_ZEROCOPY:
+		st->zerocopy++;
+		break;
+	case ZC_RESULT_COPIED:
+		st->copied++;
+		st->copied_why[c->why]++;
+		break;
+	case ZC_RESULT_ERROR:
+		st->errors++;
+		break;
+	case ZC_RESULT_ABANDONED:
+		st->abandoned++;
+		break;
+	}
+}
+
+/* The last reference is gone: the callback runs from process(), where
+ * no transport is half way through a push. */
+static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
+{
+	struct zc_req *req = ubuf->priv;
+
+	(void)buf;
+	req->zc_ok = ok;
+	zc_ctx_queue_done(zc_sock_of(req->sock)->ctx, req);
+}
+
+void zc_req_deliver(struct zc_req *req)
+{
+	struct zc_sock *sock = zc_sock_of(req->sock);
+	struct zc_completion c = { 0 };
+
+	req_result(req, req->zc_ok, &c);
+	stats_count(&sock->t.stats, &c);
+	req->cb(sock, &c, req->arg);
+	req_free(sock, req);
+}
+
+void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
+{
+	struct zc_req *req = cookie;
+	struct zc_sock *sock = zc_sock_of(arg);
+
+	(void)id;
+	req->notified = true;
+	switch (how) {
+	case ZC_TRACK_ZEROCOPY:
+		zc_policy_note(&sock->policy, ZC_POL_ZEROCOPY);
+		break;
+	case ZC_TRACK_COPIED:
+		req->kernel_copied = true;
+		zc_policy_note(&sock->policy, ZC_POL_COPIED);
+		break;
+	case ZC_TRACK_ABANDONED:
+		req->abandoned = true;
+		break;
+	}
+	zc_ubuf_put(&req->ubuf, &req->buf, how == ZC_TRACK_ZEROCOPY);
+}
+
+int zc_req_fall_back(struct zc_req *req)
+{
+	struct zc_sock *sock = zc_sock_of(req->sock);
+
+	req->why = ZC_WHY_NOBUFS;
+	req->tx = &zc_tx_copy;
+	sock->t.stats.fallbacks++;
+	zc_policy_note(&sock->policy, ZC_POL_NOBUFS);
+	return zc_copy_push(req->sock, req, 0);
+}
+
+/* ---- the request API ---------------------------------------------------- */
+
+void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
+		   struct iovec *iov)
+{
+	size_t skip = req->sent;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < req->buf.nsegs; i++) {
+		const struct zc_seg *seg = &req->buf.segs[i];
+
+		if (skip >= seg->len) {
+			skip -= seg->len;
+			continue;
+		}
+		iov[n].iov_base = (char *)seg->base + skip;
+		iov[n].iov_len = seg->len - skip;
+		skip = 0;
+		n++;
+	}
+	*msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = n };
+}
+
+ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
+		       int flags)
+{
+	struct iovec iov[ZC_SEND_MAX_IOV];
+	struct msghdr msg;
+
+	zc_req_msghdr(req, &msg, iov);
+	/* send() skips importing a msghdr and an iovec array: cheaper in
+	 * the kernel for the common one-buffer case. */
+	if (msg.msg_iovlen == 1)
+		return send(sock->fd, iov[0].iov_base, iov[0].iov_len, flags);
+	return sendmsg(sock->fd, &msg, flags);
+}
+
+/* ---- the send queue ----------------------------------------------------- */
+
+static void sendq_add(struct zc_sock *sock, struct zc_req *req)
+{
+	req->next = NULL;
+	if (sock->sendq_tail)
+		sock->sendq_tail->next = req;
+	else
+		sock->sendq_head = req;
+	sock->sendq_tail = req;
+	sock->t.stats.queued_waits++;
+}
+
+static struct zc_req *sendq_pop(struct zc_sock *sock)
+{
+	struct zc_req *req = sock->sendq_head;
+
+	sock->sendq_head = req->next;
+	if (!sock->sendq_head)
+		sock->sendq_tail = NULL;
+	return req;
+}
+
+/* Every byte is with the kernel (or the request failed): drop the
+ * reference that stood for the unsent bytes. */
+static void req_sent(struct zc_req *req, int err)
+{
+	if (err) {
+		req->error = err;
+		zc_tsock_error(req->sock, err);
+	}
+	zc_ubuf_put(&req->ubuf, &req->buf, req->why == ZC_WHY_NONE);
+}
+
+bool zc_sock_waits_for_space(const struct zc_sock *sock)
+{
+	/* io_uring requests wait for their CQE, not for socket space. */
+	return sock->sendq_head && !(sock->sendq_head->tx->flags & ZC_TXO_RING);
+}
+
+void zc_sock_push_queued(struct zc_sock *sock)
+{
+	while (sock->sendq_head) {
+		struct zc_req *req = sock->sendq_head;
+		int ret = req->tx->push(&sock->t, req);
+
+		if (ret == -EAGAIN)
+			break;
+		sendq_pop(sock);
+		req_sent(req, ret);
+	}
+}
+
+void zc_sock_reap(struct zc_sock *sock)
+{
+	const struct zc_tx_ops *tx = sock->tx ? sock->tx : sock->tx_zc;
+
+	if (tx && tx->reap)
+		tx->reap(&sock->t);
+}
+
+void zc_sock_cancel_sends(struct zc_sock *sock)
+{
+	const struct zc_tx_ops *tx = sock->tx ? sock->tx : sock->tx_zc;
+
+	while (sock->sendq_head)
+		req_sent(sendq_pop(sock), -ECANCELED);
+	zc_tracker_drain(&sock->t.ids, zc_req_id_done, &sock->t);
+	if (tx && tx->fini)
+		tx->fini(&sock->t);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static const struct zc_tx_ops *sock_pick(struct zc_sock *sock, size_t len,
+					 uint8_t *why)
+{
+	if (sock->tx) {
+		*why = sock->tx == &zc_tx_copy ? ZC_WHY_TRANSPORT : ZC_WHY_NONE;
+		return sock->tx;
+	}
+	if (zc_policy_want_zc(&sock->policy, len)) {
+		*why = ZC_WHY_NONE;
+		return sock->tx_zc;
+	}
+	*why = ZC_WHY_POLICY;
+	return &zc_tx_copy;
+}
+
+static int req_fill(struct zc_sock *sock, struct zc_req *req,
+		    const struct iovec *iov, int iovcnt)
+{
+	zc_buf_init(&req->buf, req->segs, ZC_SEND_MAX_IOV, NULL, req);
+	for (int i = 0; i < iovcnt; i++) {
+		int ret;
+
+		if (!iov[i].iov_len)
+			continue;
+		if (iov[i].iov_len > SSIZE_MAX)
+			return -EOVERFLOW;
+		ret = zc_buf_add(&req->buf, iov[i].iov_base, iov[i].iov_len);
+		if (ret)
+			return ret;
+	}
+	if (!req->buf.len)
+		return -EINVAL;
+	if (req->buf.len > SSIZE_MAX)
+		return -EOVERFLOW;
+	if (req->buf.len > sock->max_msg)
+		return -EMSGSIZE;
+	return 0;
+}
+
+static void req_start(struct zc_sock *sock, struct zc_req *req, zc_send_cb cb,
+		      void *arg)
+{
+	req->sock = &sock->t;
+	req->cb = cb;
+	req->arg = arg;
+	req->sent = 0;
+	req->error = 0;
+	req->kernel_copied = false;
+	req->abandoned = false;
+	req->notified = false;
+	req->tx = sock_pick(sock, req->buf.len, &req->why);
+	/* One reference for the unsent bytes: the buffer's own. */
+	zc_ubuf_init(&req->ubuf, &req_ubuf_ops,
+		     req->why ? 0 : ZC_F_REQUESTED | ZC_F_ENABLED, req);
+	zc_buf_attach(&req->buf, &req->ubuf);
+	zc_ubuf_put(&req->ubuf, NULL, true);
+}
+
+static void stats_accept(struct zc_stats *st, const struct zc_req *req, int n)
+{
+	st->sends += (uint64_t)n;
+	st->bytes += (uint64_t)n * req->buf.len;
+	st->inflight += (uint64_t)n;
+	st->tx_by_mode[req->tx->mode] += (uint64_t)n;
+}
+
+/* First attempt at a new request.  Returns 0 once accepted. */
+static int req_submit(struct zc_sock *sock, struct zc_req *req)
+{
+	int ret;
+
+	stats_accept(&sock->t.stats, req, 1);
+	if (sock->sendq_head) {
+		sendq_add(sock, req);
+		return 0;
+	}
+	ret = req->tx->push(&sock->t, req);
+	if (ret == -EAGAIN) {
+		sendq_add(sock, req);
+		return 0;
+	}
+	if (ret && !req->sent && zc_ubuf_refs(&req->ubuf) == 1) {
+		/* Nothing reached the kernel: refuse it, no callback. */
+		stats_accept(&sock->t.stats, req, -1);
+		zc_tsock_error(&sock->t, ret);
+		req_free(sock, req);
+		return ret;
+	}
+	req_sent(req, ret);
+	return 0;
+}
+
+static int send_check(struct zc_sock *sock, zc_send_cb cb)
+{
+	if (!sock || !cb)
+		return -EINVAL;
+	if (sock->closing)
+		return -ESHUTDOWN;
+	if (sock->dead)
+		return sock->t.stats.last_error ? sock->t.stats.last_error
+						: -EPIPE;
+	if (!sock->free_reqs)
+		return -EAGAIN;
+	return 0;
+}
+
+int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+	    zc_send_cb cb, void *arg)
+{
+	struct zc_req *req;
+	int ret;
+
+	ret = send_check(sock, cb);
+	if (ret)
+		return ret;
+	if (!iov || iovcnt <= 0)
+		return -EINVAL;
+	if (iovcnt > ZC_SEND_MAX_IOV)
+		return -E2BIG;
+	req = sock->free_reqs;
+	ret = req_fill(sock, req, iov, iovcnt);
+	if (ret)
+		return ret;
+	sock->free_reqs = req->next;
+	req_start(sock, req, cb, arg);
+	ret = req_submit(sock, req);
+	zc_sock_ep_update(sock);
+	return ret;
+}
+
+int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
+		void *arg)
+{
+	struct iovec iov[ZC_SEND_MAX_IOV];
+	int n;
+
+	if (!buf)
+		return -EINVAL;
+	if (buf->flags & ZC_F_UNREADABLE)
+		return -EACCES;
+	n = zc_buf_to_iov(buf, iov, ZC_SEND_MAX_IOV);
+	if (n == -ENOSPC)
+		return -E2BIG;
+	if (n < 0)
+		return n;
+	return zc_send(sock, iov, n, cb, arg);
+}
+
+/* ---- choosing the transport --------------------------------------------- */
+
+/* A pinned transport does what it says or attach fails with its error;
+ * ZC_SOCK_FALLBACK lets an io_uring socket that cannot have its ring send
+ * through MSG_ZEROCOPY or copy instead (stats.uring_error says why). */
+static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
+{
+	int ret;
+
+	sock->tx = tx;
+	ret = tx->init(&sock->t);
+	if (!ret)
+		return 0;
+	sock->t.stats.uring_error = ret;
+	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
+		return ret;
+	sock->tx = &zc_tx_msgzc;
+	if (zc_tx_msgzc.init(&sock->t))
+		sock->tx = &zc_tx_copy;
+	return 0;
+}
+
+int zc_sock_tx_setup(struct zc_sock *sock)
+{
+	int ret;
+
+	if (sock->t.opts.tx != ZC_TX_AUTO)
+		zc_policy_off(&sock->policy, ZC_POLICY_PINNED);
+	switch (sock->t.opts.tx) {
+	case ZC_TX_AUTO:
+		/* The policy decides "zero-copy"; the socket maps it to its
+		 * zero-copy transport.  Without one auto still works: it
+		 * copies. */
+		ret = zc_tx_msgzc.init(&sock->t);
+		if (ret) {
+			zc_tsock_error(&sock->t, ret);
+			zc_policy_off(&sock->policy, ZC_POLICY_NO_ZC);
+			return 0;
+		}
+		sock->tx_zc = &zc_tx_msgzc;
+		return 0;
+	case ZC_TX_COPY:
+		sock->tx = &zc_tx_copy;
+		return 0;
+	case ZC_TX_MSGZC:
+		sock->tx = &zc_tx_msgzc;
+		return zc_tx_msgzc.init(&sock->t);
+	case ZC_TX_URING:
+		return sock_pin_uring(sock, &zc_tx_uring);
+	case ZC_TX_URING_FIXED:
+		return sock_pin_uring(sock, &zc_tx_uring_fixed);
+	default:
+		return -EOPNOTSUPP;
+	}
+}

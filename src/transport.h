@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a transport sees.  A transport is one way of moving bytes between a
+ * socket and the kernel (plain copies, MSG_ZEROCOPY, io_uring, mapped
+ * receive).  It fills an ops table and owns its system calls; it sees its
+ * socket only through struct zc_tsock, its sends only as struct zc_req, and
+ * the rest of zcopy only through the few services declared here.  The
+ * socket layer (sock.c, send.c, recv.c, ctx.c) decides which transport
+ * carries what; transports never look at contexts, policies or each other.
+ */
+#ifndef ZC_SRC_TRANSPORT_H
+#define ZC_SRC_TRANSPORT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <zcopy/zcopy.h>
+
+#include "buf.h"
+#include "tracker.h"
+#include "ubuf.h"
+
+struct zc_uring;
+
+/* The transport's view of a socket. */
+struct zc_tsock {
+	int fd;
+	int domain; /* AF_INET or AF_INET6 */
+	int type;   /* SOCK_STREAM or SOCK_DGRAM */
+	bool nonblock;
+	struct zc_sock_opts opts;
+	void *tx_priv;	       /* the send transport's state */
+	void *rx_priv;	       /* the receive transport's state */
+	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
+	struct zc_stats stats;
+};
+
+/*
+ * One send.  Lives in a per-socket array (no malloc per send); the buf
+ * holds the caller's segments and the refcounted ubuf counts what is
+ * still out: one reference while bytes remain unsent plus one per kernel
+ * completion id.
+ */
+struct zc_req {
+	struct zc_tsock *sock;
+	const struct zc_tx_ops *tx;
+	zc_send_cb cb;
+	void *arg;
+	size_t sent;	    /* bytes handed to the kernel */
+	int error;	    /* first error, negative errno */
+	uint8_t why;	    /* enum zc_copy_why if copied */
+	bool kernel_copied; /* a completion said "copied" */
+	bool abandoned;	    /* teardown gave up on an id */
+	bool notified;	    /* the kernel reported on a completion id */
+	bool zc_ok;	    /* what the last ubuf put said */
+	/* Free list, send queue, or the context's list of completions
+	 * waiting for their callback. */
+	struct zc_req *next;
+	struct zc_buf buf;
+	struct zc_ubuf ubuf;
+	struct zc_seg segs[ZC_SEND_MAX_IOV];
+};
+
+enum zc_tx_ops_flags {
+	/* Requests wait for the ring's results, not for socket space. */
+	ZC_TXO_RING = 1u << 0,
+};
+
+/*
+ * A send transport.
+ * push: hand as much of req to the kernel as it takes.  0: all of it is
+ *       with the kernel; -EAGAIN: the socket is full (or a result is
+ *       awaited), the rest stays queued; other negative errno: failed.
+ *       Never runs a completion callback (completions are queued).
+ * reap: collect completions (error queue, CQEs).
+ * fini: optional; the socket is going: give up what the kernel still owes.
+ */
+struct zc_tx_ops {
+	const char *name;
+	enum zc_tx_mode mode;
+	unsigned flags; /* ZC_TXO_* */
+	int (*init)(struct zc_tsock *sock);
+	int (*push)(struct zc_tsock *sock, struct zc_req *req);
+	void (*reap)(struct zc_tsock *sock);
+	void (*fini)(struct zc_tsock *sock);
+};
+
+enum zc_rx_flags {
+	ZC_RXF_COPY = 1u << 0,	 /* copy this time, map nothing */
+	ZC_RXF_NOWAIT = 1u << 1, /* never block (a receive callback) */
+};
+
+enum zc_rx_ops_flags {
+	/* Data arrives through the ring, which calls zc_tsock_defer();
+	 * others are woken by the socket's EPOLLIN. */
+	ZC_RXO_RING = 1u << 0,
+};
+
+/* A receive transport, behind zc_recv(). */
+struct zc_rx_ops {
+	const char *name;
+	enum zc_rx_mode mode;
+	unsigned flags; /* ZC_RXO_* */
+	int (*init)(struct zc_tsock *sock);
+	/* Same returns as zc_recv(); flags ZC_RXF_*. */
+	ssize_t (*recv)(struct zc_tsock *sock, struct zc_buf **out,
+			unsigned flags);
+	/* True while the application holds received buffers. */
+	bool (*busy)(struct zc_tsock *sock);
+	/* True if buf was handed out by this socket's receive path (held or
+	 * already released); zc_sock_release() refuses the others. */
+	bool (*owns)(struct zc_tsock *sock, const struct zc_buf *buf);
+	/* Optional: resume receiving after a pause. */
+	void (*kick)(struct zc_tsock *sock);
+	/* The socket is going; buffers the application still holds stay
+	 * valid and free what is left when the last is released. */
+	void (*fini)(struct zc_tsock *sock);
+};
+
+extern const struct zc_tx_ops zc_tx_copy;
+extern const struct zc_tx_ops zc_tx_msgzc;
+extern const struct zc_tx_ops zc_tx_uring;
+extern const struct zc_tx_ops zc_tx_uring_fixed;
+extern const struct zc_rx_ops zc_rx_copy;
+extern const struct zc_rx_ops zc_rx_tcpmmap;
+extern const struct zc_rx_ops zc_rx_uring;
+
+/* ---- the request API ---------------------------------------------------- */
+
+static inline size_t zc_req_left(const struct zc_req *req)
+{
+	return req->buf.len - req->sent;
+}
+
+/* The msghdr for the unsent part of req (with its destination, if any);
+ * iov has ZC_SEND_MAX_IOV entries. */
+void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
+		   struct iovec *iov);
+/* One send()/sendmsg() of the unsent part of req with flags; what the
+ * system call returns (errno set on -1). */
+ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
+		       int flags);
+/* Send the rest of req with plain sendmsg(): the copy transport, and every
+ * transport's fallback. */
+int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags);
+/* Zero-copy ran out of optmem or locked pages: the rest of req goes by
+ * copy; returns what zc_copy_push() does. */
+int zc_req_fall_back(struct zc_req *req);
+/* The kernel reported on one completion id of req (zc_track_fn). */
+void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
+		    void *arg);
+
+/* ---- services of the socket layer --------------------------------------- */
+
+/* A socket-level error (ICMP, reset) seen by the transport. */
+void zc_tsock_error(struct zc_tsock *sock, int err);
+/* A result for sock came outside a push (an io_uring send result, data or
+ * a stopped receive): process() will push its queue and resume or deliver
+ * its receives.  Touches only this socket, never a scan of all. */
+void zc_tsock_defer(struct zc_tsock *sock);
+/* The context's io_uring, created on first use; the error if it cannot be
+ * had. */
+int zc_tsock_uring(struct zc_tsock *sock, struct zc_uring **out);
+/* Reap the context's ring: every socket's CQEs, not only this one's. */
+void zc_tsock_uring_reap(struct zc_tsock *sock);
+
+/* Count n bytes handed out by copy in the socket's statistics. */
+static inline void zc_tsock_count_copied(struct zc_tsock *sock, size_t n)
+{
+	sock->stats.rx_bytes += n;
+	sock->stats.rx_bytes_copied += n;
+}
+
+#endif
