@@ -54,7 +54,12 @@ static const struct zc_errmsg zc_errmsgs[] = {
 		     "the kernel" },
 	{ ETIMEDOUT, "timed out waiting for completions" },
 	{ EXDEV, "object belongs to another context or socket" },
-	{ ESHUTDOWN, "socket is closing: no new sends are accepted" },
+	{ ESHUTDOWN, "socket is closing or shut down for sending: no new "
+		     "sends are accepted" },
+	{ EDESTADDRREQ, "unconnected UDP socket: name the destination "
+			"(zc_sendto)" },
+	{ EISCONN, "stream socket is connected: it takes no destination "
+		   "address" },
 	{ EEXIST, "already exists: the socket is attached already (in this or "
 		  "another context)" },
 	{ ENOSYS, "system call not available (io_uring disabled, blocked by "

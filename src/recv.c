@@ -5,6 +5,7 @@
  * pays; transports only do what they are told.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "sock.h"
 
@@ -101,16 +102,22 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	return sock->rx->recv(&sock->t, out, rx_flags(sock));
+	return sock->rx->recv(&sock->t, out, rx_flags(sock), NULL);
 }
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
 {
+	int ret;
+
 	if (!sock || !buf)
 		return -EINVAL;
 	if (!sock->rx || !sock->rx->owns(&sock->t, buf))
 		return -EXDEV;
-	return zc_buf_release(buf);
+	ret = zc_buf_release(buf);
+	/* A receive callback paused on held buffers goes on. */
+	if (!ret && sock->rx_cb && sock->rx_ready)
+		zc_tsock_defer(&sock->t);
+	return ret;
 }
 
 int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on)
@@ -126,4 +133,131 @@ int zc_rx_tcpmmap_set_mapping(struct zc_sock *sock, bool on)
 		return ret;
 	sock->rx_copy_only = !on;
 	return 0;
+}
+
+/* ---- receiving with the sender's address -------------------------------- */
+
+static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
+			 unsigned flags, struct zc_rx_from *from)
+{
+	if (from) {
+		from->len = 0;
+		if (sock->t.type == SOCK_DGRAM &&
+		    !(sock->rx->flags & ZC_RXO_FROM))
+			return -EOPNOTSUPP;
+	}
+	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+}
+
+ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
+		    struct sockaddr *from, socklen_t *fromlen)
+{
+	struct zc_rx_from f;
+	ssize_t n;
+	int ret;
+
+	if (!sock || !out || (from && !fromlen))
+		return -EINVAL;
+	ret = zc_sock_rx_start(sock);
+	if (ret)
+		return ret;
+	n = sock_recv(sock, out, 0, fromlen ? &f : NULL);
+	if (n > 0 && fromlen) {
+		if (from)
+			memcpy(from, &f.addr,
+			       f.len < *fromlen ? f.len : *fromlen);
+		*fromlen = f.len;
+	}
+	return n;
+}
+
+/* ---- the receive callback ----------------------------------------------- */
+
+/* Buffers per socket per round: one busy socket cannot starve the others;
+ * the rest waits for the next round (the socket stays queued). */
+#define ZC_RX_PER_RUN 64
+
+bool zc_sock_rx_wants_epollin(const struct zc_sock *sock)
+{
+	return sock->rx_cb && !sock->rx_ended && sock->rx &&
+	       !(sock->rx->flags & ZC_RXO_RING);
+}
+
+int zc_recv_start(struct zc_sock *sock, zc_recv_cb cb, void *arg)
+{
+	int ret;
+
+	if (!sock || !cb)
+		return -EINVAL;
+	ret = zc_sock_rx_start(sock);
+	if (ret)
+		return ret;
+	/* A UDP server needs each datagram's sender. */
+	if (sock->t.unconnected && !(sock->rx->flags & ZC_RXO_FROM))
+		return -EOPNOTSUPP;
+	sock->rx_cb = cb;
+	sock->rx_arg = arg;
+	/* Data may be queued already: look at once, from process(). */
+	sock->rx_ready = true;
+	zc_sock_ep_update(sock);
+	zc_tsock_defer(&sock->t);
+	return 0;
+}
+
+int zc_recv_stop(struct zc_sock *sock)
+{
+	if (!sock || !sock->rx_cb)
+		return -EINVAL;
+	sock->rx_cb = NULL;
+	sock->rx_arg = NULL;
+	zc_sock_ep_update(sock);
+	return 0;
+}
+
+/* End of stream or an error: told once, then the callback is done. */
+static void rx_end(struct zc_sock *sock, ssize_t n)
+{
+	zc_recv_cb cb = sock->rx_cb;
+
+	sock->rx_ended = true;
+	sock->rx_ready = false;
+	zc_sock_ep_update(sock);
+	cb(sock, NULL, n, NULL, sock->rx_arg);
+}
+
+int zc_sock_rx_deliver(struct zc_sock *sock)
+{
+	struct zc_rx_from from;
+	bool want_from = sock->t.unconnected;
+	int ncb = 0;
+
+	if (!(sock->rx->flags & ZC_RXO_RING) && !sock->rx_ready)
+		return 0;
+	while (sock->rx_cb && !sock->rx_ended && ncb < ZC_RX_PER_RUN) {
+		struct zc_buf *buf = NULL;
+		ssize_t n;
+
+		n = sock_recv(sock, &buf, ZC_RXF_NOWAIT,
+			      want_from ? &from : NULL);
+		if (n == -EAGAIN || n == -ENOBUFS) {
+			/* -ENOBUFS: every buffer is held; zc_sock_release()
+			 * of one queues the socket again. */
+			sock->rx_ready = n == -ENOBUFS;
+			return ncb;
+		}
+		ncb++;
+		if (n <= 0) {
+			rx_end(sock, n);
+			break;
+		}
+		sock->rx_cb(sock, buf, n,
+			    want_from && from.len
+				    ? (struct sockaddr *)&from.addr
+				    : NULL,
+			    sock->rx_arg);
+	}
+	/* More may be queued: go on in the next round. */
+	if (sock->rx_cb && !sock->rx_ended && ncb == ZC_RX_PER_RUN)
+		zc_tsock_defer(&sock->t);
+	return ncb;
 }

@@ -68,9 +68,13 @@ ssize_t zc_rx_recv_into(struct zc_tsock *sock, void *dst, size_t len, int flags)
 	return n < 0 ? -errno : n;
 }
 
-ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
-			size_t max, unsigned rx_flags, struct zc_buf **out)
+/* One recvfrom() into a pool buffer; from may be NULL. */
+static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			 size_t max, unsigned rx_flags, struct zc_buf **out,
+			 struct zc_rx_from *from)
 {
+	int flags = rx_flags & ZC_RXF_NOWAIT ? MSG_DONTWAIT : 0;
+	struct sockaddr *sa = from ? (struct sockaddr *)&from->addr : NULL;
 	struct zc_buf *buf;
 	ssize_t n;
 	int ret;
@@ -80,14 +84,34 @@ ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 		return ret;
 	if (!max || max > buf->segs[0].len)
 		max = buf->segs[0].len;
-	n = zc_rx_recv_into(sock, buf->segs[0].base, max,
-			    rx_flags & ZC_RXF_NOWAIT ? MSG_DONTWAIT : 0);
+	if (sock->nonblock)
+		flags |= MSG_DONTWAIT;
+	if (from)
+		from->len = sizeof(from->addr);
+	do {
+		n = recvfrom(sock->fd, buf->segs[0].base, max, flags, sa,
+			     from ? &from->len : NULL);
+	} while (n < 0 && errno == EINTR);
 	if (n <= 0) {
+		ret = n < 0 ? -errno : 0;
 		zc_rx_pool_unused(buf);
-		return n;
+		return ret;
 	}
 	zc_buf_trim(buf, (size_t)n);
 	zc_tsock_count_copied(sock, (size_t)n);
 	*out = buf;
 	return n;
+}
+
+ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			size_t max, unsigned rx_flags, struct zc_buf **out)
+{
+	return pool_recv(sock, rp, max, rx_flags, out, NULL);
+}
+
+ssize_t zc_rx_pool_recvfrom(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			    unsigned rx_flags, struct zc_buf **out,
+			    struct zc_rx_from *from)
+{
+	return pool_recv(sock, rp, 0, rx_flags, out, from);
 }

@@ -25,6 +25,10 @@ bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf);
  * every buffer is held. */
 ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 			size_t max, unsigned rx_flags, struct zc_buf **out);
+/* The same with the sender's address in from (NULL: not wanted). */
+ssize_t zc_rx_pool_recvfrom(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			    unsigned rx_flags, struct zc_buf **out,
+			    struct zc_rx_from *from);
 /* Give back a pool buffer that was never handed out, without running the
  * application's completion. */
 void zc_rx_pool_unused(struct zc_buf *buf);

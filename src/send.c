@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "sock.h"
@@ -114,6 +115,8 @@ void zc_req_deliver(struct zc_req *req)
 	stats_count(&sock->t.stats, &c);
 	req->cb(sock, &c, req->arg);
 	req_free(sock, req);
+	if (sock->drain_cb && !sock->t.stats.inflight)
+		zc_tsock_defer(&sock->t);
 }
 
 void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
@@ -170,6 +173,10 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 		n++;
 	}
 	*msg = (struct msghdr){ .msg_iov = iov, .msg_iovlen = n };
+	if (req->destlen) {
+		msg->msg_name = (void *)&req->dest;
+		msg->msg_namelen = req->destlen;
+	}
 }
 
 ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
@@ -181,7 +188,7 @@ ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
 	zc_req_msghdr(req, &msg, iov);
 	/* send() skips importing a msghdr and an iovec array: cheaper in
 	 * the kernel for the common one-buffer case. */
-	if (msg.msg_iovlen == 1)
+	if (msg.msg_iovlen == 1 && !req->destlen)
 		return send(sock->fd, iov[0].iov_base, iov[0].iov_len, flags);
 	return sendmsg(sock->fd, &msg, flags);
 }
@@ -356,7 +363,7 @@ static int send_check(struct zc_sock *sock, zc_send_cb cb)
 {
 	if (!sock || !cb)
 		return -EINVAL;
-	if (sock->closing)
+	if (sock->closing || sock->shut_wr)
 		return -ESHUTDOWN;
 	if (sock->dead)
 		return sock->t.stats.last_error ? sock->t.stats.last_error
@@ -366,8 +373,26 @@ static int send_check(struct zc_sock *sock, zc_send_cb cb)
 	return 0;
 }
 
-int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
-	    zc_send_cb cb, void *arg)
+/* The destination of a zc_sendto(): an address of the socket's family
+ * (an IPv6 socket also takes IPv4-mapped ones). */
+static int dest_check(const struct zc_sock *sock, const struct sockaddr *dest,
+		      socklen_t len)
+{
+	if (!dest)
+		return -EINVAL;
+	if (sock->t.type == SOCK_STREAM)
+		return -EISCONN;
+	if (dest->sa_family != sock->t.domain)
+		return -EAFNOSUPPORT;
+	if (len != (dest->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+					       : sizeof(struct sockaddr_in6)))
+		return -EINVAL;
+	return 0;
+}
+
+static int send_common(struct zc_sock *sock, const struct iovec *iov,
+		       int iovcnt, const struct sockaddr *dest,
+		       socklen_t destlen, zc_send_cb cb, void *arg)
 {
 	struct zc_req *req;
 	int ret;
@@ -383,11 +408,36 @@ int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 	ret = req_fill(sock, req, iov, iovcnt);
 	if (ret)
 		return ret;
+	req->destlen = destlen;
+	if (destlen)
+		memcpy(&req->dest, dest, destlen);
 	sock->free_reqs = req->next;
 	req_start(sock, req, cb, arg);
 	ret = req_submit(sock, req);
 	zc_sock_ep_update(sock);
 	return ret;
+}
+
+int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+	    zc_send_cb cb, void *arg)
+{
+	if (sock && sock->t.unconnected)
+		return cb ? -EDESTADDRREQ : -EINVAL;
+	return send_common(sock, iov, iovcnt, NULL, 0, cb, arg);
+}
+
+int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+	      const struct sockaddr *dest, socklen_t destlen, zc_send_cb cb,
+	      void *arg)
+{
+	int ret;
+
+	if (!sock)
+		return -EINVAL;
+	ret = dest_check(sock, dest, destlen);
+	if (ret)
+		return ret;
+	return send_common(sock, iov, iovcnt, dest, destlen, cb, arg);
 }
 
 int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
@@ -462,4 +512,53 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 	default:
 		return -EOPNOTSUPP;
 	}
+}
+
+/* ---- flush and shutdown ------------------------------------------------- */
+
+void zc_sock_drained(struct zc_sock *sock)
+{
+	zc_sock_cb cb = sock->drain_cb;
+	int status = 0;
+
+	if (!cb || sock->t.stats.inflight)
+		return;
+	sock->drain_cb = NULL;
+	if (sock->dead)
+		status = sock->t.stats.last_error ? sock->t.stats.last_error
+						  : -EPIPE;
+	else if (sock->shut_wr && sock->t.type == SOCK_STREAM &&
+		 shutdown(sock->t.fd, SHUT_WR))
+		status = -errno;
+	sock->ctx->ncb++;
+	cb(sock, status, sock->drain_arg);
+}
+
+static int drain_start(struct zc_sock *sock, zc_sock_cb cb, void *arg)
+{
+	if (!sock || !cb)
+		return -EINVAL;
+	if (sock->closing)
+		return -ESHUTDOWN;
+	if (sock->drain_cb)
+		return -EBUSY;
+	sock->drain_cb = cb;
+	sock->drain_arg = arg;
+	/* Checked from process(), also when nothing is in flight now. */
+	zc_tsock_defer(&sock->t);
+	return 0;
+}
+
+int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg)
+{
+	return drain_start(sock, cb, arg);
+}
+
+int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg)
+{
+	int ret = drain_start(sock, cb, arg);
+
+	if (!ret)
+		sock->shut_wr = true;
+	return ret;
 }

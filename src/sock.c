@@ -103,6 +103,10 @@ void zc_sock_ep_update(struct zc_sock *sock)
 		if (space)
 			want |= EPOLLOUT;
 	}
+	/* Received data for the receive callback (ring-less transports;
+	 * the ring reports its own). */
+	if (zc_sock_rx_wants_epollin(sock))
+		want |= EPOLLET | EPOLLIN | EPOLLRDHUP;
 	if (want == sock->ep_events)
 		return;
 	op = !want	       ? EPOLL_CTL_DEL
@@ -136,11 +140,19 @@ void zc_sock_run(struct zc_sock *sock)
 	if (sock->rx && sock->rx->kick)
 		sock->rx->kick(&sock->t);
 	zc_sock_push_queued(sock);
+	/* Application callbacks run from process() only (not from close). */
+	if (sock->ctx->in_process) {
+		zc_sock_drained(sock);
+		if (sock->rx_cb)
+			sock->ctx->ncb += zc_sock_rx_deliver(sock);
+	}
 	zc_sock_ep_update(sock);
 }
 
 void zc_sock_event(struct zc_sock *sock, uint32_t events)
 {
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+		sock->rx_ready = true;
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		/* The error first: completions of a reset connection must
 		 * see it. */
@@ -182,8 +194,12 @@ static int sock_identify(struct zc_sock *sock, int fd)
 	if (!(sock->t.type == SOCK_STREAM && proto == IPPROTO_TCP) &&
 	    !(sock->t.type == SOCK_DGRAM && proto == IPPROTO_UDP))
 		return -EPROTONOSUPPORT;
-	if (getpeername(fd, (struct sockaddr *)&peer, &len))
-		return -errno;
+	/* A UDP server's socket has no peer: its sends name theirs. */
+	if (getpeername(fd, (struct sockaddr *)&peer, &len)) {
+		if (errno != ENOTCONN || sock->t.type != SOCK_DGRAM)
+			return -errno;
+		sock->t.unconnected = true;
+	}
 	sock->t.fd = fd;
 	sock->t.nonblock = flags & O_NONBLOCK;
 	if (sock->t.type == SOCK_STREAM)
@@ -385,6 +401,9 @@ int zc_sock_destroy(struct zc_sock *sock)
 	lost = st->abandoned + st->errors;
 	zc_sock_cancel_sends(sock);
 	zc_ctx_run_done(sock->ctx, sock, INT_MAX);
+	/* A flush or shutdown still waiting is told it will not happen. */
+	if (sock->drain_cb)
+		sock->drain_cb(sock, -ECANCELED, sock->drain_arg);
 	lost = st->abandoned + st->errors - lost;
 	sock->ctx->depth--;
 	zc_sock_rx_fini(sock);

@@ -61,6 +61,15 @@ struct zc_sock {
 	struct zc_req *sendq_head, *sendq_tail;
 	const struct zc_rx_ops *rx;
 	bool rx_copy_only; /* tests: never map (ZC_RX_TCPMMAP) */
+	/* Receive callback (zc_recv_start) and its state. */
+	zc_recv_cb rx_cb;
+	void *rx_arg;
+	bool rx_ready; /* data may be queued: try to deliver */
+	bool rx_ended; /* end of stream or an error was delivered */
+	/* zc_sock_flush/zc_sock_shutdown: one pending at a time. */
+	zc_sock_cb drain_cb;
+	void *drain_arg;
+	bool shut_wr; /* zc_sock_shutdown: no new sends */
 };
 
 static inline struct zc_sock *zc_sock_of(struct zc_tsock *t)
@@ -111,6 +120,8 @@ void zc_sock_cancel_sends(struct zc_sock *sock);
 void zc_req_deliver(struct zc_req *req);
 /* Choose and start the send transport for the socket's options. */
 int zc_sock_tx_setup(struct zc_sock *sock);
+/* Run a pending flush/shutdown callback once nothing is in flight. */
+void zc_sock_drained(struct zc_sock *sock);
 
 /* ---- recv.c ------------------------------------------------------------- */
 
@@ -118,6 +129,11 @@ int zc_sock_tx_setup(struct zc_sock *sock);
 int zc_sock_rx_start(struct zc_sock *sock);
 void zc_sock_rx_fini(struct zc_sock *sock);
 bool zc_sock_rx_busy(struct zc_sock *sock);
+/* Hand received data to the receive callback (from process() only).
+ * Returns the callbacks run. */
+int zc_sock_rx_deliver(struct zc_sock *sock);
+/* True when the socket's fd must report EPOLLIN to the context. */
+bool zc_sock_rx_wants_epollin(const struct zc_sock *sock);
 /* TCP_ZEROCOPY_RECEIVE sockets (ZC_RX_TCPMMAP): map pages (on, the
  * default) or copy everything (off) from now on.  -EOPNOTSUPP for other
  * receive modes (under ZC_RX_AUTO the policy decides every receive). */

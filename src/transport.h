@@ -11,6 +11,7 @@
 #ifndef ZC_SRC_TRANSPORT_H
 #define ZC_SRC_TRANSPORT_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -28,6 +29,7 @@ struct zc_tsock {
 	int domain; /* AF_INET or AF_INET6 */
 	int type;   /* SOCK_STREAM or SOCK_DGRAM */
 	bool nonblock;
+	bool unconnected; /* UDP without a peer: sends name theirs */
 	struct zc_sock_opts opts;
 	void *tx_priv;	       /* the send transport's state */
 	void *rx_priv;	       /* the receive transport's state */
@@ -46,13 +48,15 @@ struct zc_req {
 	const struct zc_tx_ops *tx;
 	zc_send_cb cb;
 	void *arg;
-	size_t sent;	    /* bytes handed to the kernel */
-	int error;	    /* first error, negative errno */
-	uint8_t why;	    /* enum zc_copy_why if copied */
-	bool kernel_copied; /* a completion said "copied" */
-	bool abandoned;	    /* teardown gave up on an id */
-	bool notified;	    /* the kernel reported on a completion id */
-	bool zc_ok;	    /* what the last ubuf put said */
+	size_t sent;		  /* bytes handed to the kernel */
+	int error;		  /* first error, negative errno */
+	uint8_t why;		  /* enum zc_copy_why if copied */
+	bool kernel_copied;	  /* a completion said "copied" */
+	bool abandoned;		  /* teardown gave up on an id */
+	bool notified;		  /* the kernel reported on a completion id */
+	bool zc_ok;		  /* what the last ubuf put said */
+	socklen_t destlen;	  /* 0: the socket's peer */
+	struct sockaddr_in6 dest; /* or a sockaddr_in */
 	/* Free list, send queue, or the context's list of completions
 	 * waiting for their callback. */
 	struct zc_req *next;
@@ -90,10 +94,18 @@ enum zc_rx_flags {
 	ZC_RXF_NOWAIT = 1u << 1, /* never block (a receive callback) */
 };
 
+/* Where a datagram came from (len 0: not known, or a stream). */
+struct zc_rx_from {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
 enum zc_rx_ops_flags {
 	/* Data arrives through the ring, which calls zc_tsock_defer();
 	 * others are woken by the socket's EPOLLIN. */
 	ZC_RXO_RING = 1u << 0,
+	/* Reports the sender's address (zc_rx_from). */
+	ZC_RXO_FROM = 1u << 1,
 };
 
 /* A receive transport, behind zc_recv(). */
@@ -102,9 +114,10 @@ struct zc_rx_ops {
 	enum zc_rx_mode mode;
 	unsigned flags; /* ZC_RXO_* */
 	int (*init)(struct zc_tsock *sock);
-	/* Same returns as zc_recv(); flags ZC_RXF_*. */
+	/* Same returns as zc_recv(); flags ZC_RXF_*; from (may be NULL)
+	 * gets the sender's address, if the transport can tell. */
 	ssize_t (*recv)(struct zc_tsock *sock, struct zc_buf **out,
-			unsigned flags);
+			unsigned flags, struct zc_rx_from *from);
 	/* True while the application holds received buffers. */
 	bool (*busy)(struct zc_tsock *sock);
 	/* True if buf was handed out by this socket's receive path (held or

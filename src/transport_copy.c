@@ -68,9 +68,9 @@ static int rx_copy_init(struct zc_tsock *sock)
 }
 
 static ssize_t rx_copy_recv(struct zc_tsock *sock, struct zc_buf **out,
-			    unsigned flags)
+			    unsigned flags, struct zc_rx_from *from)
 {
-	return zc_rx_pool_recv(sock, sock->rx_priv, 0, flags, out);
+	return zc_rx_pool_recvfrom(sock, sock->rx_priv, flags, out, from);
 }
 
 static bool rx_copy_busy(struct zc_tsock *sock)
@@ -93,6 +93,7 @@ static void rx_copy_fini(struct zc_tsock *sock)
 const struct zc_rx_ops zc_rx_copy = {
 	.name = "copy",
 	.mode = ZC_RX_COPY,
+	.flags = ZC_RXO_FROM,
 	.init = rx_copy_init,
 	.recv = rx_copy_recv,
 	.busy = rx_copy_busy,

@@ -274,11 +274,12 @@ static int mm_wait(struct zc_tsock *sock)
 }
 
 static ssize_t mm_recv(struct zc_tsock *sock, struct zc_buf **out,
-		       unsigned flags)
+		       unsigned flags, struct zc_rx_from *from)
 {
 	struct tcpmmap *mm = sock->rx_priv;
 	ssize_t ret;
 
+	(void)from; /* a stream: no sender address */
 	if (mm->pending) {
 		struct zc_buf *buf = mm->pending;
 

@@ -118,7 +118,7 @@ static int uring_send(struct zc_tsock *sock, struct uring_tx *ut,
 	if (ut->poll_first)
 		zc_flags |= IORING_RECVSEND_POLL_FIRST;
 	zc_req_msghdr(req, &ut->msg, ut->iov);
-	if (ut->msg.msg_iovlen == 1) {
+	if (ut->msg.msg_iovlen == 1 && !ut->msg.msg_namelen) {
 		uring_prep_send(sock, ut, sqe, zc_flags);
 	} else {
 		io_uring_prep_sendmsg_zc(sqe, sock->fd, &ut->msg, MSG_NOSIGNAL);
@@ -497,11 +497,12 @@ static int rx_wait(struct zc_tsock *sock, struct uring_rx *rx, unsigned flags)
 }
 
 static ssize_t rx_recv(struct zc_tsock *sock, struct zc_buf **out,
-		       unsigned flags)
+		       unsigned flags, struct zc_rx_from *from)
 {
 	struct uring_rx *rx = sock->rx_priv;
 	ssize_t ret;
 
+	(void)from; /* multishot recv does not report it (no ZC_RXO_FROM) */
 	for (;;) {
 		if (rx->nready)
 			return rx_hand_out(sock, rx, out);

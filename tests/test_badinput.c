@@ -177,6 +177,7 @@ static void test_attach_not_connected(void **state)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct zc_sock_opts keep = { .flags = ZC_SOCK_KEEP_FD };
 	int tcp, udp, lis;
 
 	(void)state;
@@ -187,11 +188,66 @@ static void test_attach_not_connected(void **state)
 	assert_int_equal(bind(lis, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lis, 1), 0);
 	assert_int_equal(try_attach(tcp, NULL), -ENOTCONN);
-	assert_int_equal(try_attach(udp, NULL), -ENOTCONN);
 	assert_int_equal(try_attach(lis, NULL), -ENOTCONN);
+	/* Unconnected UDP is a server's socket: accepted. */
+	assert_int_equal(try_attach(udp, &keep), 0);
 	close(tcp);
 	close(udp);
 	close(lis);
+}
+
+static void dest_cb(struct zc_sock *sock, const struct zc_completion *c,
+		    void *arg)
+{
+	(void)sock;
+	*(int *)arg = c->result == ZC_RESULT_ERROR ? c->error : 1;
+}
+
+/* Unconnected UDP: zc_send has no destination, zc_sendto names one and
+ * checks it; TCP takes none. */
+static void test_sendto_bad_dest(void **state)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6 };
+	socklen_t len = sizeof(to);
+	struct iovec iov = { "ping", 4 };
+	struct zc_sock *sock, *tcps;
+	struct zc_ctx *ctx;
+	int udp, rcv, tcp, trcv, done = 0;
+	char buf[8];
+
+	(void)state;
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	rcv = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(bind(rcv, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(getsockname(rcv, (struct sockaddr *)&to, &len), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	assert_int_equal(zc_sock_attach(ctx, udp, NULL, &sock), 0);
+	assert_int_equal(zc_send(sock, &iov, 1, dest_cb, &done), -EDESTADDRREQ);
+	assert_int_equal(zc_sendto(sock, &iov, 1, NULL, 0, dest_cb, &done),
+			 -EINVAL);
+	assert_int_equal(zc_sendto(sock, &iov, 1, (struct sockaddr *)&to,
+				   sizeof(to) - 1, dest_cb, &done),
+			 -EINVAL);
+	assert_int_equal(zc_sendto(sock, &iov, 1, (struct sockaddr *)&to6,
+				   sizeof(to6), dest_cb, &done),
+			 -EAFNOSUPPORT);
+	assert_int_equal(zc_sendto(sock, &iov, 1, (struct sockaddr *)&to,
+				   sizeof(to), dest_cb, &done),
+			 0);
+	while (!done)
+		assert_true(zc_ctx_process(ctx, 1000) >= 0);
+	assert_int_equal(done, 1);
+	assert_int_equal(recv(rcv, buf, sizeof(buf), 0), 4);
+	assert_int_equal(nu_tcp_pair(AF_INET, &tcp, &trcv), 0);
+	assert_int_equal(zc_sock_attach(ctx, tcp, NULL, &tcps), 0);
+	assert_int_equal(zc_sendto(tcps, &iov, 1, (struct sockaddr *)&to,
+				   sizeof(to), dest_cb, &done),
+			 -EISCONN);
+	zc_ctx_destroy(ctx);
+	close(rcv);
+	close(trcv);
 }
 
 static void test_attach_bad_opts(void **state)
@@ -574,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_attach_not_inet),
 		cmocka_unit_test(test_attach_not_tcp_udp),
 		cmocka_unit_test(test_attach_not_connected),
+		cmocka_unit_test(test_sendto_bad_dest),
 		cmocka_unit_test(test_attach_bad_opts),
 		cmocka_unit_test(test_send_bad_args),
 		cmocka_unit_test(test_send_efault),

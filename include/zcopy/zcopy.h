@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -225,9 +226,9 @@ struct zc_ctx_opts {
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
- * what its sockets wait for (completions in flight, sends waiting for
- * socket space, the io_uring ring; not received data: poll the socket's own
- * fd, zc_sock_fd(), for that), and runs completion callbacks from
+ * everything its sockets wait for (completions in flight, sends waiting for
+ * socket space, the io_uring ring, and received data on sockets with a
+ * receive callback, zc_recv_start()), and runs completion callbacks from
  * zc_ctx_process() only (and from close/destroy for the sockets they close;
  * never inside zc_send() or zc_recv()).
  * All calls on a context and its sockets must come from one thread at a
@@ -305,7 +306,8 @@ struct zc_sock_opts {
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
 };
 
-/* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
+/* Take over a connected TCP socket, or a UDP socket, connected or not
+ * (IPv4 or IPv6, blocking or not; unconnected UDP sends with zc_sendto()).
  * Errors: -EBADF, -ENOTSOCK, -EPROTONOSUPPORT (not TCP/UDP),
  * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options),
  * -EEXIST (the socket is attached already, in any context, through this or
@@ -320,6 +322,19 @@ ZC_API int zc_sock_attach(struct zc_ctx *ctx, int fd,
  * Returns 0, or -ETIMEDOUT if anything was abandoned or cancelled. */
 ZC_API int zc_sock_close(struct zc_sock *sock);
 ZC_API int zc_sock_fd(const struct zc_sock *sock);
+
+/* Runs once, from zc_ctx_process(): status 0, or the connection's first
+ * error (negative errno) if it failed. */
+typedef void (*zc_sock_cb)(struct zc_sock *sock, int status, void *arg);
+/* Call cb once every send accepted so far has completed (its callback
+ * has run): back-pressure without counting.  -EBUSY while an earlier
+ * zc_sock_flush() or zc_sock_shutdown() is pending. */
+ZC_API int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg);
+/* End the stream: refuse new sends (-ESHUTDOWN), let the accepted ones
+ * complete, then shutdown(SHUT_WR) (TCP: the peer reads end of stream)
+ * and call cb with 0 or the error.  Receiving goes on.  -EBUSY as
+ * zc_sock_flush(). */
+ZC_API int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 
 enum zc_result {
 	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
@@ -370,6 +385,14 @@ typedef void (*zc_send_cb)(struct zc_sock *sock, const struct zc_completion *c,
  * earlier datagram met a closed port). */
 ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 		   zc_send_cb cb, void *arg);
+/* As zc_send(), to the address dest (destlen bytes): for unconnected UDP
+ * sockets (on a connected one it overrides the peer for this datagram).
+ * zc_send() on an unconnected socket fails with -EDESTADDRREQ.  Errors as
+ * zc_send(), and -EINVAL (dest NULL, destlen wrong for its family),
+ * -EAFNOSUPPORT (family differs from the socket's), -EISCONN (TCP). */
+ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov,
+		     int iovcnt, const struct sockaddr *dest, socklen_t destlen,
+		     zc_send_cb cb, void *arg);
 /* Same, for the segments of buf (which stays the caller's). */
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 		       void *arg);
@@ -389,6 +412,27 @@ ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
  * receive paused because every buffer was held resumes.  Without io_uring it
  * receives by copy (zc_stats.uring_error says why). */
 ZC_API ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out);
+/* As zc_recv(), and the sender's address in *from (*fromlen: its size on
+ * entry, the address length on return; from may be NULL).  For UDP; on
+ * TCP *fromlen is set to 0.  -EOPNOTSUPP with ZC_RX_URING on UDP. */
+ZC_API ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
+			   struct sockaddr *from, socklen_t *fromlen);
+
+/* Received data, handed out by zc_ctx_process(): n > 0 bytes in buf (give
+ * it back with zc_sock_release()), n == 0 at end of stream, n < 0 an error
+ * (buf NULL for both; no more calls follow).  from is the sender on UDP
+ * sockets (NULL on TCP). */
+typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf,
+			   ssize_t n, const struct sockaddr *from, void *arg);
+/* Deliver received data to cb from zc_ctx_process(): the context fd
+ * becomes readable when data arrives, whatever the receive transport.
+ * Replaces an earlier callback.  Errors: -EINVAL, or the error of setting
+ * up the receive path. */
+ZC_API int zc_recv_start(struct zc_sock *sock, zc_recv_cb cb, void *arg);
+/* Stop delivering (data stays queued in the kernel); -EINVAL if not
+ * started. */
+ZC_API int zc_recv_stop(struct zc_sock *sock);
+
 /* Give back a buffer zc_recv() returned on this socket: as
  * zc_buf_release(), after checking that the buffer is the socket's.
  * Errors: -EINVAL (NULL), -EXDEV (the buffer came from another socket,
