@@ -26,6 +26,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <zcopy/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -36,9 +38,12 @@ extern "C" {
 #define ZC_API
 #endif
 
-#define ZC_VERSION_MAJOR 0
-#define ZC_VERSION_MINOR 1
-#define ZC_VERSION_PATCH 0
+/* The version of the library in use (which may be newer than the header
+ * the program was compiled with, ZC_VERSION_NUMBER): MAJOR << 16 |
+ * MINOR << 8 | PATCH. */
+ZC_API unsigned zc_version(void);
+/* The same as text, "MAJOR.MINOR.PATCH"; static. */
+ZC_API const char *zc_version_string(void);
 
 /* Text for a value returned by any zc_ function (negative errno), or for a
  * positive errno.  Never NULL; the string is static. */
