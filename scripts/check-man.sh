@@ -7,16 +7,7 @@
 set -eu
 header=$1
 mandir=$2
-fns=$(sed -n 's/^ZC_API[^(]*[ *]\(zc_[A-Za-z0-9_]*\)(.*/\1/p' "$header")
-if [ -z "$fns" ]; then
-	echo "no ZC_API functions found in $header" >&2
-	exit 1
-fi
-# A declaration the pattern above cannot read must not slip through.
-if [ "$(grep -c '^ZC_API ' "$header")" -ne "$(echo "$fns" | wc -l)" ]; then
-	echo "some ZC_API declarations in $header are not on one line" >&2
-	exit 1
-fi
+fns=$(sh "$(dirname "$0")/api-functions.sh" "$header")
 bad=0
 n=0
 for f in $fns; do
