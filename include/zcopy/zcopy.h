@@ -227,6 +227,9 @@ struct zc_ctx_opts {
 	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
 	/* io_uring SQ size (128, max 32768); the CQ is twice that. */
 	unsigned uring_entries;
+	/* Must be zero: room for options of later versions, so that one this
+	 * library does not know is refused (-EINVAL), not ignored. */
+	uint64_t reserved[8];
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
@@ -302,6 +305,9 @@ struct zc_sock_opts {
 	 * reused, with the buffer's segments still valid (NULL: nothing). */
 	const struct zc_ubuf_ops *rx_done;
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
+	/* Must be zero: room for options of later versions, so that one this
+	 * library does not know is refused (-EINVAL), not ignored. */
+	uint64_t reserved[8];
 };
 
 /* Take over a connected TCP or UDP socket (IPv4 or IPv6, blocking or not).
@@ -346,6 +352,9 @@ struct zc_completion {
 	/* Transport that carried (most of) it: copy, msgzc, uring or
 	 * uring-fixed, never auto. */
 	enum zc_tx_mode tx;
+	/* 0: reserved for ZC_COMPL_* flags of later versions. */
+	unsigned flags;
+	uint32_t reserved[4]; /* zero: room for later fields */
 };
 
 /* Runs exactly once per accepted send: after it returns the memory may be
@@ -453,6 +462,10 @@ struct zc_stats {
 	int uring_error;
 	/* io_uring sends from registered regions (fixed buffers). */
 	uint64_t fixed_sends;
+	/* Zeroed by the library.  Later fields come out of this space, so
+	 * the struct keeps its size and a program built against an older
+	 * header is never written past its end. */
+	uint64_t reserved[32];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
