@@ -16,6 +16,24 @@
  * to a context (zc_buf, zc_ubuf, zc_region, zc_pool) are not thread-safe
  * either; serialise access to each object.  Different objects may be used
  * from different threads concurrently.
+ *
+ * ABI (libzcopy.so.0; zcopy(3) has the details)
+ *  - Within one soname a release only adds: functions (under a new symbol
+ *    version node), enum values and flags (handle ones you do not know),
+ *    and struct fields taken from the struct's reserved[] words.  Existing
+ *    functions keep their signatures and meaning; public structs keep
+ *    their size and the place of every field.  Except zc_copy_why and
+ *    zc_tx_mode: their _COUNT sizes arrays in zc_stats, so they do not grow.
+ *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
+ *    set what you need.  A zero field means the default in every version,
+ *    so such a struct stays valid.  Their reserved words must be zero
+ *    (-EINVAL otherwise): an option of a newer header passed to an older
+ *    library is refused, not ignored.
+ *  - Output structs (zc_stats, zc_completion) are written whole by the
+ *    library, flags and reserved words as zero.  A field added later comes
+ *    out of the reserved space, so it reads 0 from an older library.
+ *  - ZC_VERSION_* (zcopy/version.h) give the header's version,
+ *    zc_version() that of the library in use.
  */
 #ifndef ZCOPY_ZCOPY_H
 #define ZCOPY_ZCOPY_H
