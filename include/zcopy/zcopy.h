@@ -68,7 +68,7 @@ ZC_API const char *zc_version_string(void);
 ZC_API const char *zc_strerror(int err);
 
 /* ------------------------------------------------------------------------ */
-/* Zero-copy flags, shared by zc_ubuf and zc_buf (the seed's zc_flags).     */
+/* Zero-copy flags of zc_ubuf and zc_buf (the RFC's ubuf_info flags).       */
 
 enum zc_flags {
 	/* The caller asked for zero-copy. */
@@ -91,7 +91,7 @@ struct zc_region;
 struct zc_pool;
 
 /* ------------------------------------------------------------------------ */
-/* zc_ubuf: how a buffer's completion is delivered (the seed's ubuf_info).  */
+/* zc_ubuf: how a buffer's completion is delivered (the RFC's ubuf_info).   */
 
 struct zc_ubuf_ops {
 	/* Required.  The buffer is done: for a refcounted ubuf when its last
@@ -132,7 +132,7 @@ ZC_API int zc_ubuf_put(struct zc_ubuf *ubuf, struct zc_buf *buf,
 ZC_API int zc_ubuf_put_abort(struct zc_ubuf *ubuf);
 
 /* ------------------------------------------------------------------------ */
-/* zc_buf: a message made of segments (the seed's skb frags).               */
+/* zc_buf: a message made of segments (the RFC's skb frags).                */
 
 struct zc_seg {
 	void *base; /* address; inside region when region != NULL */
@@ -186,7 +186,7 @@ ZC_API void zc_buf_set_zerocopy(struct zc_buf *buf, bool zerocopy_ok);
 ZC_API int zc_buf_release(struct zc_buf *buf);
 
 /* ------------------------------------------------------------------------ */
-/* zc_region: memory registered once (the seed's zctap area).               */
+/* zc_region: memory registered once (the RFC's zctap area).                */
 
 enum zc_region_flags {
 	/* Back the region with huge pages (MAP_HUGETLB); -ENOMEM if none. */
