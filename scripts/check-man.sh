@@ -2,20 +2,12 @@
 # Usage: check-man.sh HEADER MAN3_DIR
 # Every ZC_API function declared in HEADER must have man3/NAME.3, either a
 # page that names it or a ".so man3/OTHER.3" alias to one, and every page
-# must be installed by man/meson.build.
+# must be installed by man/meson.build.  Every page (man1 too) takes its
+# version from the build: its .TH line says "zcopy @VERSION@".
 set -eu
 header=$1
 mandir=$2
-fns=$(sed -n 's/^ZC_API[^(]*[ *]\(zc_[A-Za-z0-9_]*\)(.*/\1/p' "$header")
-if [ -z "$fns" ]; then
-	echo "no ZC_API functions found in $header" >&2
-	exit 1
-fi
-# A declaration the pattern above cannot read must not slip through.
-if [ "$(grep -c '^ZC_API ' "$header")" -ne "$(echo "$fns" | wc -l)" ]; then
-	echo "some ZC_API declarations in $header are not on one line" >&2
-	exit 1
-fi
+fns=$(sh "$(dirname "$0")/api-functions.sh" "$header")
 bad=0
 n=0
 for f in $fns; do
@@ -44,6 +36,15 @@ build=$(dirname "$mandir")/meson.build
 for page in "$mandir"/*.3; do
 	if ! grep -q "'man3/$(basename "$page")'" "$build"; then
 		echo "man3/$(basename "$page") is not installed by $build" >&2
+		bad=1
+	fi
+done
+for page in "$mandir"/*.3 "$(dirname "$mandir")"/man1/*.1; do
+	if grep -q '^\.so ' "$page"; then
+		continue
+	fi
+	if ! grep -q '^\.TH .*"zcopy @VERSION@"' "$page"; then
+		echo "$page: .TH must say \"zcopy @VERSION@\"" >&2
 		bad=1
 	fi
 done

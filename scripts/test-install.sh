@@ -14,8 +14,15 @@ lib=$(dirname "$(dirname "$pc")")
 [ -f "$lib/libzcopy.a" ] || { echo "install: no libzcopy.a" >&2; exit 1; }
 [ -n "$(find "$dest" -name zcopy.h -path '*/zcopy/*')" ] ||
 	{ echo "install: no zcopy/zcopy.h" >&2; exit 1; }
+[ -n "$(find "$dest" -name version.h -path '*/zcopy/*')" ] ||
+	{ echo "install: no zcopy/version.h" >&2; exit 1; }
 [ -n "$(find "$dest" -name zc_send.3)" ] ||
 	{ echo "install: no man pages" >&2; exit 1; }
+# The pages carry the project's version, not the placeholder.
+if grep -rl '@VERSION@' "$dest" --include='*.[1-9]' >&2; then
+	echo "install: man pages above say @VERSION@" >&2
+	exit 1
+fi
 
 cat > "$dest/use.c" <<'C'
 #include <errno.h>
@@ -29,6 +36,9 @@ int main(void)
 	if (ret)
 		return 1;
 	zc_ctx_destroy(ctx);
+	if (zc_version() != ZC_VERSION_NUMBER ||
+	    strcmp(zc_version_string(), ZC_VERSION_STRING))
+		return 1;
 	return strstr(zc_strerror(-EINVAL), "invalid") ? 0 : 1;
 }
 C

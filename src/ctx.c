@@ -18,6 +18,7 @@
 #include "region.h"
 #include "sock.h"
 #include "uring.h"
+#include "util.h"
 
 #define ZC_DEFAULT_INFLIGHT 256
 #define ZC_DEFAULT_CLOSE_MS 2000
@@ -65,6 +66,8 @@ int zc_ctx_create(const struct zc_ctx_opts *opts, struct zc_ctx **out)
 		o = *opts;
 	if (o.flags & ~ZC_CTX_NO_URING || o.max_inflight > 65536 ||
 	    o.uring_entries > 32768)
+		return -EINVAL;
+	if (!zc_reserved_zero(o.reserved, ZC_ARRAY_SIZE(o.reserved)))
 		return -EINVAL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)

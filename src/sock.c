@@ -19,6 +19,7 @@
 #include "sock.h"
 #include "sockreg.h"
 #include "uring.h"
+#include "util.h"
 
 #define ZC_UDP4_MAX 65507 /* 65535 - IPv4 header - UDP header */
 #define ZC_UDP6_MAX 65527 /* 65535 - UDP header (payload length field) */
@@ -230,6 +231,8 @@ static int opts_check(const struct zc_sock_opts *o)
 	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
 	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK)) ||
 	    o->max_inflight > 65536 || o->rx_lowat < 0)
+		return -EINVAL;
+	if (!zc_reserved_zero(o->reserved, ZC_ARRAY_SIZE(o->reserved)))
 		return -EINVAL;
 	return 0;
 }

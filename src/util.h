@@ -3,7 +3,11 @@
 #ifndef ZC_SRC_UTIL_H
 #define ZC_SRC_UTIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define ZC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The smallest power of two >= v (1 for 0), at most 2^31. */
 static inline uint32_t zc_roundup_pow2(uint32_t v)
@@ -13,6 +17,17 @@ static inline uint32_t zc_roundup_pow2(uint32_t v)
 	while (p < v && p < (1u << 31))
 		p <<= 1;
 	return p;
+}
+
+/* True if the n words at r are all zero, as the reserved words of the
+ * option structs must be: an option of a later version, set by a program
+ * built against its header, lands there and is refused, not ignored. */
+static inline bool zc_reserved_zero(const uint64_t *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i])
+			return false;
+	return true;
 }
 
 #endif

@@ -339,7 +339,7 @@ int bench_print_json(const struct bench_sweep *sw)
 							  "verdict", v));
 	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
-			 "zcopy_version", "0.1.0", "kernel", u.release,
+			 "zcopy_version", zc_version_string(), "kernel", u.release,
 			 "protocol", o->udp ? "udp" : "tcp", "host", o->host,
 			 "streams", (int)o->streams, "run_seconds",
 			 sw->duration, "repeat", (int)o->repeat, "read",

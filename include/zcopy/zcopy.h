@@ -16,6 +16,24 @@
  * to a context (zc_buf, zc_ubuf, zc_region, zc_pool) are not thread-safe
  * either; serialise access to each object.  Different objects may be used
  * from different threads concurrently.
+ *
+ * ABI (libzcopy.so.0; zcopy(3) has the details)
+ *  - Within one soname a release only adds: functions (under a new symbol
+ *    version node), enum values and flags (handle ones you do not know),
+ *    and struct fields taken from the struct's reserved[] words.  Existing
+ *    functions keep their signatures and meaning; public structs keep
+ *    their size and the place of every field.  Except zc_copy_why and
+ *    zc_tx_mode: their _COUNT sizes arrays in zc_stats, so they do not grow.
+ *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
+ *    set what you need.  A zero field means the default in every version,
+ *    so such a struct stays valid.  Their reserved words must be zero
+ *    (-EINVAL otherwise): an option of a newer header passed to an older
+ *    library is refused, not ignored.
+ *  - Output structs (zc_stats, zc_completion) are written whole by the
+ *    library, flags and reserved words as zero.  A field added later comes
+ *    out of the reserved space, so it reads 0 from an older library.
+ *  - ZC_VERSION_* (zcopy/version.h) give the header's version,
+ *    zc_version() that of the library in use.
  */
 #ifndef ZCOPY_ZCOPY_H
 #define ZCOPY_ZCOPY_H
@@ -27,6 +45,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <zcopy/version.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -37,16 +57,19 @@ extern "C" {
 #define ZC_API
 #endif
 
-#define ZC_VERSION_MAJOR 0
-#define ZC_VERSION_MINOR 1
-#define ZC_VERSION_PATCH 0
+/* The version of the library in use (which may be newer than the header
+ * the program was compiled with, ZC_VERSION_NUMBER): MAJOR << 16 |
+ * MINOR << 8 | PATCH. */
+ZC_API unsigned zc_version(void);
+/* The same as text, "MAJOR.MINOR.PATCH"; static. */
+ZC_API const char *zc_version_string(void);
 
 /* Text for a value returned by any zc_ function (negative errno), or for a
  * positive errno.  Never NULL; the string is static. */
 ZC_API const char *zc_strerror(int err);
 
 /* ------------------------------------------------------------------------ */
-/* Zero-copy flags, shared by zc_ubuf and zc_buf (the seed's zc_flags).     */
+/* Zero-copy flags of zc_ubuf and zc_buf (the RFC's ubuf_info flags).       */
 
 enum zc_flags {
 	/* The caller asked for zero-copy. */
@@ -69,7 +92,7 @@ struct zc_region;
 struct zc_pool;
 
 /* ------------------------------------------------------------------------ */
-/* zc_ubuf: how a buffer's completion is delivered (the seed's ubuf_info).  */
+/* zc_ubuf: how a buffer's completion is delivered (the RFC's ubuf_info).   */
 
 struct zc_ubuf_ops {
 	/* Required.  The buffer is done: for a refcounted ubuf when its last
@@ -110,7 +133,7 @@ ZC_API int zc_ubuf_put(struct zc_ubuf *ubuf, struct zc_buf *buf,
 ZC_API int zc_ubuf_put_abort(struct zc_ubuf *ubuf);
 
 /* ------------------------------------------------------------------------ */
-/* zc_buf: a message made of segments (the seed's skb frags).               */
+/* zc_buf: a message made of segments (the RFC's skb frags).                */
 
 struct zc_seg {
 	void *base; /* address; inside region when region != NULL */
@@ -164,7 +187,7 @@ ZC_API void zc_buf_set_zerocopy(struct zc_buf *buf, bool zerocopy_ok);
 ZC_API int zc_buf_release(struct zc_buf *buf);
 
 /* ------------------------------------------------------------------------ */
-/* zc_region: memory registered once (the seed's zctap area).               */
+/* zc_region: memory registered once (the RFC's zctap area).                */
 
 enum zc_region_flags {
 	/* Back the region with huge pages (MAP_HUGETLB); -ENOMEM if none. */
@@ -223,6 +246,9 @@ struct zc_ctx_opts {
 	int close_timeout_ms;  /* drain bound on close (2000); <0: none */
 	/* io_uring SQ size (128, max 32768); the CQ is twice that. */
 	unsigned uring_entries;
+	/* Must be zero: room for options of later versions, so that one this
+	 * library does not know is refused (-EINVAL), not ignored. */
+	uint64_t reserved[8];
 };
 
 /* A context: one per thread.  It owns an epoll set (zc_ctx_fd) covering
@@ -304,6 +330,9 @@ struct zc_sock_opts {
 	 * reused, with the buffer's segments still valid (NULL: nothing). */
 	const struct zc_ubuf_ops *rx_done;
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
+	/* Must be zero: room for options of later versions, so that one this
+	 * library does not know is refused (-EINVAL), not ignored. */
+	uint64_t reserved[8];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
@@ -362,6 +391,9 @@ struct zc_completion {
 	/* Transport that carried (most of) it: copy, msgzc, uring or
 	 * uring-fixed, never auto. */
 	enum zc_tx_mode tx;
+	/* 0: reserved for ZC_COMPL_* flags of later versions. */
+	unsigned flags;
+	uint32_t reserved[4]; /* zero: room for later fields */
 };
 
 /* Runs exactly once per accepted send: after it returns the memory may be
@@ -498,6 +530,10 @@ struct zc_stats {
 	int uring_error;
 	/* io_uring sends from registered regions (fixed buffers). */
 	uint64_t fixed_sends;
+	/* Zeroed by the library.  Later fields come out of this space, so
+	 * the struct keeps its size and a program built against an older
+	 * header is never written past its end. */
+	uint64_t reserved[32];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
