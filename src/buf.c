@@ -245,7 +245,8 @@ int zc_buf_release(struct zc_buf *buf)
 	if (buf->state != ZC_BUF_LIVE)
 		return -EALREADY;
 	/* Completion first, while the segments still point at live memory
-	 * (seed patch 9: skb_zcopy_clear before the frags go). */
+	 * (the kernel's order too: the zero-copy state is cleared before an
+	 * skb's frags are released). */
 	ubuf = buf->ubuf;
 	if (ubuf)
 		zc_ubuf_put(ubuf, buf, buf->zerocopy_ok);

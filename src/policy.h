@@ -6,59 +6,9 @@
  * mapped bytes.  No system calls and no clocks: everything is counted in
  * sends, receives and bytes, so decisions are repeatable and unit-tested.
  *
- * Default threshold (ZC_POLICY_THRESHOLD), from bench/bench_threshold on
- * the 2-vCPU Linux 6.18 VM, loopback TCP, medians of 7 interleaved rounds,
- * microseconds per send:
- *
- *   size    send  msgzc  zc extra  memcpy
- *   1 KiB   1.36  2.52   1.16      0.07
- *   4 KiB   1.90  2.99   1.09      0.16
- *   16 KiB  5.04  12.47  7.43      0.83
- *   64 KiB  22.83 52.67  29.83     3.83
- *
- * On loopback zero-copy never pays (the kernel copies the pinned pages
- * after all), but at one or two pages "zc extra" is the fixed cost of a
- * zero-copy send: about 1.1 us (notification, reaping, pinning).  A real
- * NIC saves the payload copy, 0.06 us per KiB (memcpy slope).  Break-even:
- * 1.12 / 0.061 = about 18 KiB (17 to 30 KiB over four runs), in line with
- * the kernel's guidance that MSG_ZEROCOPY pays above about 10 KiB.  The
- * default is the power of two below that: 16 KiB.
- */
-/*
- * Receive (ZC_RX_AUTO on TCP): the mapped share is the one signal.  It
- * says whether mapping is possible at all (this machine maps only with a
- * 4096-byte MSS and a MSG_ZEROCOPY sender; otherwise 0%).  Whether mapping
- * then pays could only be told with clocks, and here even that flips with
- * scheduling.  bench_tcpmmap -s 256 -n 9 [-a] [-p] (loopback, medians of
- * 9 interleaved pairs), ratio mapped / copy (data not read; every byte
- * read):
- *
- *   MSS 4108 + MSG_ZEROCOPY sender, ~100% mapped:
- *     run A   throughput 1.22x 1.07x   CPU per GB 1.67x 1.59x
- *     run B   throughput 1.37x 1.58x   CPU per GB 0.38x 0.46x
- *     auto    throughput 1.52x 1.30x   CPU per GB 0.30x 0.41x
- *   plain sender, default MSS, 0% mapped:
- *     tcpmmap throughput 0.91x 0.96x   CPU per GB 1.14x 1.10x
- *     auto    throughput 0.96x 1.03x   CPU per GB 1.03x 0.99x
- *
- * Copy costs 0.15 to 1.0 CPU s/GB from run to run (the most when sender
- * and receiver share one vCPU, taskset -c 0), mapping a steadier 0.17 to
- * 0.38.  Over 15 runs mapping never lost throughput beyond noise (0.89x
- * to 2.00x, median about 1.3x), so auto maps when the share allows; where
- * nothing maps it backs off and costs what copy does.  Pin ZC_RX_COPY to
- * save CPU on machines like run A, or to write into received buffers.
- *
- * Send: the best zero-copy transport is MSG_ZEROCOPY, also when the
- * context has an io_uring.  Both report "copied after all" the same way
- * (SO_EE_CODE_ZEROCOPY_COPIED, IORING_NOTIF_USAGE_ZC_COPIED) and both are
- * copied here, so the policy backs off after ZC_POLICY_PROBES sends
- * either way and the choice touches only those probes.  io_uring would add
- * a ring per context (which seccomp or sysctl may forbid) and, with one
- * SQE in flight per socket to keep the stream in order, a SEND_ZC that
- * does not complete at once holds the sends behind it until its result is
- * reaped; MSG_ZEROCOPY hands the bytes over inside zc_send().  io_uring's
- * own gain, sends from registered memory without pinning, needs the
- * application's regions: ZC_TX_URING_FIXED, chosen by the caller.
+ * The measurements behind the defaults (the 16 KiB threshold, mapping by
+ * the mapped share, MSG_ZEROCOPY as auto's zero-copy transport) are in
+ * bench/README.md, with the commands that give them.
  */
 #ifndef ZC_SRC_POLICY_H
 #define ZC_SRC_POLICY_H

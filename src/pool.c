@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Pools: fixed-size buffers in a region, one static ubuf for all of them
- * (no refcounts, as the seed's zctap), recycled when released.
+ * (no refcounts, like memory registered once with the kernel), recycled
+ * when released.
  */
 #include <errno.h>
 #include <stdlib.h>

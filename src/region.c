@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Regions: memory pinned once at setup, as the seed's zctap does, so that
- * no send or receive pays for pinning.
+ * Regions: memory pinned once at setup (as the kernel's zero-copy receive
+ * areas are), so that no send or receive pays for pinning.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Generic completion objects.  As in the seed (patches 3-4), the meaning of
- * get/put belongs to the implementation: a refcounted ubuf completes once,
+ * Generic completion objects.  As in the kernel's ubuf_info since the
+ * "generic zcopy" rework, the meaning of get/put belongs to the
+ * implementation: a refcounted ubuf completes once,
  * when its last user is done; a static one completes on every put.
  */
 #include <errno.h>
