@@ -317,6 +317,8 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 		o->mss = (unsigned)v;
 		return 0;
 	case OPT_JSON:
+		if (!ZC_CLI_HAVE_JSON)
+			return bad(ZC_CLI_NO_JSON, "--json");
 		o->json = true;
 		return 0;
 	case OPT_CSV:

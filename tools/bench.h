@@ -157,11 +157,19 @@ int bench_client(const struct bench_opts *opts, int cfd,
 
 /* ---- bench_report.c ---------------------------------------------------- */
 void bench_summarize(const struct bench_cell *cell, struct bench_summary *s);
+double bench_run_gbps(const struct bench_run *r);
+/* "unavailable: why" or "failed: why" for a cell that did not run. */
+const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len);
+/* Which mode won at this size, and whether zero-copy really happened. */
+void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		   size_t len);
 void bench_print_table(const struct bench_sweep *sweep);
-int bench_print_json(const struct bench_sweep *sweep);
 void bench_print_csv(const struct bench_sweep *sweep);
 int bench_plot(const struct bench_sweep *sweep, const char *path);
 /* "64K", "1M": sizes as people write them. */
 const char *bench_size_str(uint32_t size, char *buf, size_t len);
+
+/* ---- bench_json.c (built with jansson only) ----------------------------- */
+int bench_print_json(const struct bench_sweep *sweep);
 
 #endif

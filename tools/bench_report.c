@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * zcopy bench output: medians per cell, then a table (with a verdict per
- * size), JSON, CSV or a gnuplot PNG.  Rates are medians over the runs of
+ * size), CSV or a gnuplot PNG (JSON: bench_json.c).  Rates are medians over the runs of
  * a cell; counts are totals over them.
  */
 #include <errno.h>
@@ -10,11 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "bench.h"
 
@@ -49,7 +46,7 @@ static double ratio(double num, double den)
 	return den > 0 ? num / den : 0;
 }
 
-static double run_gbps(const struct bench_run *r)
+double bench_run_gbps(const struct bench_run *r)
 {
 	return ratio((double)r->rx.bytes * 8 / 1e9, r->elapsed);
 }
@@ -64,7 +61,7 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	for (unsigned i = 0; i < c->nruns; i++) {
 		const struct bench_run *r = &c->runs[i];
 
-		gbps[i] = run_gbps(r);
+		gbps[i] = bench_run_gbps(r);
 		tx[i] = ratio((double)r->tx.cpu_usec / 1e6,
 			      (double)r->tx.bytes / 1e9);
 		rx[i] = ratio((double)r->rx.cpu_usec / 1e6,
@@ -90,7 +87,7 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	s->rx_mapped_share = ratio((double)mapped, (double)s->received);
 }
 
-static const char *cell_error(const struct bench_cell *c, char *buf, size_t len)
+const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s: %s", c->unavailable ? "unavailable" : "failed",
 		 zc_strerror(c->error));
@@ -141,7 +138,7 @@ static void print_row(const struct bench_cell *c)
 	bench_size_str(c->size, sz, sizeof(sz));
 	if (c->error) {
 		printf("%6s  %-16s %s\n", sz, c->mode->name,
-		       cell_error(c, err, sizeof(err)));
+		       bench_cell_error(c, err, sizeof(err)));
 		return;
 	}
 	bench_summarize(c, &s);
@@ -227,9 +224,8 @@ static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 	return buf;
 }
 
-/* Which mode won at this size, and whether zero-copy really happened. */
-static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
-		    size_t len)
+void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		   size_t len)
 {
 	const struct bench_cell *best;
 	double gbps, second;
@@ -264,92 +260,13 @@ void bench_print_table(const struct bench_sweep *sw)
 			print_row(cell_at(sw, s, m));
 	printf("\nverdict:\n");
 	for (unsigned s = 0; s < o->nsizes; s++) {
-		verdict(sw, s, v, sizeof(v));
+		bench_verdict(sw, s, v, sizeof(v));
 		printf("%6s  %s\n", bench_size_str(o->sizes[s], sz, sizeof(sz)),
 		       v);
 	}
 	printf("\ntx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
 	       "zc%%: bytes sent zero-copy;\ncopied%%: bytes the kernel "
 	       "copied after all; mapd%%: bytes received by page mapping\n");
-}
-
-/* ---- JSON ----------------------------------------------------------------- */
-
-static json_t *run_json(const struct bench_run *r)
-{
-	return json_pack(
-		"{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I, s:I, s:f, s:f}",
-		"elapsed_s", r->elapsed, "gbps", run_gbps(r), "bytes_sent",
-		(json_int_t)r->tx.bytes, "bytes_received",
-		(json_int_t)r->rx.bytes, "sends", (json_int_t)r->tx.sends,
-		"completions", (json_int_t)r->tx.completions, "zerocopy_bytes",
-		(json_int_t)r->tx.zc_bytes, "copied_bytes",
-		(json_int_t)r->tx.copied_bytes, "copied_after_all_bytes",
-		(json_int_t)r->tx.kernel_copied, "fallbacks",
-		(json_int_t)r->tx.fallbacks, "send_errors",
-		(json_int_t)r->tx.errors, "abandoned",
-		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.recvs,
-		"rx_mapped_bytes", (json_int_t)r->rx.rx_mapped,
-		"rx_copied_bytes", (json_int_t)r->rx.rx_copied, "tx_cpu_s",
-		(double)r->tx.cpu_usec / 1e6, "rx_cpu_s",
-		(double)r->rx.cpu_usec / 1e6);
-}
-
-static json_t *cell_json(const struct bench_cell *c)
-{
-	struct bench_summary s;
-	json_t *runs = json_array();
-	char err[160];
-
-	for (unsigned i = 0; i < c->nruns; i++)
-		json_array_append_new(runs, run_json(&c->runs[i]));
-	bench_summarize(c, &s);
-	return json_pack(
-		"{s:i, s:s, s:s, s:s, s:b, s:s?, s:f, s:f, s:f, s:f, s:f, "
-		"s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
-		"size", (int)c->size, "mode", c->mode->name, "tx",
-		zc_tx_mode_name(c->mode->tx), "rx",
-		zc_rx_mode_name(c->mode->rx), "available", !c->unavailable,
-		"error", c->error ? cell_error(c, err, sizeof(err)) : NULL,
-		"gbps", s.gbps, "gbps_min", s.gbps_min, "gbps_max", s.gbps_max,
-		"tx_cpu_s_per_gb", s.tx_cpu_per_gb, "rx_cpu_s_per_gb",
-		s.rx_cpu_per_gb, "bytes_sent", (json_int_t)s.sent,
-		"bytes_received", (json_int_t)s.received, "zerocopy_share",
-		s.zc_share, "copied_share", s.copied_share,
-		"copied_after_all_share", s.kernel_copied_share,
-		"rx_mapped_share", s.rx_mapped_share, "runs", runs);
-}
-
-int bench_print_json(const struct bench_sweep *sw)
-{
-	const struct bench_opts *o = sw->opts;
-	json_t *cells = json_array(), *verdicts = json_array(), *root;
-	struct utsname u;
-	char v[256];
-	int ret;
-
-	uname(&u);
-	for (unsigned i = 0; i < sw->ncells; i++)
-		json_array_append_new(cells, cell_json(&sw->cells[i]));
-	for (unsigned s = 0; s < o->nsizes; s++) {
-		verdict(sw, s, v, sizeof(v));
-		json_array_append_new(verdicts, json_pack("{s:i, s:s}", "size",
-							  (int)o->sizes[s],
-							  "verdict", v));
-	}
-	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
-			 "zcopy_version", "0.1.0", "kernel", u.release,
-			 "protocol", o->udp ? "udp" : "tcp", "host", o->host,
-			 "streams", (int)o->streams, "run_seconds",
-			 sw->duration, "repeat", (int)o->repeat, "read",
-			 o->read, "cells", cells, "verdicts", verdicts);
-	if (!root)
-		return -ENOMEM;
-	ret = json_dumpf(root, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(root);
-	return ret ? -EIO : 0;
 }
 
 /* ---- CSV ------------------------------------------------------------------ */
@@ -378,7 +295,7 @@ void bench_print_csv(const struct bench_sweep *sw)
 		       (unsigned long long)s.completions, s.zc_share,
 		       s.kernel_copied_share, (unsigned long long)s.fallbacks,
 		       s.rx_mapped_share,
-		       c->error ? cell_error(c, err, sizeof(err)) : "");
+		       c->error ? bench_cell_error(c, err, sizeof(err)) : "");
 	}
 }
 
