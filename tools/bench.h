@@ -41,6 +41,7 @@ struct bench_opts {
 	struct bench_mode modes[BENCH_MAX_MODES];
 	unsigned nmodes;
 	uint32_t sizes[BENCH_MAX_SIZES];
+	const char *size_args[BENCH_MAX_SIZES]; /* as given; NULL: default */
 	unsigned nsizes;
 	double duration; /* seconds per run; 0: fit the sweep in budget */
 	double budget;	 /* seconds for the whole sweep */
@@ -99,6 +100,14 @@ struct bench_sweep {
 };
 
 /* ---- bench_net.c: sockets and control messages, all with timeouts ---- */
+/*
+ * bn_ functions return 0 or a negative errno; a host name the resolver
+ * cannot resolve gives bn_gai_error(EAI_...), below errno's range, so
+ * that bn_strerror() can print the resolver's own words (gai_strerror).
+ */
+#define BN_EGAI_BASE 8192
+#define BN_EGAI_MIN (-1000) /* glibc's EAI_ codes are above this */
+int bn_gai_error(int eai);
 int bn_listen(const char *addr, uint16_t port, int family, int type, int *out);
 int bn_connect(const char *host, uint16_t port, int family, int type,
 	       int timeout_ms, int *out);
@@ -110,6 +119,8 @@ int bn_accept(int lfd, int timeout_ms, int *out);
 int bn_listen_like(int cfd, int type, int *out);
 int bn_wait_readable(int fd, int timeout_ms);
 int bn_read_full(int fd, void *buf, size_t len, int timeout_ms);
+/* Read and drop whatever comes until the peer hangs up. */
+int bn_wait_eof(int fd, int timeout_ms);
 int bn_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int bn_msg_send(int fd, const struct zb_msg *msg, int timeout_ms);
 int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms);
