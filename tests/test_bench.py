@@ -94,6 +94,28 @@ class BenchResults(unittest.TestCase):
                 self.assertEqual(r["sends"], r["completions"])
         self.assertEqual(len(doc["verdicts"]), len({c["size"] for c in
                                                    doc["cells"]}))
+        for cell in doc["cells"]:
+            spread = cell["spread"]
+            self.assertEqual(set(spread), {"min", "max", "median", "runs"})
+            self.assertEqual(spread["runs"], len(cell["runs"]))
+            if cell["runs"]:
+                self.assertLessEqual(spread["min"], spread["median"])
+                self.assertLessEqual(spread["median"], spread["max"])
+                self.assertEqual(sum(cell["sends_by_transport"].values()),
+                                 sum(r["completions"] for r in cell["runs"]))
+        for v in doc["verdicts"]:
+            self.assertIn(v["decision"], {"none", "only_mode",
+                                          "within_noise", "winner"})
+            for key in ("size", "verdict", "rule", "winner",
+                        "fastest_median", "runner_up", "ratio",
+                        "best_min_gbps", "others_max_gbps",
+                        "same_behaviour"):
+                self.assertIn(key, v)
+            if v["decision"] == "winner":
+                self.assertEqual(v["winner"], v["fastest_median"])
+                self.assertGreater(v["best_min_gbps"], v["others_max_gbps"])
+            else:
+                self.assertIsNone(v["winner"])
         return doc
 
     def test_local_json_bytes_match(self):
@@ -102,6 +124,23 @@ class BenchResults(unittest.TestCase):
         doc = self.check_json(p.stdout)
         modes = {c["mode"] for c in doc["cells"] if c["runs"]}
         self.assertEqual(modes, {"copy", "msgzc"})
+
+    def test_same_mode_within_noise(self):
+        # The same mode twice: no winner, whatever the numbers say.
+        args = ["-m", "copy,copy", "-s", "64K", "-r", "3", "-t", "0.2",
+                "-q"]
+        p = run([*args, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        v = doc["verdicts"][0]
+        self.assertEqual(v["decision"], "within_noise", v)
+        self.assertIn("within noise", v["verdict"])
+        self.assertEqual(v["same_behaviour"],
+                         [{"modes": ["copy", "copy"],
+                           "every_send_by": "copy"}])
+        p = run(args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"64K  no difference within noise")
 
     def test_client_server_json(self):
         srv = Server()

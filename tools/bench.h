@@ -64,6 +64,8 @@ struct bench_tx {
 	uint64_t
 		kernel_copied; /* bytes copied after all: zero-copy was asked */
 	uint64_t fallbacks, errors, abandoned;
+	uint64_t by_tx
+		[ZC_TX_MODE_COUNT]; /* completions per carrying transport */
 	uint64_t cpu_usec;
 	int error; /* first error, negative errno */
 };
@@ -90,6 +92,31 @@ struct bench_summary {
 	double tx_cpu_per_gb, rx_cpu_per_gb; /* CPU seconds per GB */
 	uint64_t sent, received, sends, completions, fallbacks;
 	double zc_share, copied_share, kernel_copied_share, rx_mapped_share;
+	int tx_only; /* enum zc_tx_mode that carried every send; -1: several */
+};
+
+/* The verdict at one size, for the table and for JSON. */
+enum bench_decision {
+	BENCH_NO_MODE,	    /* nothing ran */
+	BENCH_ONLY_MODE,    /* one mode ran */
+	BENCH_WITHIN_NOISE, /* no winner: ranges overlap, or all alike */
+	BENCH_WINNER,	    /* best's slowest run beat all others' fastest */
+};
+
+struct bench_judgement {
+	enum bench_decision decision;
+	unsigned ran;		       /* modes that ran */
+	const struct bench_cell *best; /* highest median */
+	/* Highest median among the modes that behave otherwise than best. */
+	const struct bench_cell *next;
+	double best_gbps, next_gbps; /* their medians */
+	double best_min;	     /* best's slowest run */
+	double next_max; /* fastest run of any mode that behaves otherwise */
+	/* Per mode: the first mode that behaves alike (itself if none),
+	 * -1 if it did not run; and the transport of all its sends, -1 if
+	 * several. */
+	int group[BENCH_MAX_MODES];
+	int tx_only[BENCH_MAX_MODES];
 };
 
 struct bench_sweep {
@@ -171,7 +198,13 @@ void bench_summarize(const struct bench_cell *cell, struct bench_summary *s);
 double bench_run_gbps(const struct bench_run *r);
 /* "unavailable: why" or "failed: why" for a cell that did not run. */
 const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len);
-/* Which mode won at this size, and whether zero-copy really happened. */
+/* Judge the modes at one size (index into opts->sizes): a winner only if
+ * its slowest run beat the fastest run of every mode that behaves
+ * otherwise (at least two runs each); modes whose sends all took one
+ * transport, receiving alike, behave the same and do not compete. */
+void bench_judge(const struct bench_sweep *sw, unsigned size,
+		 struct bench_judgement *j);
+/* The judgement as text, with whether zero-copy really happened. */
 void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
 		   size_t len);
 void bench_print_table(const struct bench_sweep *sweep);

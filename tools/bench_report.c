@@ -56,6 +56,7 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	double gbps[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
 		rx[BENCH_MAX_REPEAT];
 	uint64_t zc = 0, copied = 0, kcopied = 0, mapped = 0;
+	uint64_t by_tx[ZC_TX_MODE_COUNT] = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < c->nruns; i++) {
@@ -75,7 +76,13 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 		copied += r->tx.copied_bytes;
 		kcopied += r->tx.kernel_copied;
 		mapped += r->rx.rx_mapped;
+		for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+			by_tx[t] += r->tx.by_tx[t];
 	}
+	s->tx_only = -1;
+	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+		if (s->completions && by_tx[t] == s->completions)
+			s->tx_only = t;
 	s->gbps = median(gbps, c->nruns);
 	s->gbps_min = c->nruns ? gbps[0] : 0;
 	s->gbps_max = c->nruns ? gbps[c->nruns - 1] : 0;
@@ -151,32 +158,6 @@ static void print_row(const struct bench_cell *c)
 	       100 * s.rx_mapped_share);
 }
 
-#define TIE 1.10 /* closer than this is within this machine's noise */
-
-/* The fastest and the runner-up among the cells of one size. */
-static void rank(const struct bench_sweep *sw, unsigned size,
-		 const struct bench_cell **best, double *best_gbps,
-		 double *second_gbps)
-{
-	struct bench_summary s;
-
-	*best = NULL;
-	*best_gbps = *second_gbps = 0;
-	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
-		const struct bench_cell *c = cell_summary(sw, size, m, &s);
-
-		if (!c)
-			continue;
-		if (!*best || s.gbps > *best_gbps) {
-			*second_gbps = *best_gbps;
-			*best = c;
-			*best_gbps = s.gbps;
-		} else if (s.gbps > *second_gbps) {
-			*second_gbps = s.gbps;
-		}
-	}
-}
-
 /* Below this share a mode is not called zero-copy: a few stray mapped
  * pages are not a result. */
 #define ZC_MIN_SHARE 0.01
@@ -224,35 +205,167 @@ static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 	return buf;
 }
 
+/* Receive modes that do the same here: on UDP, auto receives by copy. */
+static bool same_rx(const struct bench_sweep *sw, uint8_t a, uint8_t b)
+{
+	bool copying_a = a == ZC_RX_AUTO || a == ZC_RX_COPY;
+	bool copying_b = b == ZC_RX_AUTO || b == ZC_RX_COPY;
+
+	return a == b || (sw->opts->udp && copying_a && copying_b);
+}
+
+/* Two cells behave the same when one transport carried every send of
+ * both and they receive alike: auto below its zero-copy threshold sends
+ * exactly as copy does.  Their difference in speed can only be noise. */
+static bool same_behaviour(const struct bench_sweep *sw,
+			   const struct bench_cell *a,
+			   const struct bench_summary *sa,
+			   const struct bench_cell *b,
+			   const struct bench_summary *sb)
+{
+	return sa->tx_only >= 0 && sa->tx_only == sb->tx_only &&
+	       same_rx(sw, a->mode->rx, b->mode->rx);
+}
+
+void bench_judge(const struct bench_sweep *sw, unsigned size,
+		 struct bench_judgement *j)
+{
+	unsigned nmodes = sw->opts->nmodes;
+	struct bench_summary s[BENCH_MAX_MODES];
+	const struct bench_cell *c[BENCH_MAX_MODES];
+	double others_max = 0;
+	int best = -1, next = -1;
+	bool few_runs = false;
+
+	memset(j, 0, sizeof(*j));
+	for (unsigned m = 0; m < nmodes; m++) {
+		c[m] = cell_summary(sw, size, m, &s[m]);
+		j->group[m] = -1;
+		j->tx_only[m] = c[m] ? s[m].tx_only : -1;
+		if (!c[m])
+			continue;
+		j->ran++;
+		if (best < 0 || s[m].gbps > s[best].gbps)
+			best = (int)m;
+	}
+	/* Behaviour groups: each cell joins the first like it. */
+	for (unsigned m = 0; m < nmodes; m++) {
+		for (unsigned k = 0; c[m] && k <= m && j->group[m] < 0; k++)
+			if (k == m || (c[k] && same_behaviour(sw, c[k], &s[k],
+							      c[m], &s[m])))
+				j->group[m] = (int)k;
+	}
+	if (best < 0)
+		return;
+	j->best = c[best];
+	j->best_gbps = s[best].gbps;
+	j->best_min = s[best].gbps_min;
+	/* The competition: every cell that behaves otherwise than the best. */
+	for (unsigned m = 0; m < nmodes; m++) {
+		if (!c[m] || j->group[m] == j->group[best])
+			continue;
+		if (next < 0 || s[m].gbps > s[next].gbps)
+			next = (int)m;
+		if (s[m].gbps_max > others_max)
+			others_max = s[m].gbps_max;
+		few_runs |= c[m]->nruns < 2;
+	}
+	if (j->ran == 1) {
+		j->decision = BENCH_ONLY_MODE;
+		return;
+	}
+	j->decision = BENCH_WITHIN_NOISE;
+	if (next < 0)
+		return; /* every mode behaved the same */
+	j->next = c[next];
+	j->next_gbps = s[next].gbps;
+	j->next_max = others_max;
+	few_runs |= c[best]->nruns < 2;
+	/* The winner's slowest run beats every other mode's fastest one. */
+	if (!few_runs && s[best].gbps_min > others_max)
+		j->decision = BENCH_WINNER;
+}
+
+/* "; same behaviour: auto = copy (every send by copy)" for each group of
+ * more than one mode. */
+static void groups_str(const struct bench_sweep *sw,
+		       const struct bench_judgement *j, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned g = 0; g < sw->opts->nmodes && n < len; g++) {
+		const char *sep = "";
+		int members = 0;
+
+		for (unsigned m = 0; m < sw->opts->nmodes; m++)
+			members += j->group[m] == (int)g;
+		if (members < 2)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "; same behaviour: ");
+		for (unsigned m = 0; m < sw->opts->nmodes && n < len; m++) {
+			if (j->group[m] != (int)g)
+				continue;
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", sep,
+					      sw->opts->modes[m].name);
+			sep = " = ";
+		}
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n,
+					      " (every send by %s)",
+					      zc_tx_mode_name(j->tx_only[g]));
+	}
+}
+
 void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
 		   size_t len)
 {
-	const struct bench_cell *best;
-	double gbps, second;
-	char zc[200];
+	struct bench_judgement j;
+	char zc[200], groups[256];
 
-	rank(sw, size, &best, &gbps, &second);
-	if (!best) {
+	bench_judge(sw, size, &j);
+	zc_outcome(sw, size, zc, sizeof(zc));
+	groups_str(sw, &j, groups, sizeof(groups));
+	switch (j.decision) {
+	case BENCH_NO_MODE:
 		snprintf(buf, len, "no mode ran");
-		return;
-	}
-	if (!second) {
+		break;
+	case BENCH_ONLY_MODE:
 		snprintf(buf, len, "%s was the only mode (%.2f Gbit/s); %s",
-			 best->mode->name, gbps,
-			 zc_outcome(sw, size, zc, sizeof(zc)));
-		return;
+			 j.best->mode->name, j.best_gbps, zc);
+		break;
+	case BENCH_WINNER:
+		snprintf(buf, len,
+			 "%s won (%.2f Gbit/s, %.2fx %s; its slowest run "
+			 "%.2f beat every other mode's fastest %.2f)%s; %s",
+			 j.best->mode->name, j.best_gbps,
+			 ratio(j.best_gbps, j.next_gbps), j.next->mode->name,
+			 j.best_min, j.next_max, groups, zc);
+		break;
+	case BENCH_WITHIN_NOISE:
+		if (j.next)
+			snprintf(buf, len,
+				 "no difference within noise (%s %.2f, %s "
+				 "%.2f Gbit/s: their ranges overlap%s)%s; %s",
+				 j.best->mode->name, j.best_gbps,
+				 j.next->mode->name, j.next_gbps,
+				 j.best->nruns < 2 || j.next->nruns < 2
+					 ? ", one run is no range"
+					 : "",
+				 groups, zc);
+		else
+			snprintf(buf, len,
+				 "no difference within noise: every mode "
+				 "behaved the same%s; %s",
+				 groups, zc);
+		break;
 	}
-	snprintf(buf, len, "%s %s (%.2f Gbit/s, %.2fx the next); %s",
-		 best->mode->name,
-		 second * TIE > gbps ? "won narrowly, within noise" : "won",
-		 gbps, ratio(gbps, second),
-		 zc_outcome(sw, size, zc, sizeof(zc)));
 }
 
 void bench_print_table(const struct bench_sweep *sw)
 {
 	const struct bench_opts *o = sw->opts;
-	char sz[16], v[256];
+	char sz[16], v[512];
 
 	print_header(sw);
 	for (unsigned s = 0; s < o->nsizes; s++)
@@ -264,7 +377,10 @@ void bench_print_table(const struct bench_sweep *sw)
 		printf("%6s  %s\n", bench_size_str(o->sizes[s], sz, sizeof(sz)),
 		       v);
 	}
-	printf("\ntx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
+	printf("\nA mode wins only if its slowest run beat every other mode's "
+	       "fastest run;\nmodes whose sends all took one transport "
+	       "behave the same and do not compete.\n"
+	       "tx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
 	       "zc%%: bytes sent zero-copy;\ncopied%%: bytes the kernel "
 	       "copied after all; mapd%%: bytes received by page mapping\n");
 }
