@@ -63,5 +63,14 @@ LD_LIBRARY_PATH=$lib "$dest/use-shared"
 cc -o "$dest/use-static" "$dest/use.c" $(pkg-config --cflags zcopy) \
 	"$lib/libzcopy.a" $(pkg-config --libs-only-l --static zcopy | sed 's/-lzcopy//')
 "$dest/use-static"
-echo "install: header, pkg-config, shared and static library work;" \
+
+# The tool is an ordinary user of the installed shared library.
+tool=$(find "$dest" -path '*/bin/zcopy' -type f | head -1)
+[ -n "$tool" ] || { echo "install: no zcopy tool" >&2; exit 1; }
+readelf -d "$tool" | grep -q 'NEEDED.*\[libzcopy\.so\.0\]' ||
+	{ echo "install: zcopy does not link libzcopy.so.0" >&2; exit 1; }
+LD_LIBRARY_PATH=$lib "$tool" --version | grep -q '^zcopy [0-9]' ||
+	{ echo "install: the installed zcopy does not run" >&2; exit 1; }
+echo "install: header, pkg-config, shared and static library and the tool" \
+	"(on the shared library) work;" \
 	"man finds all $(echo "$pages" | wc -l) man pages"
