@@ -64,6 +64,15 @@ static void judge(struct bench_judgement *j, char *text, size_t len)
 	bench_verdict(&sweep, 0, text, len);
 }
 
+/* copy and msgzc, n runs each at the given rates, judged. */
+static void copy_vs_msgzc(const double *copy, const double *msgzc, unsigned n,
+			  struct bench_judgement *j, char *v, size_t len)
+{
+	add("copy", ZC_TX_COPY, ZC_TX_COPY, copy, n);
+	add("msgzc", ZC_TX_MSGZC, ZC_TX_MSGZC, msgzc, n);
+	judge(j, v, len);
+}
+
 static void test_overlap_is_noise(void **state)
 {
 	static const double copy[] = { 10, 11, 12 }, msgzc[] = { 11.5, 12, 13 };
@@ -71,9 +80,7 @@ static void test_overlap_is_noise(void **state)
 	char v[512];
 
 	(void)state;
-	add("copy", ZC_TX_COPY, ZC_TX_COPY, copy, 3);
-	add("msgzc", ZC_TX_MSGZC, ZC_TX_MSGZC, msgzc, 3);
-	judge(&j, v, sizeof(v));
+	copy_vs_msgzc(copy, msgzc, 3, &j, v, sizeof(v));
 	assert_int_equal(j.decision, BENCH_WITHIN_NOISE);
 	assert_string_equal(j.best->mode->name, "msgzc");
 	assert_string_equal(j.next->mode->name, "copy");
@@ -87,9 +94,7 @@ static void test_clear_winner(void **state)
 	char v[512];
 
 	(void)state;
-	add("copy", ZC_TX_COPY, ZC_TX_COPY, copy, 3);
-	add("msgzc", ZC_TX_MSGZC, ZC_TX_MSGZC, msgzc, 3);
-	judge(&j, v, sizeof(v));
+	copy_vs_msgzc(copy, msgzc, 3, &j, v, sizeof(v));
 	assert_int_equal(j.decision, BENCH_WINNER);
 	assert_string_equal(j.best->mode->name, "msgzc");
 	assert_true(j.best_min > j.next_max);
@@ -123,9 +128,7 @@ static void test_same_behaviour(void **state)
 
 	(void)state;
 	add("auto", ZC_TX_AUTO, ZC_TX_COPY, aut, 3);
-	add("copy", ZC_TX_COPY, ZC_TX_COPY, copy, 3);
-	add("msgzc", ZC_TX_MSGZC, ZC_TX_MSGZC, msgzc, 3);
-	judge(&j, v, sizeof(v));
+	copy_vs_msgzc(copy, msgzc, 3, &j, v, sizeof(v));
 	assert_int_equal(j.group[1], 0);
 	assert_int_equal(j.group[2], 2);
 	assert_int_equal(j.decision, BENCH_WINNER);
@@ -151,9 +154,7 @@ static void test_one_run_decides_nothing(void **state)
 	char v[512];
 
 	(void)state;
-	add("copy", ZC_TX_COPY, ZC_TX_COPY, copy, 1);
-	add("msgzc", ZC_TX_MSGZC, ZC_TX_MSGZC, msgzc, 1);
-	judge(&j, v, sizeof(v));
+	copy_vs_msgzc(copy, msgzc, 1, &j, v, sizeof(v));
 	assert_int_equal(j.decision, BENCH_WITHIN_NOISE);
 	assert_non_null(strstr(v, "one run is no range"));
 }
