@@ -13,14 +13,16 @@ all: build
 deps:
 	@bash scripts/deps.sh
 
+# The project's own builds are strict (werror) and the plain one uses LTO;
+# meson's defaults leave both to whoever builds.
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) $(MESON_OPTS)
+	meson setup $(BUILD) -Dwerror=true -Db_lto=true $(MESON_OPTS)
 
 # The sanitizer build uses clang so the same build can link libFuzzer.
 $(SAN_BUILD)/build.ninja:
 	CC=clang meson setup $(SAN_BUILD) -Db_sanitize=address,undefined \
 		-Db_lundef=false -Db_lto=false -Dfuzz=enabled -Dbuildtype=debug \
-		$(MESON_OPTS)
+		-Dwerror=true $(MESON_OPTS)
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)

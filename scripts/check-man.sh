@@ -2,8 +2,9 @@
 # Usage: check-man.sh HEADER MAN3_DIR
 # Every ZC_API function declared in HEADER must have man3/NAME.3, either a
 # page that names it or a ".so man3/OTHER.3" alias to one, and every page
-# must be installed by man/meson.build.  Every page (man1 too) takes its
-# version from the build: its .TH line says "zcopy @VERSION@".
+# must be installed by man/meson.build, as must every man1 page beside it.
+# Every page (man1 too) takes its version from the build: its .TH line says
+# "zcopy @VERSION@".
 set -eu
 header=$1
 mandir=$2
@@ -33,9 +34,10 @@ for f in $fns; do
 	fi
 done
 build=$(dirname "$mandir")/meson.build
-for page in "$mandir"/*.3; do
-	if ! grep -q "'man3/$(basename "$page")'" "$build"; then
-		echo "man3/$(basename "$page") is not installed by $build" >&2
+for page in "$mandir"/*.3 "$(dirname "$mandir")"/man1/*.1; do
+	sec=$(basename "$(dirname "$page")")
+	if ! grep -q "'$sec/$(basename "$page")'" "$build"; then
+		echo "$sec/$(basename "$page") is not installed by $build" >&2
 		bad=1
 	fi
 done

@@ -94,6 +94,28 @@ class BenchResults(unittest.TestCase):
                 self.assertEqual(r["sends"], r["completions"])
         self.assertEqual(len(doc["verdicts"]), len({c["size"] for c in
                                                    doc["cells"]}))
+        for cell in doc["cells"]:
+            spread = cell["spread"]
+            self.assertEqual(set(spread), {"min", "max", "median", "runs"})
+            self.assertEqual(spread["runs"], len(cell["runs"]))
+            if cell["runs"]:
+                self.assertLessEqual(spread["min"], spread["median"])
+                self.assertLessEqual(spread["median"], spread["max"])
+                self.assertEqual(sum(cell["sends_by_transport"].values()),
+                                 sum(r["completions"] for r in cell["runs"]))
+        for v in doc["verdicts"]:
+            self.assertIn(v["decision"], {"none", "only_mode",
+                                          "within_noise", "winner"})
+            for key in ("size", "verdict", "rule", "winner",
+                        "fastest_median", "runner_up", "ratio",
+                        "best_min_gbps", "others_max_gbps",
+                        "same_behaviour"):
+                self.assertIn(key, v)
+            if v["decision"] == "winner":
+                self.assertEqual(v["winner"], v["fastest_median"])
+                self.assertGreater(v["best_min_gbps"], v["others_max_gbps"])
+            else:
+                self.assertIsNone(v["winner"])
         return doc
 
     def test_local_json_bytes_match(self):
@@ -102,6 +124,23 @@ class BenchResults(unittest.TestCase):
         doc = self.check_json(p.stdout)
         modes = {c["mode"] for c in doc["cells"] if c["runs"]}
         self.assertEqual(modes, {"copy", "msgzc"})
+
+    def test_same_mode_within_noise(self):
+        # The same mode twice: no winner, whatever the numbers say.
+        args = ["-m", "copy,copy", "-s", "64K", "-r", "3", "-t", "0.2",
+                "-q"]
+        p = run([*args, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        v = doc["verdicts"][0]
+        self.assertEqual(v["decision"], "within_noise", v)
+        self.assertIn("within noise", v["verdict"])
+        self.assertEqual(v["same_behaviour"],
+                         [{"modes": ["copy", "copy"],
+                           "every_send_by": "copy"}])
+        p = run(args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"64K  no difference within noise")
 
     def test_client_server_json(self):
         srv = Server()
@@ -234,11 +273,56 @@ class BenchFailures(unittest.TestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("refused", p.stderr)
 
+    def test_busy_server(self):
+        # A second client hears "server busy" at once, not a timeout; the
+        # first client's session goes on, and the server serves again.
+        srv = Server()
+        try:
+            first = subprocess.Popen(
+                [ZCOPY, "bench", "client", "127.0.0.1", "-p", srv.port,
+                 "-s", "64K", "-m", "copy", "-t", "3", "-r", "1", "-q",
+                 "--timeout", "2"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                text=True)
+            end = time.monotonic() + 10
+            while not any("session started" in l for l in srv.log):
+                self.assertLess(time.monotonic(), end, srv.log)
+                time.sleep(0.05)
+            start = time.monotonic()
+            p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT,
+                       timeout=20)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertIn("server busy", p.stderr)
+            self.assertLess(time.monotonic() - start, 1.5)  # --timeout 2
+            # What any peer reads: a BUSY message (type 7), then EOF.
+            with socket.create_connection(("127.0.0.1", int(srv.port)),
+                                          timeout=10) as s:
+                self.assertEqual(s.recv(64), b"ZB\x01\x07\0\0\0\0")
+                self.assertEqual(s.recv(64), b"")
+            _, err = first.communicate(timeout=30)
+            self.assertEqual(first.returncode, 0, err)
+            self.assertTrue(any("turned away" in l for l in srv.log),
+                            srv.log)
+            p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT)
+            self.assertEqual(p.returncode, 0, p.stderr)
+        finally:
+            srv.stop()
+
+    def test_udp_size_refused(self):
+        # Refused before any run, not "no mode ran" and status 0.
+        p = run(["-u", "-s", "64K", "-m", "copy", *SHORT], timeout=10)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("too large for UDP (at most 65507 bytes): '64K'",
+                      p.stderr)
+        self.assertEqual(p.stdout, "")
+
     def test_bad_options(self):
         for args in (["--size", "0"], ["--mode", "nope"], ["client"],
                      ["--parallel", "1000"], ["--bogus"], ["-t", "-1"],
                      ["--json", "--csv"], ["client", "h", "extra"],
-                     ["--cpu", "x"], ["-p", "0"]):
+                     ["--cpu", "x"], ["-p", "0"], ["-m", "msgzc:foo"],
+                     ["-u", "-s", "64K"], ["--cpu", "100000"],
+                     ["--plot", "/nonexistent/x.png"]):
             p = run(args, timeout=10)
             self.assertEqual(p.returncode, 2, args)
             self.assertIn("zcopy bench", p.stderr)

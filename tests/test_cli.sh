@@ -3,18 +3,19 @@
 # a clear message on stderr and exit status 2 (usage) or 1 (runtime).
 zcopy=$1
 fail=0
+prefix=() # a command to run zcopy under (env, setpriv, unshare)
 
 # expect STATUS STDERR-PATTERN ARGS...
 expect() {
 	local want=$1 pattern=$2 err status
 	shift 2
-	err=$("$zcopy" "$@" 2>&1 >/dev/null)
+	err=$("${prefix[@]}" "$zcopy" "$@" 2>&1 >/dev/null)
 	status=$?
 	if [ "$status" -ne "$want" ] || ! grep -qi -- "$pattern" <<<"$err"; then
-		echo "FAIL zcopy $*: status $status (want $want), stderr: $err"
+		echo "FAIL ${prefix[*]} zcopy $*: status $status (want $want), stderr: $err"
 		fail=1
 	else
-		echo "ok   zcopy $*: $status, '$pattern'"
+		echo "ok   ${prefix[*]} zcopy $*: $status, '$pattern'"
 	fi
 }
 
@@ -31,4 +32,49 @@ expect 2 'unrecognized option' probe --bogus
 expect 2 'requires an argument' probe --ifname
 expect 2 'no such interface' probe --ifname nosuchif0
 expect 2 'unexpected argument' probe extra
+
+# zcopy bench refuses bad input at once, before any run, naming the word.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+ncpu=$(getconf _NPROCESSORS_CONF)
+expect 2 "unknown receive mode.*: 'foo'" bench -m msgzc:foo
+expect 2 "unknown send mode.*: 'bar'" bench -m copy,bar:copy
+expect 2 "unknown mode.*: 'nope'" bench -m nope
+expect 2 "--cpu: no such CPU.*: '$ncpu'" bench --cpu "0,$ncpu"
+expect 2 "--cpu: no such CPU.*: '$ncpu'" bench -A "0-$ncpu"
+expect 2 "--cpu: no such CPU.*: '$ncpu'" bench server -A "$ncpu"
+expect 2 "--server-cpu: no such CPU.*: '$ncpu'" bench --server-cpu "$ncpu"
+expect 2 "too large for UDP.*: '64K'" bench -u -s 4K,64K
+expect 2 "too large for UDP.*: '65508'" bench -s 65508 -u
+expect 2 "--plot: no such directory: '/nonexistent/dir'" \
+	bench --plot /nonexistent/dir/zcopy.png
+touch "$tmp/file"
+expect 2 "--plot: not a directory: '$tmp/file'" bench --plot "$tmp/file/x.png"
+expect 2 "--plot: is a directory" bench --plot "$tmp"
+expect 2 "--plot: the file name must not contain a quote" \
+	bench --plot "$tmp/it's.png"
+prefix=(env PATH=/nonexistent)
+expect 2 "--plot: not found on PATH.*: 'gnuplot'" bench --plot "$tmp/x.png"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
+	chmod 0755 "$tmp"
+	mkdir -m 0700 "$tmp/private"
+	prefix=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+	expect 2 "--plot: cannot write in directory: '$tmp/private'" \
+		bench --plot "$tmp/private/x.png"
+	expect 2 "--plot: cannot reach directory: '$tmp/private/sub'" \
+		bench --plot "$tmp/private/sub/x.png"
+else
+	echo "skip --plot in a directory this user cannot write (needs root)"
+fi
+# A host name the resolver cannot resolve: its words, not "No route to
+# host".  In a network namespace of its own, no query leaves the machine.
+if [ "$(id -u)" -eq 0 ] && unshare -n true 2>/dev/null; then
+	prefix=(unshare -n)
+	expect 1 "cannot connect to nosuch.invalid port .*: \(Name or service not known\|Temporary failure in name resolution\|No address associated with hostname\)" \
+		bench client nosuch.invalid -s 4K -m copy -q --timeout 2
+else
+	echo "skip the unresolvable host name (needs root for a namespace)"
+fi
+prefix=()
+[ -e "$tmp/x.png" ] && { echo "FAIL a refused command wrote its plot"; fail=1; }
 exit $fail

@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -22,6 +26,10 @@
 #define DEFAULT_BUDGET_S 50.0
 #define DEFAULT_REPEAT 5
 #define DEFAULT_TIMEOUT_MS 5000
+/* The largest UDP payload: 65535 less the IPv4 and UDP headers (IPv6 has
+ * no header in its payload length: 65527). */
+#define UDP_MAX_MSG 65507
+#define UDP6_MAX_MSG 65527
 
 enum {
 	OPT_SERVER_CPU = 256,
@@ -151,6 +159,7 @@ static int parse_sizes(char *list, struct bench_opts *o)
 		if (o->nsizes == BENCH_MAX_SIZES ||
 		    parse_uint(t, 1, ZB_MAX_MSG, &v))
 			return bad("bad message size", t);
+		o->size_args[o->nsizes] = t;
 		o->sizes[o->nsizes++] = (uint32_t)v;
 	}
 	return o->nsizes ? 0 : bad("no message size", "");
@@ -227,7 +236,37 @@ static int default_modes(struct bench_opts *o)
 	return ret;
 }
 
-/* "msgzc", "msgzc:tcpmmap" or a receive-only name such as "tcpmmap". */
+/* Append the mode names of one direction to buf[*n..len). */
+static void mode_names(char *buf, size_t len, size_t *n, bool tx)
+{
+	int count = tx ? ZC_TX_MODE_COUNT : ZC_RX_MODE_COUNT;
+
+	for (int i = 0; i < count && *n < len; i++)
+		*n += (size_t)snprintf(buf + *n, len - *n, "%s%s", i ? " " : "",
+				       tx ? zc_tx_mode_name(i)
+					  : zc_rx_mode_name(i));
+}
+
+/* "unknown receive mode (auto copy ...)": what, and the names there are. */
+static int bad_mode(const char *what, bool tx, bool rx, const char *word)
+{
+	char buf[256];
+	size_t n = (size_t)snprintf(buf, sizeof(buf), "%s (%s", what,
+				    tx && rx ? "send: " : "");
+
+	if (tx)
+		mode_names(buf, sizeof(buf), &n, true);
+	if (tx && rx && n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "; receive: ");
+	if (rx)
+		mode_names(buf, sizeof(buf), &n, false);
+	if (n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - n, ")");
+	return bad(buf, word);
+}
+
+/* "msgzc", "msgzc:tcpmmap" or a receive-only name such as "tcpmmap".  An
+ * error names the word that is wrong, not the whole item. */
 static int parse_mode(char *item, struct bench_opts *o)
 {
 	char *colon = strchr(item, ':');
@@ -236,12 +275,19 @@ static int parse_mode(char *item, struct bench_opts *o)
 	if (colon)
 		*colon = '\0';
 	tx = tx_by_name(item);
-	if (colon)
+	if (colon) {
+		if (tx < 0)
+			return bad_mode("unknown send mode", true, false, item);
 		rx = rx_by_name(colon + 1);
-	else if (tx < 0 && (rx = rx_by_name(item)) >= 0)
+		if (rx < 0)
+			return bad_mode("unknown receive mode", false, true,
+					colon + 1);
+	} else if (tx < 0) {
+		rx = rx_by_name(item);
+		if (rx < 0)
+			return bad_mode("unknown mode", true, true, item);
 		tx = ZC_TX_MSGZC;
-	if (tx < 0 || rx < 0)
-		return bad("unknown mode", item);
+	}
 	return add_mode(o, tx, rx);
 }
 
@@ -317,6 +363,8 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 		o->mss = (unsigned)v;
 		return 0;
 	case OPT_JSON:
+		if (!ZC_CLI_HAVE_JSON)
+			return bad(ZC_CLI_NO_JSON, "--json");
 		o->json = true;
 		return 0;
 	case OPT_CSV:
@@ -359,6 +407,133 @@ static int parse_role(int argc, char **argv, struct bench_opts *o)
 	return bad("unexpected arguments (see --help)", argv[optind]);
 }
 
+/* "0-3,6": the CPUs of set, for messages. */
+static const char *cpu_set_str(const cpu_set_t *set, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < CPU_SETSIZE && n < len; i++) {
+		int j = i;
+
+		if (!CPU_ISSET(i, set))
+			continue;
+		while (j + 1 < CPU_SETSIZE && CPU_ISSET(j + 1, set))
+			j++;
+		n += (size_t)snprintf(buf + n, len - n,
+				      j > i ? "%s%d-%d" : "%s%d", n ? "," : "",
+				      i, j);
+		i = j;
+	}
+	return buf;
+}
+
+/* Every CPU of the list exists here and this process may run on it. */
+static int check_cpus(const struct bench_cpus *c, const char *opt)
+{
+	cpu_set_t set;
+	char what[160], usable[96], word[16];
+
+	if (!c->n || sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		if (CPU_ISSET(c->cpu[i], &set))
+			continue;
+		snprintf(what, sizeof(what),
+			 "%s: no such CPU here (this process may use %s)", opt,
+			 cpu_set_str(&set, usable, sizeof(usable)));
+		snprintf(word, sizeof(word), "%d", c->cpu[i]);
+		return bad(what, word);
+	}
+	return 0;
+}
+
+/* An executable file called name in a directory of $PATH. */
+static bool on_path(const char *name)
+{
+	const char *path = getenv("PATH");
+	char file[PATH_MAX];
+
+	for (const char *p = path ? path : ""; p && *p;) {
+		const char *end = strchr(p, ':');
+		int len = end ? (int)(end - p) : (int)strlen(p);
+		struct stat st;
+
+		snprintf(file, sizeof(file), "%.*s/%s", len ? len : 1,
+			 len ? p : ".", name);
+		if (!stat(file, &st) && S_ISREG(st.st_mode) &&
+		    !access(file, X_OK))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* --plot: gnuplot is there and the file can be written, before any run. */
+static int check_plot(const char *path)
+{
+	char copy[PATH_MAX];
+	const char *dir;
+	struct stat st;
+
+	if (strchr(path, '\''))
+		return bad("--plot: the file name must not contain a quote",
+			   path);
+	if (!stat(path, &st) && S_ISDIR(st.st_mode))
+		return bad("--plot: is a directory, not a file", path);
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (stat(dir, &st)) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "--plot: %s",
+			 errno == ENOENT ? "no such directory"
+					 : "cannot reach directory");
+		return bad(what, dir);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return bad("--plot: not a directory", dir);
+	if (access(dir, W_OK | X_OK))
+		return bad("--plot: cannot write in directory", dir);
+	if (!on_path("gnuplot"))
+		return bad("--plot: not found on PATH (apt-get install "
+			   "gnuplot-nox)",
+			   "gnuplot");
+	return 0;
+}
+
+/* UDP: a message is one datagram, so no larger than UDP allows. */
+static int check_udp_sizes(const struct bench_opts *o)
+{
+	uint32_t max = o->family == AF_INET6 ? UDP6_MAX_MSG : UDP_MAX_MSG;
+	char what[96];
+
+	for (unsigned i = 0; o->udp && i < o->nsizes; i++) {
+		if (o->sizes[i] <= max)
+			continue;
+		snprintf(what, sizeof(what),
+			 "message size too large for UDP (at most %u bytes)",
+			 max);
+		return bad(what, o->size_args[i] ? o->size_args[i] : "");
+	}
+	return 0;
+}
+
+/* Checks of the whole command line, before anything runs. */
+static int check_args(const struct bench_opts *o)
+{
+	int ret = check_udp_sizes(o);
+
+	if (!ret)
+		ret = check_cpus(&o->cpus, "--cpu");
+	/* The receivers of a remote server run there: its business. */
+	if (!ret && o->role == BENCH_LOCAL)
+		ret = check_cpus(&o->server_cpus, "--server-cpu");
+	if (!ret && o->plot)
+		ret = check_plot(o->plot);
+	return ret;
+}
+
 static int defaults(struct bench_opts *o)
 {
 	const uint32_t *sz = o->udp ? udp_sizes : tcp_sizes;
@@ -377,7 +552,9 @@ static int defaults(struct bench_opts *o)
 		return bad("port 0 is only for the server", "0");
 	if (o->role == BENCH_LOCAL)
 		o->host = o->family == AF_INET6 ? "::1" : "127.0.0.1";
-	return o->nmodes ? 0 : default_modes(o);
+	if (!o->nmodes && default_modes(o))
+		return -EINVAL;
+	return check_args(o);
 }
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
@@ -410,6 +587,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 static int report(const struct bench_sweep *sw)
 {
 	const struct bench_opts *o = sw->opts;
+	bool ran = false;
 	int ret = 0;
 
 	if (o->json)
@@ -433,9 +611,16 @@ static int report(const struct bench_sweep *sw)
 				o->plot);
 		ret = ret ? ret : pret;
 	}
-	for (unsigned i = 0; i < sw->ncells; i++)
+	for (unsigned i = 0; i < sw->ncells; i++) {
 		if (sw->cells[i].error && !sw->cells[i].unavailable)
 			ret = ret ? ret : sw->cells[i].error;
+		ran |= sw->cells[i].nruns > 0;
+	}
+	/* Nothing measured is no success, even if each mode had a reason. */
+	if (!ran) {
+		fprintf(stderr, "zcopy bench: no mode could run here\n");
+		ret = ret ? ret : -EOPNOTSUPP;
+	}
 	return ret;
 }
 
@@ -483,7 +668,7 @@ static int server(const struct bench_opts *o)
 	ret = bn_listen(o->bind, o->port, o->family, SOCK_STREAM, &lfd);
 	if (ret) {
 		fprintf(stderr, "zcopy bench: cannot listen on port %u: %s\n",
-			o->port, zc_strerror(ret));
+			o->port, bn_strerror(ret));
 		return ret;
 	}
 	ret = bench_serve(o, lfd);
@@ -518,7 +703,7 @@ static int local(const struct bench_opts *o)
 	ret = bn_listen(o->host, 0, o->family, SOCK_STREAM, &ls.lfd);
 	if (ret) {
 		fprintf(stderr, "zcopy bench: cannot listen on %s: %s\n",
-			o->host, zc_strerror(ret));
+			o->host, bn_strerror(ret));
 		return ret;
 	}
 	ret = -pthread_create(&th, NULL, local_serve, &ls);

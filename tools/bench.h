@@ -41,6 +41,7 @@ struct bench_opts {
 	struct bench_mode modes[BENCH_MAX_MODES];
 	unsigned nmodes;
 	uint32_t sizes[BENCH_MAX_SIZES];
+	const char *size_args[BENCH_MAX_SIZES]; /* as given; NULL: default */
 	unsigned nsizes;
 	double duration; /* seconds per run; 0: fit the sweep in budget */
 	double budget;	 /* seconds for the whole sweep */
@@ -63,6 +64,8 @@ struct bench_tx {
 	uint64_t
 		kernel_copied; /* bytes copied after all: zero-copy was asked */
 	uint64_t fallbacks, errors, abandoned;
+	uint64_t by_tx
+		[ZC_TX_MODE_COUNT]; /* completions per carrying transport */
 	uint64_t cpu_usec;
 	int error; /* first error, negative errno */
 };
@@ -89,6 +92,31 @@ struct bench_summary {
 	double tx_cpu_per_gb, rx_cpu_per_gb; /* CPU seconds per GB */
 	uint64_t sent, received, sends, completions, fallbacks;
 	double zc_share, copied_share, kernel_copied_share, rx_mapped_share;
+	int tx_only; /* enum zc_tx_mode that carried every send; -1: several */
+};
+
+/* The verdict at one size, for the table and for JSON. */
+enum bench_decision {
+	BENCH_NO_MODE,	    /* nothing ran */
+	BENCH_ONLY_MODE,    /* one mode ran */
+	BENCH_WITHIN_NOISE, /* no winner: ranges overlap, or all alike */
+	BENCH_WINNER,	    /* best's slowest run beat all others' fastest */
+};
+
+struct bench_judgement {
+	enum bench_decision decision;
+	unsigned ran;		       /* modes that ran */
+	const struct bench_cell *best; /* highest median */
+	/* Highest median among the modes that behave otherwise than best. */
+	const struct bench_cell *next;
+	double best_gbps, next_gbps; /* their medians */
+	double best_min;	     /* best's slowest run */
+	double next_max; /* fastest run of any mode that behaves otherwise */
+	/* Per mode: the first mode that behaves alike (itself if none),
+	 * -1 if it did not run; and the transport of all its sends, -1 if
+	 * several. */
+	int group[BENCH_MAX_MODES];
+	int tx_only[BENCH_MAX_MODES];
 };
 
 struct bench_sweep {
@@ -99,6 +127,14 @@ struct bench_sweep {
 };
 
 /* ---- bench_net.c: sockets and control messages, all with timeouts ---- */
+/*
+ * bn_ functions return 0 or a negative errno; a host name the resolver
+ * cannot resolve gives bn_gai_error(EAI_...), below errno's range, so
+ * that bn_strerror() can print the resolver's own words (gai_strerror).
+ */
+#define BN_EGAI_BASE 8192
+#define BN_EGAI_MIN (-1000) /* glibc's EAI_ codes are above this */
+int bn_gai_error(int eai);
 int bn_listen(const char *addr, uint16_t port, int family, int type, int *out);
 int bn_connect(const char *host, uint16_t port, int family, int type,
 	       int timeout_ms, int *out);
@@ -110,6 +146,8 @@ int bn_accept(int lfd, int timeout_ms, int *out);
 int bn_listen_like(int cfd, int type, int *out);
 int bn_wait_readable(int fd, int timeout_ms);
 int bn_read_full(int fd, void *buf, size_t len, int timeout_ms);
+/* Read and drop whatever comes until the peer hangs up. */
+int bn_wait_eof(int fd, int timeout_ms);
 int bn_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int bn_msg_send(int fd, const struct zb_msg *msg, int timeout_ms);
 int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms);
@@ -157,11 +195,25 @@ int bench_client(const struct bench_opts *opts, int cfd,
 
 /* ---- bench_report.c ---------------------------------------------------- */
 void bench_summarize(const struct bench_cell *cell, struct bench_summary *s);
+double bench_run_gbps(const struct bench_run *r);
+/* "unavailable: why" or "failed: why" for a cell that did not run. */
+const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len);
+/* Judge the modes at one size (index into opts->sizes): a winner only if
+ * its slowest run beat the fastest run of every mode that behaves
+ * otherwise (at least two runs each); modes whose sends all took one
+ * transport, receiving alike, behave the same and do not compete. */
+void bench_judge(const struct bench_sweep *sw, unsigned size,
+		 struct bench_judgement *j);
+/* The judgement as text, with whether zero-copy really happened. */
+void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		   size_t len);
 void bench_print_table(const struct bench_sweep *sweep);
-int bench_print_json(const struct bench_sweep *sweep);
 void bench_print_csv(const struct bench_sweep *sweep);
 int bench_plot(const struct bench_sweep *sweep, const char *path);
 /* "64K", "1M": sizes as people write them. */
 const char *bench_size_str(uint32_t size, char *buf, size_t len);
+
+/* ---- bench_json.c (built with jansson only) ----------------------------- */
+int bench_print_json(const struct bench_sweep *sweep);
 
 #endif

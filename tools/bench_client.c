@@ -174,15 +174,19 @@ static int finish(struct crun *r, struct bench_run *out)
 	return ret;
 }
 
-/* RUN -> READY; an ERROR reply is the mode's problem: *cell_err. */
+/* RUN -> READY; an ERROR reply is the mode's problem: *cell_err.  A busy
+ * server says BUSY (to the first RUN) and hangs up: -EBUSY. */
 static int start(struct crun *r, int *cell_err)
 {
 	struct zb_msg m = { .type = ZB_RUN, .run = r->req };
 	int ret;
 
 	ret = bn_msg_send(r->cfd, &m, r->opts->timeout_ms);
-	if (!ret)
+	/* Even if it hung up already, BUSY may wait to be read. */
+	if (!ret || ret == -EPIPE)
 		ret = bn_msg_recv(r->cfd, &m, r->opts->timeout_ms);
+	if (!ret && m.type == ZB_BUSY)
+		return -EBUSY;
 	if (ret)
 		return ret;
 	if (m.type == ZB_ERROR) {
@@ -365,12 +369,17 @@ int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 	p.start_us = bn_now_us();
 	for (unsigned s = 0; s < o->nsizes && !ret; s++)
 		ret = sweep_size(o, cfd, sw, s, &p);
-	if (!ret)
-		bn_msg_send(cfd, &bye, o->timeout_ms);
+	/* The server hangs up after BYE once it takes clients again: a
+	 * client started after this one finds it free. */
+	if (!ret && !bn_msg_send(cfd, &bye, o->timeout_ms))
+		bn_wait_eof(cfd, o->timeout_ms);
 out:
 	if (p.on)
 		fprintf(stderr, "\r\033[K");
-	if (ret)
+	if (ret == -EBUSY)
+		fprintf(stderr, "zcopy bench: %s: %s\n", o->host,
+			bn_strerror(ret));
+	else if (ret)
 		fprintf(stderr, "zcopy bench: %s: during %s %s: %s\n", o->host,
 			p.mode, bench_size_str(p.size, sz, sizeof(sz)),
 			bn_strerror(ret));

@@ -26,8 +26,15 @@ int64_t bn_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int bn_gai_error(int eai)
+{
+	return -BN_EGAI_BASE + eai;
+}
+
 const char *bn_strerror(int err)
 {
+	if (err < -BN_EGAI_BASE && err >= -BN_EGAI_BASE + BN_EGAI_MIN)
+		return gai_strerror(err + BN_EGAI_BASE);
 	switch (err < 0 ? -err : err) {
 	case EPIPE:
 		return "the peer closed the control connection";
@@ -41,6 +48,9 @@ const char *bn_strerror(int err)
 		return "malformed or unexpected control message";
 	case ECONNREFUSED:
 		return "connection refused (is `zcopy bench server` running?)";
+	case EBUSY:
+		return "server busy: it is running another client's session; "
+		       "try again later";
 	default:
 		return zc_strerror(err);
 	}
@@ -72,6 +82,27 @@ static int64_t deadline(int timeout_ms)
 int bn_wait_readable(int fd, int timeout_ms)
 {
 	return wait_fd(fd, POLLIN, deadline(timeout_ms));
+}
+
+int bn_wait_eof(int fd, int timeout_ms)
+{
+	int64_t end = deadline(timeout_ms);
+	char buf[256];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		int ret;
+
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return errno == ECONNRESET ? 0 : -errno;
+		if (n < 0) {
+			ret = wait_fd(fd, POLLIN, end);
+			if (ret)
+				return ret;
+		}
+	}
 }
 
 int bn_read_full(int fd, void *buf, size_t len, int timeout_ms)
@@ -168,7 +199,7 @@ static int resolve(const char *host, uint16_t port, int family, int type,
 	ret = getaddrinfo(host, serv, &hints, out);
 	if (ret == EAI_SYSTEM)
 		return -errno;
-	return ret ? -EHOSTUNREACH : 0;
+	return ret ? bn_gai_error(ret) : 0;
 }
 
 int bn_listen(const char *addr, uint16_t port, int family, int type, int *out)

@@ -50,6 +50,7 @@ static long payload_len(uint8_t type, unsigned nports)
 	case ZB_RESULT:
 		return ZB_RESULT_LEN;
 	case ZB_BYE:
+	case ZB_BUSY:
 		return 0;
 	default:
 		return -1;
@@ -100,6 +101,7 @@ static bool msg_ok(const struct zb_msg *m)
 	case ZB_RESULT:
 		return result_ok(&m->result);
 	case ZB_BYE:
+	case ZB_BUSY:
 		return true;
 	default:
 		return false;

@@ -7,6 +7,14 @@
  *
  * Session: client RUN -> server READY (or ERROR); the client sends its
  * data, then DONE -> server RESULT; repeat; BYE or EOF ends the session.
+ * A server busy with another session answers a new connection with BUSY
+ * and closes it.
+ *
+ * BUSY was added to version 1 rather than starting version 2: nothing
+ * else changed, a client that predates it reads it as an unknown type and
+ * fails at once ("malformed or unexpected control message") instead of
+ * waiting for its timeout, and old and new peers keep working together
+ * otherwise, which a version bump would have stopped.
  */
 #ifndef ZC_TOOLS_BENCH_PROTO_H
 #define ZC_TOOLS_BENCH_PROTO_H
@@ -28,6 +36,7 @@ enum zb_type {
 	ZB_DONE,
 	ZB_RESULT,
 	ZB_BYE,
+	ZB_BUSY, /* server: another session is running; then it closes */
 	ZB_TYPE_END
 };
 

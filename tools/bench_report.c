@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * zcopy bench output: medians per cell, then a table (with a verdict per
- * size), JSON, CSV or a gnuplot PNG.  Rates are medians over the runs of
+ * size), CSV or a gnuplot PNG (JSON: bench_json.c).  Rates are medians over the runs of
  * a cell; counts are totals over them.
  */
 #include <errno.h>
@@ -10,11 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "bench.h"
 
@@ -49,7 +46,7 @@ static double ratio(double num, double den)
 	return den > 0 ? num / den : 0;
 }
 
-static double run_gbps(const struct bench_run *r)
+double bench_run_gbps(const struct bench_run *r)
 {
 	return ratio((double)r->rx.bytes * 8 / 1e9, r->elapsed);
 }
@@ -59,12 +56,13 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	double gbps[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
 		rx[BENCH_MAX_REPEAT];
 	uint64_t zc = 0, copied = 0, kcopied = 0, mapped = 0;
+	uint64_t by_tx[ZC_TX_MODE_COUNT] = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < c->nruns; i++) {
 		const struct bench_run *r = &c->runs[i];
 
-		gbps[i] = run_gbps(r);
+		gbps[i] = bench_run_gbps(r);
 		tx[i] = ratio((double)r->tx.cpu_usec / 1e6,
 			      (double)r->tx.bytes / 1e9);
 		rx[i] = ratio((double)r->rx.cpu_usec / 1e6,
@@ -78,7 +76,13 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 		copied += r->tx.copied_bytes;
 		kcopied += r->tx.kernel_copied;
 		mapped += r->rx.rx_mapped;
+		for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+			by_tx[t] += r->tx.by_tx[t];
 	}
+	s->tx_only = -1;
+	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+		if (s->completions && by_tx[t] == s->completions)
+			s->tx_only = t;
 	s->gbps = median(gbps, c->nruns);
 	s->gbps_min = c->nruns ? gbps[0] : 0;
 	s->gbps_max = c->nruns ? gbps[c->nruns - 1] : 0;
@@ -90,7 +94,7 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	s->rx_mapped_share = ratio((double)mapped, (double)s->received);
 }
 
-static const char *cell_error(const struct bench_cell *c, char *buf, size_t len)
+const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s: %s", c->unavailable ? "unavailable" : "failed",
 		 zc_strerror(c->error));
@@ -141,7 +145,7 @@ static void print_row(const struct bench_cell *c)
 	bench_size_str(c->size, sz, sizeof(sz));
 	if (c->error) {
 		printf("%6s  %-16s %s\n", sz, c->mode->name,
-		       cell_error(c, err, sizeof(err)));
+		       bench_cell_error(c, err, sizeof(err)));
 		return;
 	}
 	bench_summarize(c, &s);
@@ -152,32 +156,6 @@ static void print_row(const struct bench_cell *c)
 	       s.rx_cpu_per_gb, (unsigned long long)s.sends, 100 * s.zc_share,
 	       100 * s.kernel_copied_share, (unsigned long long)s.fallbacks,
 	       100 * s.rx_mapped_share);
-}
-
-#define TIE 1.10 /* closer than this is within this machine's noise */
-
-/* The fastest and the runner-up among the cells of one size. */
-static void rank(const struct bench_sweep *sw, unsigned size,
-		 const struct bench_cell **best, double *best_gbps,
-		 double *second_gbps)
-{
-	struct bench_summary s;
-
-	*best = NULL;
-	*best_gbps = *second_gbps = 0;
-	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
-		const struct bench_cell *c = cell_summary(sw, size, m, &s);
-
-		if (!c)
-			continue;
-		if (!*best || s.gbps > *best_gbps) {
-			*second_gbps = *best_gbps;
-			*best = c;
-			*best_gbps = s.gbps;
-		} else if (s.gbps > *second_gbps) {
-			*second_gbps = s.gbps;
-		}
-	}
 }
 
 /* Below this share a mode is not called zero-copy: a few stray mapped
@@ -227,36 +205,167 @@ static const char *zc_outcome(const struct bench_sweep *sw, unsigned size,
 	return buf;
 }
 
-/* Which mode won at this size, and whether zero-copy really happened. */
-static void verdict(const struct bench_sweep *sw, unsigned size, char *buf,
-		    size_t len)
+/* Receive modes that do the same here: on UDP, auto receives by copy. */
+static bool same_rx(const struct bench_sweep *sw, uint8_t a, uint8_t b)
 {
-	const struct bench_cell *best;
-	double gbps, second;
-	char zc[200];
+	bool copying_a = a == ZC_RX_AUTO || a == ZC_RX_COPY;
+	bool copying_b = b == ZC_RX_AUTO || b == ZC_RX_COPY;
 
-	rank(sw, size, &best, &gbps, &second);
-	if (!best) {
+	return a == b || (sw->opts->udp && copying_a && copying_b);
+}
+
+/* Two cells behave the same when one transport carried every send of
+ * both and they receive alike: auto below its zero-copy threshold sends
+ * exactly as copy does.  Their difference in speed can only be noise. */
+static bool same_behaviour(const struct bench_sweep *sw,
+			   const struct bench_cell *a,
+			   const struct bench_summary *sa,
+			   const struct bench_cell *b,
+			   const struct bench_summary *sb)
+{
+	return sa->tx_only >= 0 && sa->tx_only == sb->tx_only &&
+	       same_rx(sw, a->mode->rx, b->mode->rx);
+}
+
+void bench_judge(const struct bench_sweep *sw, unsigned size,
+		 struct bench_judgement *j)
+{
+	unsigned nmodes = sw->opts->nmodes;
+	struct bench_summary s[BENCH_MAX_MODES];
+	const struct bench_cell *c[BENCH_MAX_MODES];
+	double others_max = 0;
+	int best = -1, next = -1;
+	bool few_runs = false;
+
+	memset(j, 0, sizeof(*j));
+	for (unsigned m = 0; m < nmodes; m++) {
+		c[m] = cell_summary(sw, size, m, &s[m]);
+		j->group[m] = -1;
+		j->tx_only[m] = c[m] ? s[m].tx_only : -1;
+		if (!c[m])
+			continue;
+		j->ran++;
+		if (best < 0 || s[m].gbps > s[best].gbps)
+			best = (int)m;
+	}
+	/* Behaviour groups: each cell joins the first like it. */
+	for (unsigned m = 0; m < nmodes; m++) {
+		for (unsigned k = 0; c[m] && k <= m && j->group[m] < 0; k++)
+			if (k == m || (c[k] && same_behaviour(sw, c[k], &s[k],
+							      c[m], &s[m])))
+				j->group[m] = (int)k;
+	}
+	if (best < 0)
+		return;
+	j->best = c[best];
+	j->best_gbps = s[best].gbps;
+	j->best_min = s[best].gbps_min;
+	/* The competition: every cell that behaves otherwise than the best. */
+	for (unsigned m = 0; m < nmodes; m++) {
+		if (!c[m] || j->group[m] == j->group[best])
+			continue;
+		if (next < 0 || s[m].gbps > s[next].gbps)
+			next = (int)m;
+		if (s[m].gbps_max > others_max)
+			others_max = s[m].gbps_max;
+		few_runs |= c[m]->nruns < 2;
+	}
+	if (j->ran == 1) {
+		j->decision = BENCH_ONLY_MODE;
+		return;
+	}
+	j->decision = BENCH_WITHIN_NOISE;
+	if (next < 0)
+		return; /* every mode behaved the same */
+	j->next = c[next];
+	j->next_gbps = s[next].gbps;
+	j->next_max = others_max;
+	few_runs |= c[best]->nruns < 2;
+	/* The winner's slowest run beats every other mode's fastest one. */
+	if (!few_runs && s[best].gbps_min > others_max)
+		j->decision = BENCH_WINNER;
+}
+
+/* "; same behaviour: auto = copy (every send by copy)" for each group of
+ * more than one mode. */
+static void groups_str(const struct bench_sweep *sw,
+		       const struct bench_judgement *j, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned g = 0; g < sw->opts->nmodes && n < len; g++) {
+		const char *sep = "";
+		int members = 0;
+
+		for (unsigned m = 0; m < sw->opts->nmodes; m++)
+			members += j->group[m] == (int)g;
+		if (members < 2)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "; same behaviour: ");
+		for (unsigned m = 0; m < sw->opts->nmodes && n < len; m++) {
+			if (j->group[m] != (int)g)
+				continue;
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", sep,
+					      sw->opts->modes[m].name);
+			sep = " = ";
+		}
+		if (n < len)
+			n += (size_t)snprintf(buf + n, len - n,
+					      " (every send by %s)",
+					      zc_tx_mode_name(j->tx_only[g]));
+	}
+}
+
+void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
+		   size_t len)
+{
+	struct bench_judgement j;
+	char zc[200], groups[256];
+
+	bench_judge(sw, size, &j);
+	zc_outcome(sw, size, zc, sizeof(zc));
+	groups_str(sw, &j, groups, sizeof(groups));
+	switch (j.decision) {
+	case BENCH_NO_MODE:
 		snprintf(buf, len, "no mode ran");
-		return;
-	}
-	if (!second) {
+		break;
+	case BENCH_ONLY_MODE:
 		snprintf(buf, len, "%s was the only mode (%.2f Gbit/s); %s",
-			 best->mode->name, gbps,
-			 zc_outcome(sw, size, zc, sizeof(zc)));
-		return;
+			 j.best->mode->name, j.best_gbps, zc);
+		break;
+	case BENCH_WINNER:
+		snprintf(buf, len,
+			 "%s won (%.2f Gbit/s, %.2fx %s; its slowest run "
+			 "%.2f beat every other mode's fastest %.2f)%s; %s",
+			 j.best->mode->name, j.best_gbps,
+			 ratio(j.best_gbps, j.next_gbps), j.next->mode->name,
+			 j.best_min, j.next_max, groups, zc);
+		break;
+	case BENCH_WITHIN_NOISE:
+		if (j.next)
+			snprintf(buf, len,
+				 "no difference within noise (%s %.2f, %s "
+				 "%.2f Gbit/s: their ranges overlap%s)%s; %s",
+				 j.best->mode->name, j.best_gbps,
+				 j.next->mode->name, j.next_gbps,
+				 j.best->nruns < 2 || j.next->nruns < 2
+					 ? ", one run is no range"
+					 : "",
+				 groups, zc);
+		else
+			snprintf(buf, len,
+				 "no difference within noise: every mode "
+				 "behaved the same%s; %s",
+				 groups, zc);
+		break;
 	}
-	snprintf(buf, len, "%s %s (%.2f Gbit/s, %.2fx the next); %s",
-		 best->mode->name,
-		 second * TIE > gbps ? "won narrowly, within noise" : "won",
-		 gbps, ratio(gbps, second),
-		 zc_outcome(sw, size, zc, sizeof(zc)));
 }
 
 void bench_print_table(const struct bench_sweep *sw)
 {
 	const struct bench_opts *o = sw->opts;
-	char sz[16], v[256];
+	char sz[16], v[512];
 
 	print_header(sw);
 	for (unsigned s = 0; s < o->nsizes; s++)
@@ -264,92 +373,16 @@ void bench_print_table(const struct bench_sweep *sw)
 			print_row(cell_at(sw, s, m));
 	printf("\nverdict:\n");
 	for (unsigned s = 0; s < o->nsizes; s++) {
-		verdict(sw, s, v, sizeof(v));
+		bench_verdict(sw, s, v, sizeof(v));
 		printf("%6s  %s\n", bench_size_str(o->sizes[s], sz, sizeof(sz)),
 		       v);
 	}
-	printf("\ntx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
+	printf("\nA mode wins only if its slowest run beat every other mode's "
+	       "fastest run;\nmodes whose sends all took one transport "
+	       "behave the same and do not compete.\n"
+	       "tx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
 	       "zc%%: bytes sent zero-copy;\ncopied%%: bytes the kernel "
 	       "copied after all; mapd%%: bytes received by page mapping\n");
-}
-
-/* ---- JSON ----------------------------------------------------------------- */
-
-static json_t *run_json(const struct bench_run *r)
-{
-	return json_pack(
-		"{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I, s:I, s:f, s:f}",
-		"elapsed_s", r->elapsed, "gbps", run_gbps(r), "bytes_sent",
-		(json_int_t)r->tx.bytes, "bytes_received",
-		(json_int_t)r->rx.bytes, "sends", (json_int_t)r->tx.sends,
-		"completions", (json_int_t)r->tx.completions, "zerocopy_bytes",
-		(json_int_t)r->tx.zc_bytes, "copied_bytes",
-		(json_int_t)r->tx.copied_bytes, "copied_after_all_bytes",
-		(json_int_t)r->tx.kernel_copied, "fallbacks",
-		(json_int_t)r->tx.fallbacks, "send_errors",
-		(json_int_t)r->tx.errors, "abandoned",
-		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.recvs,
-		"rx_mapped_bytes", (json_int_t)r->rx.rx_mapped,
-		"rx_copied_bytes", (json_int_t)r->rx.rx_copied, "tx_cpu_s",
-		(double)r->tx.cpu_usec / 1e6, "rx_cpu_s",
-		(double)r->rx.cpu_usec / 1e6);
-}
-
-static json_t *cell_json(const struct bench_cell *c)
-{
-	struct bench_summary s;
-	json_t *runs = json_array();
-	char err[160];
-
-	for (unsigned i = 0; i < c->nruns; i++)
-		json_array_append_new(runs, run_json(&c->runs[i]));
-	bench_summarize(c, &s);
-	return json_pack(
-		"{s:i, s:s, s:s, s:s, s:b, s:s?, s:f, s:f, s:f, s:f, s:f, "
-		"s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
-		"size", (int)c->size, "mode", c->mode->name, "tx",
-		zc_tx_mode_name(c->mode->tx), "rx",
-		zc_rx_mode_name(c->mode->rx), "available", !c->unavailable,
-		"error", c->error ? cell_error(c, err, sizeof(err)) : NULL,
-		"gbps", s.gbps, "gbps_min", s.gbps_min, "gbps_max", s.gbps_max,
-		"tx_cpu_s_per_gb", s.tx_cpu_per_gb, "rx_cpu_s_per_gb",
-		s.rx_cpu_per_gb, "bytes_sent", (json_int_t)s.sent,
-		"bytes_received", (json_int_t)s.received, "zerocopy_share",
-		s.zc_share, "copied_share", s.copied_share,
-		"copied_after_all_share", s.kernel_copied_share,
-		"rx_mapped_share", s.rx_mapped_share, "runs", runs);
-}
-
-int bench_print_json(const struct bench_sweep *sw)
-{
-	const struct bench_opts *o = sw->opts;
-	json_t *cells = json_array(), *verdicts = json_array(), *root;
-	struct utsname u;
-	char v[256];
-	int ret;
-
-	uname(&u);
-	for (unsigned i = 0; i < sw->ncells; i++)
-		json_array_append_new(cells, cell_json(&sw->cells[i]));
-	for (unsigned s = 0; s < o->nsizes; s++) {
-		verdict(sw, s, v, sizeof(v));
-		json_array_append_new(verdicts, json_pack("{s:i, s:s}", "size",
-							  (int)o->sizes[s],
-							  "verdict", v));
-	}
-	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
-			 "zcopy_version", zc_version_string(), "kernel", u.release,
-			 "protocol", o->udp ? "udp" : "tcp", "host", o->host,
-			 "streams", (int)o->streams, "run_seconds",
-			 sw->duration, "repeat", (int)o->repeat, "read",
-			 o->read, "cells", cells, "verdicts", verdicts);
-	if (!root)
-		return -ENOMEM;
-	ret = json_dumpf(root, stdout, JSON_INDENT(2));
-	putchar('\n');
-	json_decref(root);
-	return ret ? -EIO : 0;
 }
 
 /* ---- CSV ------------------------------------------------------------------ */
@@ -378,7 +411,7 @@ void bench_print_csv(const struct bench_sweep *sw)
 		       (unsigned long long)s.completions, s.zc_share,
 		       s.kernel_copied_share, (unsigned long long)s.fallbacks,
 		       s.rx_mapped_share,
-		       c->error ? cell_error(c, err, sizeof(err)) : "");
+		       c->error ? bench_cell_error(c, err, sizeof(err)) : "");
 	}
 }
 

@@ -5,6 +5,7 @@
  * messages in order gets an ERROR and is dropped; the server goes on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #define ACCEPT_POLL_MS 1000
 #define UDP_GRACE_US 100000 /* datagrams still on their way after DONE */
 #define DRAIN_MS 10000	    /* TCP: EOF after DONE, at most */
+#define BUSY_LINGER_MS 1000 /* a turned-away client reads BUSY and closes */
 
 struct run {
 	const struct bench_opts *opts;
@@ -275,6 +277,82 @@ static int serve_session(const struct bench_opts *o, int cfd)
 	}
 }
 
+/* While a session runs, later clients hear BUSY instead of waiting. */
+struct doorman {
+	const struct bench_opts *opts;
+	int lfd;
+	int wake[2]; /* wake[1] closed: the session is over */
+	pthread_t th;
+};
+
+/* BUSY, then wait (bounded) for the client to hang up: closing with its
+ * RUN unread would reset the connection, and a reset can beat BUSY. */
+static void turn_away(const struct bench_opts *o, int fd)
+{
+	struct zb_msg m = { .type = ZB_BUSY };
+
+	say(o, fd, "turned away: busy with another session");
+	if (bn_msg_send(fd, &m, o->timeout_ms))
+		return;
+	shutdown(fd, SHUT_WR);
+	bn_wait_eof(fd, BUSY_LINGER_MS);
+}
+
+static void *doorman_run(void *arg)
+{
+	struct doorman *d = arg;
+
+	for (;;) {
+		struct pollfd p[2] = { { .fd = d->lfd, .events = POLLIN },
+				       { .fd = d->wake[0], .events = POLLIN } };
+		int fd, ret;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		ret = bn_accept(d->lfd, 0, &fd);
+		if (ret == -ETIMEDOUT)
+			continue; /* the client gave up already */
+		if (ret)
+			break;
+		turn_away(d->opts, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+/* One session on cfd, with a doorman on lfd meanwhile.  The doorman stops
+ * before cfd closes: a client that saw the session end finds the server
+ * free. */
+static int serve_one(const struct bench_opts *o, int lfd, int cfd)
+{
+	struct doorman d = { .opts = o, .lfd = lfd, .wake = { -1, -1 } };
+	bool door = false;
+	int ret;
+
+	say(o, cfd, "session started");
+	if (!pipe2(d.wake, O_CLOEXEC)) {
+		door = !pthread_create(&d.th, NULL, doorman_run, &d);
+		if (!door) {
+			close(d.wake[0]);
+			close(d.wake[1]);
+		}
+	}
+	ret = serve_session(o, cfd);
+	if (door) {
+		close(d.wake[1]); /* the doorman's poll sees the hang-up */
+		pthread_join(d.th, NULL);
+		close(d.wake[0]);
+	}
+	say(o, cfd, ret ? bn_strerror(ret) : "session ended");
+	close(cfd);
+	return ret;
+}
+
 int bench_serve(const struct bench_opts *o, int lfd)
 {
 	if (!o->quiet)
@@ -288,10 +366,7 @@ int bench_serve(const struct bench_opts *o, int lfd)
 			continue;
 		if (ret)
 			return ret;
-		say(o, cfd, "session started");
-		ret = serve_session(o, cfd);
-		say(o, cfd, ret ? bn_strerror(ret) : "session ended");
-		close(cfd);
+		ret = serve_one(o, lfd, cfd);
 		if (o->once)
 			return ret;
 	}

@@ -48,6 +48,8 @@ void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one)
 	sum->fallbacks += one->fallbacks;
 	sum->errors += one->errors;
 	sum->abandoned += one->abandoned;
+	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+		sum->by_tx[t] += one->by_tx[t];
 	sum->cpu_usec += one->cpu_usec;
 	if (!sum->error)
 		sum->error = one->error;
@@ -76,6 +78,8 @@ static void on_sent(struct zc_sock *sock, const struct zc_completion *c,
 
 	(void)sock;
 	tx->completions++;
+	if ((unsigned)c->tx < ZC_TX_MODE_COUNT)
+		tx->by_tx[c->tx]++;
 	/* Accepted bytes reached the kernel whatever the outcome says. */
 	tx->bytes += c->bytes;
 	atomic_fetch_add_explicit(s->progress, c->bytes, memory_order_relaxed);

@@ -11,6 +11,14 @@ enum {
 	ZC_EXIT_USAGE = 2, /* bad command line */
 };
 
+/* --json needs jansson, which the build may lack (meson -Djson). */
+#ifdef ZC_HAVE_JSON
+#define ZC_CLI_HAVE_JSON 1
+#else
+#define ZC_CLI_HAVE_JSON 0
+#endif
+#define ZC_CLI_NO_JSON "this zcopy was built without JSON output (jansson)"
+
 int zc_cmd_probe(int argc, char **argv);
 int zc_cmd_bench(int argc, char **argv);
 

@@ -59,6 +59,11 @@ static int parse(int argc, char **argv, struct probe_opts *o)
 	while ((c = getopt_long(argc, argv, "jni:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
+			if (!ZC_CLI_HAVE_JSON) {
+				fprintf(stderr, "zcopy probe: %s: '--json'\n",
+					ZC_CLI_NO_JSON);
+				return -1;
+			}
 			o->json = true;
 			break;
 		case 'n':

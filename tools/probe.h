@@ -108,7 +108,13 @@ struct probe_report {
 	int nnic;
 };
 
+/* probe_out.c */
 void probe_print_table(const struct probe_report *rep);
+/* "ENOBUFS" for ENOBUFS: errno names, not texts, in tables and JSON. */
+const char *probe_errname(int err);
+/* Percent of the bytes or reports that went zero-copy; -1 if none. */
+double probe_share(const struct probe_result *r);
+/* probe_json.c (built with jansson only) */
 int probe_print_json(const struct probe_report *rep);
 
 #endif
