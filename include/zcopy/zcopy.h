@@ -494,19 +494,25 @@ ZC_API int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region);
 ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
 				    struct zc_region *region);
 
+/* Entries of the per-reason and per-transport arrays of zc_stats. */
+#define ZC_STATS_SLOTS 8
+
 struct zc_stats {
 	uint64_t sends;			   /* accepted sends */
 	uint64_t bytes;			   /* bytes of accepted sends */
 	uint64_t completions;		   /* callbacks run */
 	uint64_t zerocopy;		   /* completed as ZC_RESULT_ZEROCOPY */
 	uint64_t copied;		   /* completed as ZC_RESULT_COPIED */
-	uint64_t copied_why[ZC_WHY_COUNT]; /* copied, by reason */
+	/* Copied, by reason (enum zc_copy_why); room for ZC_STATS_SLOTS
+	 * reasons, so the array keeps its size as reasons are added. */
+	uint64_t copied_why[ZC_STATS_SLOTS];
 	uint64_t fallbacks;    /* sends moved to copy after an error */
 	uint64_t errors;       /* completed as ZC_RESULT_ERROR */
 	uint64_t abandoned;    /* completed as ZC_RESULT_ABANDONED */
 	uint64_t inflight;     /* accepted, not yet completed */
 	uint64_t queued_waits; /* times a send waited for socket space */
-	uint64_t tx_by_mode[ZC_TX_MODE_COUNT]; /* sends per transport */
+	/* Sends per transport (enum zc_tx_mode), room as above. */
+	uint64_t tx_by_mode[ZC_STATS_SLOTS];
 	uint64_t rx_bytes;	    /* bytes handed out by zc_recv() */
 	uint64_t rx_bytes_mapped;   /* of which mapped, not copied */
 	uint64_t rx_bytes_copied;   /* of which copied */
@@ -533,7 +539,7 @@ struct zc_stats {
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[32];
+	uint64_t reserved[26];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
