@@ -25,15 +25,52 @@ static void req_free(struct zc_sock *sock, struct zc_req *req)
 	sock->free_reqs = req;
 }
 
-int zc_sock_alloc_reqs(struct zc_sock *sock, unsigned n)
+/*
+ * Send records come in chunks of ZC_REQ_CHUNK, allocated when the free list
+ * runs dry and kept until close: an idle socket costs no records, a busy
+ * one allocates a few times and then never again (no malloc per send).
+ */
+#define ZC_REQ_CHUNK 16
+
+struct zc_req_chunk {
+	struct zc_req_chunk *next;
+	struct zc_req reqs[ZC_REQ_CHUNK];
+};
+
+void zc_sock_init_reqs(struct zc_sock *sock, unsigned n)
 {
-	sock->reqs = calloc(n, sizeof(*sock->reqs));
-	if (!sock->reqs)
+	sock->max_reqs = n;
+}
+
+/* 0, -EAGAIN at max_inflight, -ENOMEM. */
+static int reqs_grow(struct zc_sock *sock)
+{
+	unsigned n = sock->max_reqs - sock->nreqs;
+	struct zc_req_chunk *c;
+
+	if (!n)
+		return -EAGAIN;
+	c = calloc(1, sizeof(*c));
+	if (!c)
 		return -ENOMEM;
-	sock->nreqs = n;
-	for (unsigned i = n; i-- > 0;)
-		req_free(sock, &sock->reqs[i]);
+	c->next = sock->chunks;
+	sock->chunks = c;
+	if (n > ZC_REQ_CHUNK)
+		n = ZC_REQ_CHUNK;
+	sock->nreqs += n;
+	while (n--)
+		req_free(sock, &c->reqs[n]);
 	return 0;
+}
+
+void zc_sock_free_reqs(struct zc_sock *sock)
+{
+	while (sock->chunks) {
+		struct zc_req_chunk *c = sock->chunks;
+
+		sock->chunks = c->next;
+		free(c);
+	}
 }
 
 /* ---- completion --------------------------------------------------------- */
@@ -369,7 +406,7 @@ static int send_check(struct zc_sock *sock, zc_send_cb cb)
 		return sock->t.stats.last_error ? sock->t.stats.last_error
 						: -EPIPE;
 	if (!sock->free_reqs)
-		return -EAGAIN;
+		return reqs_grow(sock);
 	return 0;
 }
 

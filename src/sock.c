@@ -23,7 +23,7 @@
 
 #define ZC_UDP4_MAX 65507 /* 65535 - IPv4 header - UDP header */
 #define ZC_UDP6_MAX 65527 /* 65535 - UDP header (payload length field) */
-#define ZC_IDS_INITIAL 64
+#define ZC_IDS_INITIAL 4  /* grows with the ids in flight */
 #define ZC_IDS_MAX (1u << 20)
 
 /* ---- services for the transports ---------------------------------------- */
@@ -260,7 +260,7 @@ static void sock_free(struct zc_sock *sock)
 	if (sock->ino)
 		zc_sockreg_del(sock->ino);
 	zc_tracker_fini(&sock->t.ids);
-	free(sock->reqs);
+	zc_sock_free_reqs(sock);
 	free(sock);
 }
 
@@ -295,10 +295,8 @@ int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 	if (!ret)
 		ret = zc_tracker_init(&sock->t.ids, ZC_IDS_INITIAL, ZC_IDS_MAX,
 				      0);
-	if (!ret)
-		ret = zc_sock_alloc_reqs(sock, o.max_inflight
-						       ? o.max_inflight
-						       : ctx->max_inflight);
+	zc_sock_init_reqs(sock,
+			  o.max_inflight ? o.max_inflight : ctx->max_inflight);
 	if (!ret)
 		ret = sock_setup(sock);
 	if (ret) {
@@ -306,6 +304,8 @@ int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 		return ret;
 	}
 	sock->next = ctx->socks;
+	if (ctx->socks)
+		ctx->socks->prev = sock;
 	ctx->socks = sock;
 	*out = sock;
 	return 0;
@@ -384,11 +384,12 @@ static void sock_drain(struct zc_sock *sock)
 
 static void sock_unlink(struct zc_sock *sock)
 {
-	struct zc_sock **pp = &sock->ctx->socks;
-
-	while (*pp != sock)
-		pp = &(*pp)->next;
-	*pp = sock->next;
+	if (sock->prev)
+		sock->prev->next = sock->next;
+	else
+		sock->ctx->socks = sock->next;
+	if (sock->next)
+		sock->next->prev = sock->prev;
 }
 
 int zc_sock_destroy(struct zc_sock *sock)

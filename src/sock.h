@@ -43,10 +43,10 @@ struct zc_ctx {
 struct zc_sock {
 	struct zc_tsock t; /* what the transports see */
 	struct zc_ctx *ctx;
-	struct zc_sock *next; /* in ctx->socks */
-	bool dead;	      /* peer gone: fail new sends */
-	bool closing;	      /* close began: refuse new sends */
-	bool flush_queued;    /* in ctx->flush_head */
+	struct zc_sock *next, *prev; /* in ctx->socks */
+	bool dead;		     /* peer gone: fail new sends */
+	bool closing;		     /* close began: refuse new sends */
+	bool flush_queued;	     /* in ctx->flush_head */
 	struct zc_sock *flush_next;
 	uint64_t ino; /* socket inode: one attach per socket */
 	int close_timeout_ms;
@@ -55,8 +55,10 @@ struct zc_sock {
 	const struct zc_tx_ops *tx_zc; /* auto: its zero-copy transport */
 	struct zc_policy policy;
 	uint32_t ep_events; /* registered in ctx->epfd (0: not) */
-	struct zc_req *reqs;
-	unsigned nreqs;
+	/* Send records, allocated in chunks as sends need them: an idle
+	 * socket holds none (see send.c). */
+	struct zc_req_chunk *chunks;
+	unsigned nreqs, max_reqs;
 	struct zc_req *free_reqs;
 	struct zc_req *sendq_head, *sendq_tail;
 	const struct zc_rx_ops *rx;
@@ -107,7 +109,10 @@ void zc_sock_run(struct zc_sock *sock);
 
 /* ---- send.c ------------------------------------------------------------- */
 
-int zc_sock_alloc_reqs(struct zc_sock *sock, unsigned n);
+struct zc_req_chunk;
+/* At most n sends in flight; records are allocated on demand. */
+void zc_sock_init_reqs(struct zc_sock *sock, unsigned n);
+void zc_sock_free_reqs(struct zc_sock *sock);
 /* Push queued sends until the socket is full. */
 void zc_sock_push_queued(struct zc_sock *sock);
 /* True while a queued copy send waits for room in the socket. */
