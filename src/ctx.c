@@ -153,6 +153,7 @@ static void ctx_uring_destroy(struct zc_ctx *ctx)
 
 int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region)
 {
+	ZC_CTX_GUARD(ctx);
 	struct zc_uring *u;
 	int ret;
 
@@ -172,6 +173,7 @@ int zc_ctx_register_region(struct zc_ctx *ctx, struct zc_region *region)
 
 int zc_ctx_unregister_region(struct zc_ctx *ctx, struct zc_region *region)
 {
+	ZC_CTX_GUARD(ctx);
 	int ret;
 
 	if (!ctx || !region || !region->pinned_by)
@@ -188,6 +190,9 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 {
 	if (!ctx)
 		return;
+#ifdef ZC_THREAD_CHECK
+	zc_ctx_enter(ctx); /* the check only: the context goes */
+#endif
 	/* Callbacks that run while one socket drains must not start sends
 	 * on the others, which would then be cut off. */
 	for (struct zc_sock *s = ctx->socks; s; s = s->next)
@@ -200,6 +205,7 @@ void zc_ctx_destroy(struct zc_ctx *ctx)
 
 int zc_ctx_fd(struct zc_ctx *ctx)
 {
+	ZC_CTX_GUARD(ctx);
 	int ret;
 
 	if (!ctx)
@@ -337,6 +343,7 @@ static bool ctx_pending(const struct zc_ctx *ctx)
 
 int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 {
+	ZC_CTX_GUARD(ctx);
 	int ret;
 
 	if (!ctx)

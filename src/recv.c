@@ -95,6 +95,7 @@ static unsigned rx_flags(struct zc_sock *sock)
 
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	int ret;
 
 	if (!sock || !out)
@@ -107,6 +108,7 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	int ret;
 
 	if (!sock || !buf)
@@ -152,6 +154,7 @@ static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
 ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
 		    struct sockaddr *from, socklen_t *fromlen)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	struct zc_rx_from f;
 	ssize_t n;
 	int ret;
@@ -185,6 +188,7 @@ bool zc_sock_rx_wants_epollin(const struct zc_sock *sock)
 
 int zc_recv_start(struct zc_sock *sock, zc_recv_cb cb, void *arg)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	int ret;
 
 	if (!sock || !cb)
@@ -206,6 +210,7 @@ int zc_recv_start(struct zc_sock *sock, zc_recv_cb cb, void *arg)
 
 int zc_recv_stop(struct zc_sock *sock)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	if (!sock || !sock->rx_cb)
 		return -EINVAL;
 	sock->rx_cb = NULL;

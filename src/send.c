@@ -458,6 +458,7 @@ static int send_common(struct zc_sock *sock, const struct iovec *iov,
 int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 	    zc_send_cb cb, void *arg)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	if (sock && sock->t.unconnected)
 		return cb ? -EDESTADDRREQ : -EINVAL;
 	return send_common(sock, iov, iovcnt, NULL, 0, cb, arg);
@@ -467,6 +468,7 @@ int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 	      const struct sockaddr *dest, socklen_t destlen, zc_send_cb cb,
 	      void *arg)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	int ret;
 
 	if (!sock)
@@ -588,11 +590,13 @@ static int drain_start(struct zc_sock *sock, zc_sock_cb cb, void *arg)
 
 int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	return drain_start(sock, cb, arg);
 }
 
 int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	int ret = drain_start(sock, cb, arg);
 
 	if (!ret)

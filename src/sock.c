@@ -267,6 +267,7 @@ static void sock_free(struct zc_sock *sock)
 int zc_sock_attach(struct zc_ctx *ctx, int fd, const struct zc_sock_opts *opts,
 		   struct zc_sock **out)
 {
+	ZC_CTX_GUARD(ctx);
 	struct zc_sock_opts o = { 0 };
 	struct zc_sock *sock;
 	int ret;
@@ -426,6 +427,7 @@ int zc_sock_destroy(struct zc_sock *sock)
 
 int zc_sock_close(struct zc_sock *sock)
 {
+	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
 	if (!sock)
 		return -EINVAL;
 	if (sock->ctx->depth)

@@ -7,6 +7,9 @@
 #define ZC_SRC_SOCK_H
 
 #include <stddef.h>
+#ifdef ZC_THREAD_CHECK
+#include <stdatomic.h>
+#endif
 
 #include <zcopy/zcopy.h>
 
@@ -37,7 +40,11 @@ struct zc_ctx {
 	int uring_error;
 	unsigned uring_entries; /* SQ size asked for, 0: default */
 	bool fd_exported;	/* zc_ctx_fd() was called */
-	unsigned nsocks_ep;	/* sockets now in the epoll set */
+#ifdef ZC_THREAD_CHECK
+	_Atomic int owner;    /* thread inside a call on the context, or 0 */
+	unsigned owner_depth; /* its nesting (callbacks calling in) */
+#endif
+	unsigned nsocks_ep; /* sockets now in the epoll set */
 };
 
 struct zc_sock {
@@ -78,6 +85,25 @@ static inline struct zc_sock *zc_sock_of(struct zc_tsock *t)
 {
 	return (struct zc_sock *)((char *)t - offsetof(struct zc_sock, t));
 }
+
+/* ---- one thread at a time (thread.c) ------------------------------------ */
+
+/*
+ * ZC_CTX_GUARD(ctx) at the top of a public function: in builds with
+ * ZC_THREAD_CHECK, entering marks the context as the calling thread's
+ * until the function returns, and a second thread entering meanwhile
+ * aborts with a diagnostic.  Elsewhere it costs nothing.
+ */
+#ifdef ZC_THREAD_CHECK
+struct zc_ctx *zc_ctx_enter(struct zc_ctx *ctx);
+void zc_ctx_leave(struct zc_ctx **ctx);
+#define ZC_CTX_GUARD(c)                                          \
+	struct zc_ctx *zc_guard_                                 \
+		__attribute__((cleanup(zc_ctx_leave), unused)) = \
+			zc_ctx_enter(c)
+#else
+#define ZC_CTX_GUARD(c) ((void)0)
+#endif
 
 /* ---- ctx.c -------------------------------------------------------------- */
 

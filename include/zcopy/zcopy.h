@@ -16,6 +16,10 @@
  * to a context (zc_buf, zc_ubuf, zc_region, zc_pool) are not thread-safe
  * either; serialise access to each object.  Different objects may be used
  * from different threads concurrently.
+ * Debug builds (meson buildtype debug, or -Dthread_check=enabled) check
+ * it: a thread calling into a context while another thread is inside it
+ * aborts with a message naming both.  Handing a context to another thread
+ * between calls is fine.
  *
  * ABI (libzcopy.so.0; zcopy(3) has the details)
  *  - Within one soname a release only adds: functions (under a new symbol
