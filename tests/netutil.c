@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,14 @@ int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s)
 	if (pid < 0)
 		return 128;
 	if (!pid) {
+		/* A crash ends the child: a test framework's handlers (cmocka
+		 * catches SIGSEGV and goes on with the next test) must not
+		 * run the parent's remaining tests in it. */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+					     SIGABRT };
+
+		for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		/* A hung child must not hang the test. */
 		alarm(timeout_s);
 		st = fn(arg);

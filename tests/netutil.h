@@ -48,7 +48,8 @@ int nu_netns_enter(const char *name);
 #define NU_IN_NS "nsenter --net=/run/netns/%s "
 
 /* Run fn(arg) in a forked child killed after timeout_s seconds; returns
- * its exit code (fn's return value), or 128 + the signal that ended it. */
+ * its exit code (fn's return value), or 128 + the signal that ended it.
+ * The child has the default handlers for fatal signals: a crash ends it. */
 int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t nu_now_ms(void);
