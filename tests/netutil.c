@@ -2,15 +2,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,7 +50,19 @@ static void rx_timeout(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-int nu_tcp_pair(int family, int *snd, int *rcv)
+/* SO_SNDBUF/SO_RCVBUF if not 0 (this also stops the kernel's tuning). */
+static int set_bufs(int fd, int sndbuf, int rcvbuf)
+{
+	if (sndbuf &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+		return -1;
+	if (rcvbuf &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		return -1;
+	return 0;
+}
+
+static int tcp_pair_bufs(int family, int sndbuf, int rcvbuf, int *snd, int *rcv)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -57,13 +72,17 @@ int nu_tcp_pair(int family, int *snd, int *rcv)
 	lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
 		return -errno;
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 4) ||
+	/* The accepted socket inherits the listener's buffers, in time for
+	 * the window it announces in the handshake. */
+	if (set_bufs(lfd, 0, rcvbuf) ||
+	    bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 4) ||
 	    getsockname(lfd, (struct sockaddr *)&ss, &len))
 		goto err;
 	cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (cfd < 0)
 		goto err;
-	if (connect(cfd, (struct sockaddr *)&ss, len)) {
+	if (set_bufs(cfd, sndbuf, 0) ||
+	    connect(cfd, (struct sockaddr *)&ss, len)) {
 		close(cfd);
 		goto err;
 	}
@@ -80,6 +99,16 @@ int nu_tcp_pair(int family, int *snd, int *rcv)
 err:
 	close(lfd);
 	return -errno;
+}
+
+int nu_tcp_pair(int family, int *snd, int *rcv)
+{
+	return tcp_pair_bufs(family, 0, 0, snd, rcv);
+}
+
+int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv)
+{
+	return tcp_pair_bufs(AF_INET, sndbuf, rcvbuf, snd, rcv);
 }
 
 int nu_udp_pair(int family, int *snd, int *rcv)
@@ -218,6 +247,14 @@ int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s)
 	if (pid < 0)
 		return 128;
 	if (!pid) {
+		/* A crash ends the child: a test framework's handlers (cmocka
+		 * catches SIGSEGV and goes on with the next test) must not
+		 * run the parent's remaining tests in it. */
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+					     SIGABRT };
+
+		for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			signal(fatal[i], SIG_DFL);
 		/* A hung child must not hang the test. */
 		alarm(timeout_s);
 		st = fn(arg);
@@ -265,6 +302,35 @@ int nu_tcp_listen(int family, const char *addr, int *port)
 	}
 	*port = ntohs(s4->sin_port);
 	return fd;
+}
+
+int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
+{
+	const char *ip = ns ? ns->addr_a : "127.0.0.1";
+	int self, l = -1, port, ret = -1;
+
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -1;
+	if (ns && nu_netns_enter(ns->a))
+		goto out;
+	l = nu_tcp_listen(AF_INET, ip, &port);
+	if (l < 0 || (ns && nu_netns_enter(ns->b)))
+		goto out;
+	*snd = nu_tcp_connect(ip, port);
+	if (*snd < 0)
+		goto out;
+	*rcv = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ret = *rcv < 0 ? -1 : 0;
+	if (ret)
+		close(*snd);
+out:
+	if (ns && setns(self, CLONE_NEWNET))
+		ret = -1;
+	close(self);
+	if (l >= 0)
+		close(l);
+	return ret;
 }
 
 /* ---- pattern-checked transfer ----------------------------------------- */
@@ -632,4 +698,56 @@ int nu_netns_loss(const char *ns, unsigned percent)
 		return NU_SKIP;
 	}
 	return 0;
+}
+
+/* ---- killing and inspecting sockets ------------------------------------ */
+
+int nu_ss_kill(int fd)
+{
+	struct sockaddr_in me, peer;
+	socklen_t len = sizeof(me);
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len))
+		return -1;
+	len = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &len))
+		return -1;
+	return nu_sh("ss -K src 127.0.0.1 sport = :%u dport = :%u "
+		     ">/dev/null 2>&1",
+		     ntohs(me.sin_port), ntohs(peer.sin_port));
+}
+
+bool nu_ss_kill_works(void)
+{
+	int snd, rcv, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (nu_sh("command -v ss >/dev/null")) {
+		printf("skip: ss (iproute2) not installed\n");
+		return false;
+	}
+	if (nu_tcp_pair(AF_INET, &snd, &rcv))
+		return false;
+	nu_ss_kill(snd);
+	getsockopt(snd, SOL_SOCKET, SO_ERROR, &err, &len);
+	close(snd);
+	close(rcv);
+	if (err != ECONNABORTED)
+		printf("skip: ss -K cannot kill sockets here (needs root and "
+		       "CONFIG_INET_DIAG_DESTROY)\n");
+	return err == ECONNABORTED;
+}
+
+int nu_outq(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -errno : n;
+}
+
+int nu_inq(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, SIOCINQ, &n) ? -errno : n;
 }

@@ -19,6 +19,10 @@
 /* A connected pair on loopback (or on the addresses of a namespace pair).
  * For TCP, mss > 0 sets TCP_MAXSEG on the listener before accept. */
 int nu_tcp_pair(int family, int *snd, int *rcv);
+/* An IPv4 TCP pair on loopback with SO_SNDBUF on the sending end and
+ * SO_RCVBUF on the receiving end (0: the kernel's), set before the
+ * handshake: a peer that stops reading fills them quickly. */
+int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv);
 int nu_udp_pair(int family, int *snd, int *rcv);
 int nu_set_nonblock(int fd);
 
@@ -44,7 +48,8 @@ int nu_netns_enter(const char *name);
 #define NU_IN_NS "nsenter --net=/run/netns/%s "
 
 /* Run fn(arg) in a forked child killed after timeout_s seconds; returns
- * its exit code (fn's return value), or 128 + the signal that ended it. */
+ * its exit code (fn's return value), or 128 + the signal that ended it.
+ * The child has the default handlers for fatal signals: a crash ends it. */
 int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t nu_now_ms(void);
@@ -55,6 +60,10 @@ int nu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ns->a; the sender connects from ns->b.  Each end runs in a forked
  * child. */
 int nu_tcp_listen(int family, const char *addr, int *port);
+/* An IPv4 TCP pair across the namespace pair (the receiving end, *rcv,
+ * in ns->a; the sender in ns->b), or on loopback when ns is NULL.  The
+ * calling thread ends in the namespace it started in.  0 or -1. */
+int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv);
 
 /* Stream pattern: byte at stream offset g. */
 static inline uint8_t nu_pattern(uint64_t g)
@@ -131,5 +140,17 @@ int nu_tcp_connect(const char *addr, int port);
  * the namespace.  Returns 0, or NU_SKIP with a printed reason (no nft, no
  * nf_tables). */
 int nu_netns_loss(const char *ns, unsigned percent);
+
+/* ss -K on the IPv4 loopback connection of fd (its own ports only):
+ * the kernel aborts it (ECONNABORTED).  Returns ss's exit status. */
+int nu_ss_kill(int fd);
+/* True if ss -K works here (root, CONFIG_INET_DIAG_DESTROY); otherwise
+ * prints why not. */
+bool nu_ss_kill_works(void);
+
+/* Bytes in fd's send queue not yet acknowledged (SIOCOUTQ), and bytes in
+ * its receive queue not yet read (SIOCINQ); -errno on failure. */
+int nu_outq(int fd);
+int nu_inq(int fd);
 
 #endif

@@ -290,49 +290,11 @@ static void test_peer_reset(void **state)
 }
 
 /* ss -K on the sender's end of the connection (fd in *arg). */
-static int ss_kill(int fd)
-{
-	struct sockaddr_in me, peer;
-	socklen_t len = sizeof(me);
-
-	if (getsockname(fd, (struct sockaddr *)&me, &len))
-		return -1;
-	len = sizeof(peer);
-	if (getpeername(fd, (struct sockaddr *)&peer, &len))
-		return -1;
-	return nu_sh("ss -K src 127.0.0.1 sport = :%u dport = :%u "
-		     ">/dev/null 2>&1",
-		     ntohs(me.sin_port), ntohs(peer.sin_port));
-}
-
 static int kill_fault(int fd, void *arg)
 {
 	(void)fd;
-	ss_kill(*(int *)arg);
+	nu_ss_kill(*(int *)arg);
 	return 0;
-}
-
-/* ss -K needs CONFIG_INET_DIAG_DESTROY (and root): try it on an idle
- * connection. */
-static bool ss_kill_works(void)
-{
-	int snd, rcv, err = 0;
-	socklen_t len = sizeof(err);
-
-	if (nu_sh("command -v ss >/dev/null")) {
-		printf("skip: ss (iproute2) not installed\n");
-		return false;
-	}
-	if (nu_tcp_pair(AF_INET, &snd, &rcv))
-		return false;
-	ss_kill(snd);
-	getsockopt(snd, SOL_SOCKET, SO_ERROR, &err, &len);
-	close(snd);
-	close(rcv);
-	if (err != ECONNABORTED)
-		printf("skip: ss -K cannot kill sockets here (needs root and "
-		       "CONFIG_INET_DIAG_DESTROY)\n");
-	return err == ECONNABORTED;
 }
 
 static void test_ss_kill(void **state)
@@ -344,7 +306,7 @@ static void test_ss_kill(void **state)
 				.errs = errs };
 
 	(void)state;
-	if (!ss_kill_works())
+	if (!nu_ss_kill_works())
 		skip();
 	run_death_all(&c, "ss -K");
 }

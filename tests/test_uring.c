@@ -99,36 +99,6 @@ static int netns_teardown(void **state)
 	return 0;
 }
 
-/* A connected TCP pair on loopback, or across the namespace pair: the
- * listener (the receiving end) in ns->a, the sender in ns->b.  The
- * calling thread ends in the namespace it started in. */
-static int tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
-{
-	const char *ip = ns ? ns->addr_a : "127.0.0.1";
-	int self, l = -1, port, ret = -1;
-
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -1;
-	if (ns && nu_netns_enter(ns->a))
-		goto out;
-	l = nu_tcp_listen(AF_INET, ip, &port);
-	if (l < 0 || (ns && nu_netns_enter(ns->b)))
-		goto out;
-	*snd = nu_tcp_connect(ip, port);
-	if (*snd < 0)
-		goto out;
-	*rcv = accept(l, NULL, NULL);
-	ret = *rcv < 0 ? -1 : 0;
-out:
-	if (ns && setns(self, CLONE_NEWNET))
-		ret = -1;
-	close(self);
-	if (l >= 0)
-		close(l);
-	return ret;
-}
-
 /* ---- a receiver thread checking the stream pattern --------------------- */
 
 struct rcv {
@@ -326,7 +296,7 @@ static int xfer_verify(struct xfer *x, const struct nu_netns *ns)
 	struct rcv r = { 0 };
 	int snd, rcvfd;
 
-	CHECK(!tcp_pair(ns, &snd, &rcvfd));
+	CHECK(!nu_netns_tcp_pair(ns, &snd, &rcvfd));
 	rcv_start(&r, rcvfd);
 	CHECK(!xfer_run(x, snd));
 	pthread_join(r.th, NULL);
@@ -469,7 +439,7 @@ static void test_copied_matches_kernel(void **state)
 	int snd, rcvfd, raw;
 
 	(void)state;
-	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &snd, &rcvfd), 0);
 	raw = raw_copied(snd);
 	close(snd);
 	close(rcvfd);
@@ -504,7 +474,7 @@ static void test_eventfd_wakes(void **state)
 	(void)state;
 	for (size_t i = 0; i < len; i++)
 		big[i] = (char)pat(i);
-	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &snd, &rcvfd), 0);
 	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
 	assert_int_equal(zc_sock_attach(ctx, snd, &so, &sock), 0);
 	printf("ring flags %#x (DEFER_TASKRUN %s)\n", ctx->uring->setup_flags,
@@ -654,7 +624,7 @@ static int rx_run(struct rx_run *x)
 	unsigned nheld = 0;
 	int rfd;
 
-	CHECK(!tcp_pair(NULL, &s.fd, &rfd));
+	CHECK(!nu_netns_tcp_pair(NULL, &s.fd, &rfd));
 	if (x->nonblock)
 		fcntl(rfd, F_SETFL, O_NONBLOCK);
 	CHECK(!zc_ctx_create(&co, &ctx));
@@ -947,7 +917,7 @@ static void test_peer_reset(void **state)
 	int snd, rcvfd;
 
 	(void)state;
-	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &snd, &rcvfd), 0);
 	rcv_start(&r, rcvfd);
 	assert_int_equal(xfer_run(&x, snd), 0);
 	pthread_join(r.th, NULL);
@@ -988,9 +958,9 @@ static void test_bad_release(void **state)
 	(void)state;
 	assert_int_equal(zc_ctx_create(NULL, &ctx1), 0);
 	assert_int_equal(zc_ctx_create(NULL, &ctx2), 0);
-	assert_int_equal(tcp_pair(NULL, &pa, &ra), 0);
-	assert_int_equal(tcp_pair(NULL, &pb, &rb), 0);
-	assert_int_equal(tcp_pair(NULL, &pc, &rc), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &pa, &ra), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &pb, &rb), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &pc, &rc), 0);
 	assert_int_equal(zc_sock_attach(ctx1, ra, &so, &a), 0);
 	assert_int_equal(zc_sock_attach(ctx1, rb, &so, &b), 0);
 	assert_int_equal(zc_sock_attach(ctx2, rc, &so, &c), 0);
@@ -1052,7 +1022,7 @@ static void test_bad_region(void **state)
 	assert_int_equal(zc_ctx_register_region(ctx1, unreadable), -EACCES);
 	assert_int_equal(zc_region_destroy(unreadable), 0);
 
-	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
+	assert_int_equal(nu_netns_tcp_pair(NULL, &snd, &rcvfd), 0);
 	rcv_start(&r, rcvfd);
 	assert_int_equal(zc_sock_attach(ctx1, snd, &so, &sock), 0);
 	/* Inside: a fixed send.  Straddling the end: a plain one. */
