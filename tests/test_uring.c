@@ -784,7 +784,7 @@ static int uring_refused(enum zc_tx_mode tx, unsigned ctx_flags, int err)
 	int a, b, ret = 0;
 
 	CHECK(!zc_ctx_create(&co, &ctx));
-	CHECK(!tcp_pair(NULL, &a, &b));
+	CHECK(!nu_netns_tcp_pair(NULL, &a, &b));
 	if (zc_sock_attach(ctx, a, &txo, &sock) != err)
 		ret = -1;
 	CHECK(!zc_sock_attach(ctx, b, &rxo, &sock));
