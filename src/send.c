@@ -257,9 +257,15 @@ static struct zc_req *sendq_pop(struct zc_sock *sock)
  * reference that stood for the unsent bytes. */
 static void req_sent(struct zc_req *req, int err)
 {
+	struct zc_sock *sock = zc_sock_of(req->sock);
+
 	if (err) {
-		req->error = err;
 		zc_tsock_error(req->sock, err);
+		/* After a reset every later send fails with -EPIPE; the
+		 * connection's first error says what happened. */
+		if (sock->dead && sock->t.stats.last_error)
+			err = sock->t.stats.last_error;
+		req->error = err;
 	}
 	zc_ubuf_put(&req->ubuf, &req->buf, req->why == ZC_WHY_NONE);
 }
