@@ -316,8 +316,8 @@ ZC_API int zc_sock_close(struct zc_sock *sock);
 ZC_API int zc_sock_fd(const struct zc_sock *sock);
 
 enum zc_result {
-	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
-	ZC_RESULT_COPIED,    /* the data was copied; see why */
+	ZC_RESULT_ZEROCOPY, /* the kernel sent from the caller's pages */
+	ZC_RESULT_COPIED,   /* the data was copied; see why */
 	/* Failed; see error.  Also a zero-copy send the kernel reported on
 	 * after the TCP connection failed: it may not have arrived. */
 	ZC_RESULT_ERROR,
