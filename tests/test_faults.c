@@ -103,12 +103,16 @@ static int nobufs_transfer(const char *what, void (*drop)(void),
 static long read_optmem(void)
 {
 	FILE *f = fopen("/proc/sys/net/core/optmem_max", "r");
+	char line[32], *end;
 	long v = -1;
 
 	if (!f)
 		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		v = strtol(line, &end, 10);
+		if (end == line || (*end && *end != '\n'))
+			v = -1;
+	}
 	fclose(f);
 	return v;
 }
@@ -292,7 +296,7 @@ static void test_peer_reset(void **state)
 /* ss -K on the sender's end of the connection (fd in *arg). */
 static int ss_kill(int fd)
 {
-	struct sockaddr_in me, peer;
+	struct sockaddr_in me = { 0 }, peer = { 0 };
 	socklen_t len = sizeof(me);
 
 	if (getsockname(fd, (struct sockaddr *)&me, &len))

@@ -181,9 +181,9 @@ static void test_udp_integrity(void **state)
 static void test_udp_gso(void **state)
 {
 	(void)state;
-	run_udp(AF_INET, ZC_TX_MSGZC, 1400 * 40, 1400);
-	run_udp(AF_INET6, ZC_TX_MSGZC, 1200 * 50, 1200);
-	run_udp(AF_INET, ZC_TX_COPY, 1400 * 40, 1400);
+	run_udp(AF_INET, ZC_TX_MSGZC, (size_t)1400 * 40, 1400);
+	run_udp(AF_INET6, ZC_TX_MSGZC, (size_t)1200 * 50, 1200);
+	run_udp(AF_INET, ZC_TX_COPY, (size_t)1400 * 40, 1400);
 }
 
 /* SO_ZEROCOPY set on a listener is inherited by accepted sockets, and can

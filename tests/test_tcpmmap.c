@@ -45,7 +45,7 @@ static bool pat_ok(const uint8_t *p, uint64_t off, size_t len)
 
 		if (n > len)
 			n = len;
-		if (memcmp(p, pat + at, n))
+		if (memcmp(p, pat + at, n) != 0)
 			return false;
 		p += n;
 		off += n;
@@ -222,7 +222,7 @@ static int connect_to(const char *addr, uint16_t port, int mss)
  * MSS is set on both ends: the listener's is what the kernel advertises. */
 static void tcp_pair(int mss, int *rx, int *tx)
 {
-	uint16_t port;
+	uint16_t port = 0;
 	int lfd = listen_on("127.0.0.1", mss, &port);
 
 	assert_true(lfd >= 0);
@@ -443,7 +443,7 @@ static void test_window_full(void **state)
 	struct zc_stats st;
 	struct zc_buf *buf;
 	int rfd, tfd;
-	ssize_t n;
+	ssize_t n = 0;
 
 	(void)state;
 	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);

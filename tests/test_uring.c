@@ -323,7 +323,7 @@ static int xfer_run(struct xfer *x, int fd)
 static int xfer_verify(struct xfer *x, const struct nu_netns *ns)
 {
 	struct rcv r = { 0 };
-	int snd, rcvfd;
+	int snd = -1, rcvfd = -1;
 
 	CHECK(!tcp_pair(ns, &snd, &rcvfd));
 	rcv_start(&r, rcvfd);
@@ -589,6 +589,9 @@ static void rx_done_cb(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
 
 static const struct zc_ubuf_ops rx_done_ops = { .complete = rx_done_cb };
 
+/* Buffers one receive test may hold at once (its rx_buf_count). */
+#define RX_HOLD_MAX 64
+
 struct rx_run {
 	/* in */
 	size_t buf_size;
@@ -600,6 +603,7 @@ struct rx_run {
 	bool hold_random; /* hold buffers for random times */
 	bool hold_all;	  /* take every buffer, then give them back */
 	unsigned ctx_flags;
+	unsigned seed; /* rand_r(): the same choices every run */
 	/* out */
 	uint64_t got;
 	uint64_t bad_at;
@@ -621,11 +625,12 @@ static int rx_verify_buf(struct rx_run *x, struct zc_buf *buf)
 	return 0;
 }
 
+/* Give back every held buffer, or (seed not NULL) about a third. */
 static void rx_release_some(struct zc_sock *sock, struct zc_buf **held,
-			    unsigned *nheld, bool all)
+			    unsigned *nheld, unsigned *seed)
 {
 	for (unsigned i = 0; i < *nheld;) {
-		if (all || rand() % 3 == 0) {
+		if (!seed || rand_r(seed) % 3 == 0) {
 			zc_sock_release(sock, held[i]);
 			held[i] = held[--*nheld];
 		} else {
@@ -644,13 +649,14 @@ static int rx_run(struct rx_run *x)
 				   .rx_done = &rx_done_ops,
 				   .rx_done_arg = &x->rc };
 	struct sender s = { .total = x->total, .chunk = x->chunk };
-	struct zc_buf **held = calloc(x->buf_count, sizeof(*held));
+	struct zc_buf *held[RX_HOLD_MAX];
 	int64_t deadline = now_ms() + 30000;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	unsigned nheld = 0;
-	int rfd;
+	int rfd = -1;
 
+	CHECK(x->buf_count <= RX_HOLD_MAX);
 	CHECK(!tcp_pair(NULL, &s.fd, &rfd));
 	if (x->nonblock)
 		fcntl(rfd, F_SETFL, O_NONBLOCK);
@@ -667,7 +673,7 @@ static int rx_run(struct rx_run *x)
 			CHECK(nheld == x->buf_count);
 			x->enobufs++;
 			usleep(5000);
-			rx_release_some(sock, held, &nheld, true);
+			rx_release_some(sock, held, &nheld, NULL);
 			continue;
 		}
 		if (n == -EAGAIN) {
@@ -682,17 +688,17 @@ static int rx_run(struct rx_run *x)
 		CHECK(n > 0);
 		CHECK(!rx_verify_buf(x, buf));
 		held[nheld++] = buf;
-		if (x->hold_random && rand() % 4 == 0)
-			usleep((useconds_t)(rand() % 2000));
+		if (x->hold_random && rand_r(&x->seed) % 4 == 0)
+			usleep((useconds_t)(rand_r(&x->seed) % 2000));
 		if (!x->hold_all)
-			rx_release_some(sock, held, &nheld, !x->hold_random);
+			rx_release_some(sock, held, &nheld,
+					x->hold_random ? &x->seed : NULL);
 	}
-	rx_release_some(sock, held, &nheld, true);
+	rx_release_some(sock, held, &nheld, NULL);
 	pthread_join(s.th, NULL);
 	zc_sock_stats(sock, &x->st);
 	CHECK(!zc_sock_close(sock));
 	zc_ctx_destroy(ctx);
-	free(held);
 	return 0;
 }
 
@@ -725,10 +731,10 @@ static void test_rx_ring_hold_random(void **state)
 			    .buf_count = 16,
 			    .total = 4 << 20,
 			    .chunk = 65536,
-			    .hold_random = true };
+			    .hold_random = true,
+			    .seed = 42 };
 
 	(void)state;
-	srand(42);
 	rx_check(&x);
 }
 
@@ -911,7 +917,7 @@ static void test_peer_reset(void **state)
 			  .peer_resets = true,
 			  .sndbuf = 65536 };
 	struct rcv r = { .reset_after = 1 << 20 };
-	int snd, rcvfd;
+	int snd = -1, rcvfd = -1;
 
 	(void)state;
 	assert_int_equal(tcp_pair(NULL, &snd, &rcvfd), 0);
@@ -950,7 +956,7 @@ static void test_bad_release(void **state)
 	struct zc_ctx *ctx1, *ctx2;
 	struct zc_buf *buf, *heap, *bufb, *bufc;
 	struct zc_seg seg;
-	int pa, ra, pb, rb, pc, rc;
+	int pa = -1, ra = -1, pb = -1, rb = -1, pc = -1, rc = -1;
 
 	(void)state;
 	assert_int_equal(zc_ctx_create(NULL, &ctx1), 0);
@@ -996,7 +1002,7 @@ static void test_bad_region(void **state)
 	struct zc_sock *sock;
 	struct zc_stats st;
 	struct rcv r = { 0 };
-	int done = 0, snd, rcvfd;
+	int done = 0, snd = -1, rcvfd = -1;
 	char *base;
 
 	(void)state;
