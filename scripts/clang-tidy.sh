@@ -18,6 +18,7 @@ find "$root/src" "$root/tools" "$root/tests" "$root/bench" -maxdepth 1 \
 	xargs -n 1 -P "$jobs" clang-tidy -p "$build" --quiet \
 		--extra-arg=-Wno-ignored-optimization-argument || fail=1
 
+# shellcheck disable=SC2016 # $0 and $1 are the inner shell's
 find "$root/fuzz" -maxdepth 1 -name '*.c' | sort |
 	xargs -n 1 -P "$jobs" sh -c 'clang-tidy --quiet "$1" -- -std=c11 \
 		-D_GNU_SOURCE -I"$0/include" -I"$0/src" -I"$0/tools"' \
