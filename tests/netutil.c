@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,68 +50,128 @@ static void rx_timeout(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-int nu_tcp_pair(int family, int *snd, int *rcv)
+/* A socket of the pair, in namespace ns (NULL: the caller's), with the
+ * MSS set if asked. */
+static int pair_socket(const struct nu_pair_opts *o, const char *ns)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int lfd, cfd, afd;
+	int fd, err;
 
-	loopback(family, &ss, &len);
-	lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
-		return -errno;
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 4) ||
-	    getsockname(lfd, (struct sockaddr *)&ss, &len))
-		goto err;
-	cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (cfd < 0)
-		goto err;
-	if (connect(cfd, (struct sockaddr *)&ss, len)) {
-		close(cfd);
-		goto err;
+	if (ns && nu_netns_enter(ns))
+		return -1;
+	fd = socket(o->family, o->type | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && o->mss &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &o->mss, sizeof(o->mss))) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
 	}
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
-	if (afd < 0) {
-		close(cfd);
-		return -errno;
-	}
-	rx_timeout(afd);
-	*snd = cfd;
-	*rcv = afd;
-	return 0;
-err:
-	close(lfd);
-	return -errno;
+	return fd;
 }
 
-int nu_udp_pair(int family, int *snd, int *rcv)
+static int pair_connect(const struct nu_pair_opts *o, int *snd, int *rcv)
 {
 	struct sockaddr_storage ss;
-	int big = 8 << 20;
+	int big = 8 << 20, r, s = -1, err;
 	socklen_t len;
-	int r, s;
 
-	loopback(family, &ss, &len);
-	r = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (r < 0 || s < 0)
-		goto err;
-	setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	loopback(o->family, &ss, &len);
+	if (o->ns)
+		inet_pton(AF_INET, o->ns->addr_a,
+			  &((struct sockaddr_in *)&ss)->sin_addr);
+	r = pair_socket(o, o->ns ? o->ns->a : NULL);
+	if (r < 0)
+		return -errno;
+	if (o->type == SOCK_DGRAM)
+		setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	if (bind(r, (struct sockaddr *)&ss, len) ||
-	    getsockname(r, (struct sockaddr *)&ss, &len) ||
-	    connect(s, (struct sockaddr *)&ss, len))
+	    (o->type == SOCK_STREAM && listen(r, 4)) ||
+	    getsockname(r, (struct sockaddr *)&ss, &len))
 		goto err;
+	s = pair_socket(o, o->ns ? o->ns->b : NULL);
+	if (s < 0 || connect(s, (struct sockaddr *)&ss, len))
+		goto err;
+	if (o->type == SOCK_STREAM) {
+		int a = accept4(r, NULL, NULL, SOCK_CLOEXEC);
+
+		if (a < 0)
+			goto err;
+		close(r);
+		r = a;
+	}
 	rx_timeout(r);
 	*snd = s;
 	*rcv = r;
 	return 0;
 err:
-	if (r >= 0)
-		close(r);
+	err = -errno;
+	close(r);
 	if (s >= 0)
 		close(s);
-	return -errno;
+	return err;
+}
+
+int nu_pair(const struct nu_pair_opts *opts, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = *opts;
+	int self = -1, ret;
+
+	if (!o.family)
+		o.family = AF_INET;
+	if (!o.type)
+		o.type = SOCK_STREAM;
+	if (o.ns && o.family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (o.ns) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return -errno;
+	}
+	ret = pair_connect(&o, snd, rcv);
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) && !ret) {
+			ret = -errno;
+			close(*snd);
+			close(*rcv);
+		}
+		close(self);
+	}
+	return ret;
+}
+
+int nu_tcp_pair(int family, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .family = family, .type = SOCK_STREAM };
+
+	return nu_pair(&o, snd, rcv);
+}
+
+int nu_udp_pair(int family, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .family = family, .type = SOCK_DGRAM };
+
+	return nu_pair(&o, snd, rcv);
+}
+
+int nu_outq(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQ, &n) ? -errno : n;
+}
+
+int nu_wait_outq(int fd, int bytes, int timeout_ms)
+{
+	int64_t end = nu_now_ms() + timeout_ms;
+
+	/* No event says "the send queue reached N bytes": look every
+	 * millisecond, up to the deadline. */
+	while (nu_outq(fd) < bytes) {
+		if (nu_now_ms() >= end)
+			return -ETIMEDOUT;
+		poll(NULL, 0, 1);
+	}
+	return 0;
 }
 
 int nu_set_nonblock(int fd)
@@ -280,10 +342,23 @@ struct nu_sender {
 	size_t seg;	    /* datagram size for UDP, 0 for TCP */
 };
 
-static void fill_tcp(unsigned char *p, size_t len, uint64_t off)
+void nu_pattern_fill(void *p, size_t len, uint64_t off)
 {
+	uint8_t *b = p;
+
 	for (size_t i = 0; i < len; i++)
-		p[i] = nu_pattern(off + i);
+		b[i] = nu_pattern(off + i);
+}
+
+size_t nu_pattern_mismatch(const void *p, size_t len, uint64_t off)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != nu_pattern(off + i))
+			break;
+	return i;
 }
 
 static void fill_dgram(unsigned char *p, size_t len, uint64_t seq)
@@ -298,7 +373,7 @@ static void fill_slot(struct nu_sender *s, unsigned char *p, uint64_t idx)
 	size_t len = s->x->msg_size;
 
 	if (!s->seg) {
-		fill_tcp(p, len, idx * len);
+		nu_pattern_fill(p, len, idx * len);
 		return;
 	}
 	for (size_t off = 0; off < len; off += s->seg) {
@@ -452,21 +527,18 @@ static int64_t recv_tcp_from(int fd, uint64_t got, uint64_t expect)
 
 	while (got < expect) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		size_t i;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++) {
-			uint64_t at = got + (uint64_t)i;
-
-			if (buf[i] != nu_pattern(at)) {
-				fprintf(stderr,
-					"corrupt byte at %" PRIu64
-					": %#x != %#x\n",
-					at, buf[i], nu_pattern(at));
-				return -EBADMSG;
-			}
+		i = nu_pattern_mismatch(buf, (size_t)n, got);
+		if (i < (size_t)n) {
+			fprintf(stderr,
+				"corrupt byte at %" PRIu64 ": %#x != %#x\n",
+				got + i, buf[i], nu_pattern(got + i));
+			return -EBADMSG;
 		}
 		got += (uint64_t)n;
 	}
