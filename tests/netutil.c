@@ -153,25 +153,11 @@ int nu_udp_pair(int family, int *snd, int *rcv)
 	return nu_pair(&o, snd, rcv);
 }
 
-int nu_outq(int fd)
+int nu_notsent(int fd)
 {
 	int n;
 
-	return ioctl(fd, SIOCOUTQ, &n) ? -errno : n;
-}
-
-int nu_wait_outq(int fd, int bytes, int timeout_ms)
-{
-	int64_t end = nu_now_ms() + timeout_ms;
-
-	/* No event says "the send queue reached N bytes": look every
-	 * millisecond, up to the deadline. */
-	while (nu_outq(fd) < bytes) {
-		if (nu_now_ms() >= end)
-			return -ETIMEDOUT;
-		poll(NULL, 0, 1);
-	}
-	return 0;
+	return ioctl(fd, SIOCOUTQNSD, &n) ? -errno : n;
 }
 
 int nu_set_nonblock(int fd)

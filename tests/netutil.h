@@ -47,11 +47,10 @@ int nu_tcp_pair(int family, int *snd, int *rcv);
 int nu_udp_pair(int family, int *snd, int *rcv);
 int nu_set_nonblock(int fd);
 
-/* Bytes in fd's send queue not yet acknowledged (SIOCOUTQ), or -errno. */
-int nu_outq(int fd);
-/* Wait until fd's send queue holds at least bytes (the peer has stopped
- * taking data), at most timeout_ms; 0 or -ETIMEDOUT. */
-int nu_wait_outq(int fd, int bytes, int timeout_ms);
+/* Bytes in fd's send queue never sent (SIOCOUTQNSD), or -errno.  On
+ * loopback TCP sends at once while the peer's window is open, so tens of
+ * KiB here mean the peer has stopped taking data. */
+int nu_notsent(int fd);
 
 /* Returns 0, or NU_SKIP with a printed reason if namespaces are not
  * available (not root, no ip) or cannot be built. */
