@@ -43,7 +43,7 @@ def check_path(rep, path, pid):
     for name in ("msgzc-tcp", "msgzc-udp", "zcopy-msgzc-tcp"):
         m = mech(rep, name, path)
         check(m.get("works") is True and m.get("errno") is None,
-              f"{name}/{path} works")
+              f"{name}/{path} works: {m.get('errno')} {m.get('detail', '')}")
         check(m.get("result") == "copied" and m.get("zerocopy") == 0
               and m.get("copied", 0) > 0, f"{name}/{path} is copied")
     auto = mech(rep, "zcopy-auto-tcp", path)
