@@ -92,9 +92,12 @@ static void run_send(int fd, const char *buf, size_t len, unsigned n)
  * too many sends are in flight; wait for all of them at the end. */
 static void run_zc(struct lane *l, char *buf, size_t len, unsigned n)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iovec iov;
 	struct zc_stats st;
 	int ret;
+
+	iov.iov_base = buf;
+	iov.iov_len = len;
 
 	for (unsigned i = 0; i < n; i++) {
 		while ((ret = zc_send(l->sock, &iov, 1, done, NULL)) == -EAGAIN)
@@ -191,7 +194,7 @@ static void bench_proto(int type, const size_t *sizes, size_t nsizes,
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	int rounds = argc > 1 ? (int)bench_arg_long(argv[1], "rounds") : 7;
 	char *buf = bench_alloc(tcp_sizes[4]);
 
 	bench_pin(BENCH_CPU_TX);

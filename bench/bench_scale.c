@@ -263,8 +263,7 @@ static void bench_ops(unsigned n, uint64_t k)
 	}
 	printf("%u idle sockets: %llu sends completed, %llu buffers "
 	       "received\n",
-	       n, (unsigned long long)b.sends_done,
-	       (unsigned long long)b.bufs);
+	       n, (unsigned long long)b.sends_done, (unsigned long long)b.bufs);
 	zc_ctx_destroy(ctx);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);

@@ -150,13 +150,14 @@ static struct sample run_method(enum method m, char *mem, size_t len,
 	static const enum zc_tx_mode tx[] = {
 		[M_ZC_COPY] = ZC_TX_COPY, [M_ZC_MSGZC] = ZC_TX_MSGZC
 	};
-	struct run r = { .mem = mem, .len = len, .n = (unsigned)(bytes / len) };
+	struct run r = { .len = len, .n = (unsigned)(bytes / len) };
 	struct zc_sock_opts o = { .tx = tx[m], .max_inflight = SLOTS };
 	struct bench_pair p;
 	struct sample out;
 	uint64_t t0;
 	int one = 1, ret;
 
+	r.mem = mem;
 	r.slots = INFLIGHT_BYTES / len < 16 ? 16 : INFLIGHT_BYTES / len;
 	bench_pair_open(&p, SOCK_STREAM);
 	r.fd = p.tx;
@@ -228,7 +229,7 @@ static void bench_size(size_t len, int rounds, size_t bytes, char *mem)
 
 int main(int argc, char **argv)
 {
-	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	int rounds = argc > 1 ? (int)bench_arg_long(argv[1], "rounds") : 7;
 	size_t mib = argc > 2 ? strtoul(argv[2], NULL, 10) : 256;
 	char *mem =
 		bench_alloc(INFLIGHT_BYTES < 16 * sizes[4] ? 16 * sizes[4]

@@ -78,7 +78,7 @@ static void send_done(struct zc_sock *sock, const struct zc_completion *c,
 static void *sender_main(void *arg)
 {
 	struct zc_sock_opts o = { .tx = plain ? ZC_TX_COPY : ZC_TX_MSGZC };
-	int fd = (int)(intptr_t)arg;
+	int fd = *(int *)arg;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	uint64_t sent = 0;
@@ -197,7 +197,7 @@ static int one_run(enum variant v, struct run *r)
 	ret = zc_sock_attach(ctx, rfd, &o, &sock);
 	if (ret)
 		return ret;
-	pthread_create(&th, NULL, sender_main, (void *)(intptr_t)tfd);
+	pthread_create(&th, NULL, sender_main, &tfd);
 	ret = receive(sock, v == MAP_TOUCH || v == COPY_TOUCH, r);
 	pthread_join(th, NULL);
 	zc_ctx_destroy(ctx);
@@ -243,10 +243,10 @@ static int parse_args(int argc, char **argv, int *pairs)
 			run_bytes = strtoull(optarg, NULL, 0) << 20;
 			break;
 		case 'n':
-			*pairs = atoi(optarg);
+			*pairs = (int)bench_arg_long(optarg, "-n");
 			break;
 		case 'l':
-			lowat = atoi(optarg);
+			lowat = (int)bench_arg_long(optarg, "-l");
 			break;
 		case 'c':
 			send_chunk = strtoull(optarg, NULL, 0) << 10;

@@ -92,6 +92,8 @@ static double run(enum method m, int fd, char *buf, char *area, size_t len)
 static void report(double t[NSIZES][M_COUNT][ROUNDS])
 {
 	double med[NSIZES][M_COUNT], fixed[NSIZES];
+	/* The slope is taken from the middle size to the largest. */
+	const size_t mid = NSIZES / 2, last = NSIZES - 1;
 	size_t nfixed = 0;
 	double fix, slope;
 
@@ -109,8 +111,8 @@ static void report(double t[NSIZES][M_COUNT][ROUNDS])
 		       med[s][M_MSGZC] - med[s][M_SEND], med[s][M_MEMCPY]);
 	}
 	fix = bench_median(fixed, (int)nfixed);
-	slope = (med[NSIZES - 1][M_MEMCPY] - med[NSIZES / 2][M_MEMCPY]) /
-		((double)(sizes[NSIZES - 1] - sizes[NSIZES / 2]) / 1024);
+	slope = (med[last][M_MEMCPY] - med[mid][M_MEMCPY]) /
+		((double)(sizes[last] - sizes[mid]) / 1024);
 	printf("fixed zero-copy cost per send: %.2f us\n", fix);
 	printf("copy cost: %.3f us per KiB\n", slope);
 	printf("break-even on a real NIC: about %.0f KiB\n", fix / slope);

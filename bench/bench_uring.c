@@ -213,11 +213,12 @@ static int run_zcopy(struct run *r, enum zc_tx_mode tx)
 /* One timed run: a fresh connection, r.total bytes, wait for the drain. */
 static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 {
-	struct run r = { .size = size, .total = total, .mem = mem };
+	struct run r = { .size = size, .total = total };
 	struct bench_pair p;
 	uint64_t t0, t1;
 	int ret = 0;
 
+	r.mem = mem;
 	bench_pair_open(&p, SOCK_STREAM);
 	/* Fixed-buffer notifications wait for the ACK: without NODELAY,
 	 * Nagle and delayed ACKs stall small sends for 40 ms each. */
@@ -252,7 +253,7 @@ static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 4096, 65536, 262144, 1 << 20 };
-	int rounds = argc > 1 ? atoi(argv[1]) : 7;
+	int rounds = argc > 1 ? (int)bench_arg_long(argv[1], "rounds") : 7;
 	uint64_t total = (argc > 2 ? strtoull(argv[2], NULL, 10) : 64) << 20;
 	uint8_t *mem;
 

@@ -16,7 +16,7 @@
 
 #include "bench_util.h"
 
-#define DRAIN_BUF (1024 * 1024)
+#define DRAIN_BUF ((size_t)1 << 20)
 #define SOCKBUF (4 * 1024 * 1024)
 
 static void die(const char *what)
@@ -143,13 +143,27 @@ uint64_t bench_reap_msgzc(int fd, uint64_t *ids)
 	}
 }
 
+long bench_arg_long(const char *s, const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end) {
+		fprintf(stderr, "bad %s: %s\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
 double bench_thread_cpu(void)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_THREAD, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 uint64_t bench_now_ns(void)

@@ -35,6 +35,9 @@ double bench_thread_cpu(void);
 void bench_pin(int cpu);
 /* Median of v[0..n) (sorts v). */
 double bench_median(double *v, int n);
+/* A whole decimal number from the command line; exits with usage status 2
+ * when s is not one (atoi() would read "x" as 0). */
+long bench_arg_long(const char *s, const char *what);
 /* Page-aligned, zero-filled memory; exits on failure. */
 void *bench_alloc(size_t len);
 

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RECV_BUF (256 * 1024)
+#define RECV_BUF ((size_t)256 << 10)
 
 static double now(void)
 {
@@ -47,10 +47,15 @@ static int open_sock(const char *host, const char *port, int server)
 static int serve(const char *port)
 {
 	int lfd = open_sock("127.0.0.1", port, 1);
-	char *buf = malloc(RECV_BUF);
+	char *buf;
 
-	if (lfd < 0 || !buf)
+	if (lfd < 0)
 		return 1;
+	buf = malloc(RECV_BUF);
+	if (!buf) {
+		close(lfd);
+		return 1;
+	}
 	for (;;) {
 		int fd = accept(lfd, NULL, NULL);
 
@@ -65,32 +70,49 @@ static int send_loop(const char *host, const char *port, size_t size,
 		     double secs)
 {
 	int fd = open_sock(host, port, 0);
-	char *buf = malloc(size);
 	double t0 = now(), end = t0 + secs;
 	unsigned long long bytes = 0;
+	char *buf;
 
-	if (fd < 0 || !buf)
+	if (fd < 0)
 		return 1;
+	buf = malloc(size);
+	if (!buf) {
+		close(fd);
+		return 1;
+	}
 	memset(buf, 0x5a, size);
 	while (now() < end) {
 		ssize_t n = send(fd, buf, size, 0);
 
 		if (n < 0)
-			return 1;
+			break;
 		bytes += (unsigned long long)n;
 	}
+	free(buf);
 	close(fd);
+	if (now() < end)
+		return 1;
 	printf("gbps=%.4f\n", (double)bytes * 8 / (now() - t0) / 1e9);
 	return 0;
+}
+
+/* A number of seconds, or -1 if s is not one. */
+static double seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return end == s || *end || !(v > 0) ? -1 : v;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "server"))
 		return serve(argv[2]);
-	if (argc == 6 && !strcmp(argv[1], "client"))
+	if (argc == 6 && !strcmp(argv[1], "client") && seconds(argv[5]) > 0)
 		return send_loop(argv[2], argv[3], strtoul(argv[4], NULL, 0),
-				 atof(argv[5]));
+				 seconds(argv[5]));
 	fprintf(stderr, "usage: raw_send server PORT | raw_send client HOST "
 			"PORT SIZE SECONDS\n");
 	return 2;

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret == -EPROTO || ret == -EPROTONOSUPPORT || ret == -EBADMSG)
 		return 0;
 	if (ret || used > size || zb_encode(&msg, out) != used ||
-	    memcmp(out, data, used))
+	    memcmp(out, data, used) != 0)
 		abort();
 	return 0;
 }

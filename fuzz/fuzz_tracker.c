@@ -81,7 +81,8 @@ static void issue_one(struct model *m)
 		return;
 	}
 	want = m->next - m->head >= m->max ? -ENOBUFS : 0;
-	ret = zc_tracker_issue(&m->t, (void *)(uintptr_t)(m->next + 1), &id);
+	/* The cookie points at the id's state byte: never NULL. */
+	ret = zc_tracker_issue(&m->t, &state[m->next], &id);
 	CHECK(ret == want);
 	if (ret)
 		return;
@@ -96,7 +97,7 @@ static void issue_one(struct model *m)
 static void on_done(void *cookie, uint32_t id, enum zc_track_how how, void *arg)
 {
 	struct model *m = arg;
-	uint64_t o = (uintptr_t)cookie - 1;
+	uint64_t o = (uint64_t)((uint8_t *)cookie - state);
 
 	CHECK(o < m->next);
 	CHECK(id == (uint32_t)(m->first_id + o));

@@ -2,7 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -50,94 +51,122 @@ static void rx_timeout(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-/* SO_SNDBUF/SO_RCVBUF if not 0 (this also stops the kernel's tuning). */
-static int set_bufs(int fd, int sndbuf, int rcvbuf)
+/* A socket of the pair, in namespace ns (NULL: the caller's), with the
+ * MSS set if asked. */
+static int pair_socket(const struct nu_pair_opts *o, const char *ns)
 {
-	if (sndbuf &&
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)))
+	int fd, err;
+
+	if (ns && nu_netns_enter(ns))
 		return -1;
-	if (rcvbuf &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+	fd = socket(o->family, o->type | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && o->mss &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &o->mss, sizeof(o->mss))) {
+		err = errno;
+		close(fd);
+		errno = err;
 		return -1;
-	return 0;
+	}
+	return fd;
 }
 
-static int tcp_pair_bufs(int family, int sndbuf, int rcvbuf, int *snd, int *rcv)
+static int pair_connect(const struct nu_pair_opts *o, int *snd, int *rcv)
 {
 	struct sockaddr_storage ss;
+	int big = 8 << 20, r, s = -1, err;
 	socklen_t len;
-	int lfd, cfd, afd;
 
-	loopback(family, &ss, &len);
-	lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0)
+	loopback(o->family, &ss, &len);
+	if (o->ns)
+		inet_pton(AF_INET, o->ns->addr_a,
+			  &((struct sockaddr_in *)&ss)->sin_addr);
+	r = pair_socket(o, o->ns ? o->ns->a : NULL);
+	if (r < 0)
 		return -errno;
-	/* The accepted socket inherits the listener's buffers, in time for
+	if (o->type == SOCK_DGRAM)
+		setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	/* An accepted socket inherits the listener's buffers in time for
 	 * the window it announces in the handshake. */
-	if (set_bufs(lfd, 0, rcvbuf) ||
-	    bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 4) ||
-	    getsockname(lfd, (struct sockaddr *)&ss, &len))
-		goto err;
-	cfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (cfd < 0)
-		goto err;
-	if (set_bufs(cfd, sndbuf, 0) ||
-	    connect(cfd, (struct sockaddr *)&ss, len)) {
-		close(cfd);
-		goto err;
-	}
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
-	if (afd < 0) {
-		close(cfd);
-		return -errno;
-	}
-	rx_timeout(afd);
-	*snd = cfd;
-	*rcv = afd;
-	return 0;
-err:
-	close(lfd);
-	return -errno;
-}
-
-int nu_tcp_pair(int family, int *snd, int *rcv)
-{
-	return tcp_pair_bufs(family, 0, 0, snd, rcv);
-}
-
-int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv)
-{
-	return tcp_pair_bufs(AF_INET, sndbuf, rcvbuf, snd, rcv);
-}
-
-int nu_udp_pair(int family, int *snd, int *rcv)
-{
-	struct sockaddr_storage ss;
-	int big = 8 << 20;
-	socklen_t len;
-	int r, s;
-
-	loopback(family, &ss, &len);
-	r = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (r < 0 || s < 0)
-		goto err;
-	setsockopt(r, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	if (o->rcvbuf)
+		setsockopt(r, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf,
+			   sizeof(o->rcvbuf));
 	if (bind(r, (struct sockaddr *)&ss, len) ||
-	    getsockname(r, (struct sockaddr *)&ss, &len) ||
-	    connect(s, (struct sockaddr *)&ss, len))
+	    (o->type == SOCK_STREAM && listen(r, 4)) ||
+	    getsockname(r, (struct sockaddr *)&ss, &len))
 		goto err;
+	s = pair_socket(o, o->ns ? o->ns->b : NULL);
+	if (s >= 0 && o->sndbuf)
+		setsockopt(s, SOL_SOCKET, SO_SNDBUF, &o->sndbuf,
+			   sizeof(o->sndbuf));
+	if (s < 0 || connect(s, (struct sockaddr *)&ss, len))
+		goto err;
+	if (o->type == SOCK_STREAM) {
+		int a = accept4(r, NULL, NULL, SOCK_CLOEXEC);
+
+		if (a < 0)
+			goto err;
+		close(r);
+		r = a;
+	}
 	rx_timeout(r);
 	*snd = s;
 	*rcv = r;
 	return 0;
 err:
-	if (r >= 0)
-		close(r);
+	err = -errno;
+	close(r);
 	if (s >= 0)
 		close(s);
-	return -errno;
+	return err;
+}
+
+int nu_pair(const struct nu_pair_opts *opts, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = *opts;
+	int self = -1, ret;
+
+	if (!o.family)
+		o.family = AF_INET;
+	if (!o.type)
+		o.type = SOCK_STREAM;
+	if (o.ns && o.family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (o.ns) {
+		self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self < 0)
+			return -errno;
+	}
+	ret = pair_connect(&o, snd, rcv);
+	if (self >= 0) {
+		if (setns(self, CLONE_NEWNET) && !ret) {
+			ret = -errno;
+			close(*snd);
+			close(*rcv);
+		}
+		close(self);
+	}
+	return ret;
+}
+
+int nu_tcp_pair(int family, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .family = family, .type = SOCK_STREAM };
+
+	return nu_pair(&o, snd, rcv);
+}
+
+int nu_udp_pair(int family, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .family = family, .type = SOCK_DGRAM };
+
+	return nu_pair(&o, snd, rcv);
+}
+
+int nu_notsent(int fd)
+{
+	int n;
+
+	return ioctl(fd, SIOCOUTQNSD, &n) ? -errno : n;
 }
 
 int nu_set_nonblock(int fd)
@@ -156,7 +185,9 @@ int nu_sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	st = system(cmd);
+	/* The test bed drives ip, nft, ss and sysctl: a shell is the point.
+	 * Commands come from the tests themselves, never from outside. */
+	st = system(cmd); /* NOLINT(cert-env33-c) */
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
@@ -247,6 +278,7 @@ int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s)
 	if (pid < 0)
 		return 128;
 	if (!pid) {
+		/* A hung child must not hang the test. */
 		/* A crash ends the child: a test framework's handlers (cmocka
 		 * catches SIGSEGV and goes on with the next test) must not
 		 * run the parent's remaining tests in it. */
@@ -255,7 +287,6 @@ int nu_fork_run(int (*fn)(void *arg), void *arg, unsigned timeout_s)
 
 		for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 			signal(fatal[i], SIG_DFL);
-		/* A hung child must not hang the test. */
 		alarm(timeout_s);
 		st = fn(arg);
 		fflush(NULL);
@@ -304,35 +335,6 @@ int nu_tcp_listen(int family, const char *addr, int *port)
 	return fd;
 }
 
-int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
-{
-	const char *ip = ns ? ns->addr_a : "127.0.0.1";
-	int self, l = -1, port, ret = -1;
-
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -1;
-	if (ns && nu_netns_enter(ns->a))
-		goto out;
-	l = nu_tcp_listen(AF_INET, ip, &port);
-	if (l < 0 || (ns && nu_netns_enter(ns->b)))
-		goto out;
-	*snd = nu_tcp_connect(ip, port);
-	if (*snd < 0)
-		goto out;
-	*rcv = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	ret = *rcv < 0 ? -1 : 0;
-	if (ret)
-		close(*snd);
-out:
-	if (ns && setns(self, CLONE_NEWNET))
-		ret = -1;
-	close(self);
-	if (l >= 0)
-		close(l);
-	return ret;
-}
-
 /* ---- pattern-checked transfer ----------------------------------------- */
 
 struct nu_sender {
@@ -343,10 +345,23 @@ struct nu_sender {
 	size_t seg;	    /* datagram size for UDP, 0 for TCP */
 };
 
-static void fill_tcp(unsigned char *p, size_t len, uint64_t off)
+void nu_pattern_fill(void *p, size_t len, uint64_t off)
 {
+	uint8_t *b = p;
+
 	for (size_t i = 0; i < len; i++)
-		p[i] = nu_pattern(off + i);
+		b[i] = nu_pattern(off + i);
+}
+
+size_t nu_pattern_mismatch(const void *p, size_t len, uint64_t off)
+{
+	const uint8_t *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != nu_pattern(off + i))
+			break;
+	return i;
 }
 
 static void fill_dgram(unsigned char *p, size_t len, uint64_t seq)
@@ -361,7 +376,7 @@ static void fill_slot(struct nu_sender *s, unsigned char *p, uint64_t idx)
 	size_t len = s->x->msg_size;
 
 	if (!s->seg) {
-		fill_tcp(p, len, idx * len);
+		nu_pattern_fill(p, len, idx * len);
 		return;
 	}
 	for (size_t off = 0; off < len; off += s->seg) {
@@ -378,7 +393,8 @@ static void send_done(struct zc_sock *sock, const struct zc_completion *c,
 {
 	struct nu_sender *s = cur_sender;
 	struct nu_xfer *x = s->x;
-	uint64_t idx = (uintptr_t)arg;
+	/* arg is the send's byte in done[]: its index is the send's. */
+	uint64_t idx = (uint64_t)((uint8_t *)arg - s->done);
 	unsigned slot = (unsigned)(idx % x->slots);
 
 	(void)sock;
@@ -421,10 +437,12 @@ static int send_one(struct nu_sender *s, struct zc_ctx *ctx,
 	iov.iov_len = x->msg_size;
 	fill_slot(s, iov.iov_base, idx);
 	s->busy[slot] = true;
-	while ((ret = zc_send(sock, &iov, 1, send_done,
-			      (void *)(uintptr_t)idx)) == -EAGAIN &&
-	       nu_now_ms() < deadline)
+	for (;;) {
+		ret = zc_send(sock, &iov, 1, send_done, &s->done[idx]);
+		if (ret != -EAGAIN || nu_now_ms() >= deadline)
+			break;
 		zc_ctx_process(ctx, 100);
+	}
 	if (ret) {
 		s->busy[slot] = false;
 		return ret;
@@ -512,19 +530,19 @@ static int64_t recv_tcp_from(int fd, uint64_t got, uint64_t expect)
 
 	while (got < expect) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		size_t i;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
-		for (ssize_t i = 0; i < n; i++)
-			if (buf[i] != nu_pattern(got + (uint64_t)i)) {
-				fprintf(stderr,
-					"corrupt byte at %llu: %#x != %#x\n",
-					(unsigned long long)(got + i), buf[i],
-					nu_pattern(got + (uint64_t)i));
-				return -EBADMSG;
-			}
+		i = nu_pattern_mismatch(buf, (size_t)n, got);
+		if (i < (size_t)n) {
+			fprintf(stderr,
+				"corrupt byte at %" PRIu64 ": %#x != %#x\n",
+				got + i, buf[i], nu_pattern(got + i));
+			return -EBADMSG;
+		}
 		got += (uint64_t)n;
 	}
 	return (int64_t)got;
@@ -698,6 +716,20 @@ int nu_netns_loss(const char *ns, unsigned percent)
 		return NU_SKIP;
 	}
 	return 0;
+}
+
+int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .sndbuf = sndbuf, .rcvbuf = rcvbuf };
+
+	return nu_pair(&o, snd, rcv);
+}
+
+int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
+{
+	struct nu_pair_opts o = { .ns = ns };
+
+	return nu_pair(&o, snd, rcv) ? -1 : 0;
 }
 
 /* ---- killing and inspecting sockets ------------------------------------ */

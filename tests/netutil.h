@@ -16,21 +16,49 @@
 /* Exit code meson reads as "skipped". */
 #define NU_SKIP 77
 
-/* A connected pair on loopback (or on the addresses of a namespace pair).
- * For TCP, mss > 0 sets TCP_MAXSEG on the listener before accept. */
-int nu_tcp_pair(int family, int *snd, int *rcv);
-/* An IPv4 TCP pair on loopback with SO_SNDBUF on the sending end and
- * SO_RCVBUF on the receiving end (0: the kernel's), set before the
- * handshake: a peer that stops reading fills them quickly. */
-int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv);
-int nu_udp_pair(int family, int *snd, int *rcv);
-int nu_set_nonblock(int fd);
-
 /* Two namespaces joined by a veth pair: 10.231.<id>.1 in a, .2 in b. */
 struct nu_netns {
 	char a[32], b[32];
 	char addr_a[32], addr_b[32];
 };
+
+/* How nu_pair() connects; all zero: TCP over IPv4 loopback. */
+struct nu_pair_opts {
+	int family; /* AF_INET (also 0) or AF_INET6 */
+	int type;   /* SOCK_STREAM (also 0) or SOCK_DGRAM */
+	/* TCP: TCP_MAXSEG on both ends before the handshake, so the MSS
+	 * each side advertises is this one (0: the route's). */
+	int mss;
+	/* Across a namespace pair (AF_INET only): the receiving end in
+	 * ns->a, the sending end in ns->b.  NULL: loopback. */
+	const struct nu_netns *ns;
+	/* SO_SNDBUF on the sending end and SO_RCVBUF on the receiving end
+	 * (0: the kernel's), set before the handshake: a peer that stops
+	 * reading fills them quickly. */
+	int sndbuf, rcvbuf;
+};
+
+/*
+ * The one way network tests make a connected pair: *rcv is the accepted
+ * (TCP) or bound (UDP, 8 MiB receive buffer, not connected) end, with a
+ * 20 s receive timeout so that a lost sender cannot hang a test; *snd is
+ * connected to it.  The calling thread ends in the namespace it started
+ * in.  0 or -errno.
+ */
+int nu_pair(const struct nu_pair_opts *o, int *snd, int *rcv);
+/* nu_pair() on loopback with the defaults. */
+int nu_tcp_pair(int family, int *snd, int *rcv);
+int nu_udp_pair(int family, int *snd, int *rcv);
+/* An IPv4 TCP pair on loopback with the buffers of struct nu_pair_opts. */
+int nu_tcp_pair_bufs(int sndbuf, int rcvbuf, int *snd, int *rcv);
+/* An IPv4 TCP pair across the namespace pair (NULL: loopback).  0 or -1. */
+int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv);
+int nu_set_nonblock(int fd);
+
+/* Bytes in fd's send queue never sent (SIOCOUTQNSD), or -errno.  On
+ * loopback TCP sends at once while the peer's window is open, so tens of
+ * KiB here mean the peer has stopped taking data. */
+int nu_notsent(int fd);
 
 /* Returns 0, or NU_SKIP with a printed reason if namespaces are not
  * available (not root, no ip) or cannot be built. */
@@ -60,16 +88,19 @@ int nu_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * ns->a; the sender connects from ns->b.  Each end runs in a forked
  * child. */
 int nu_tcp_listen(int family, const char *addr, int *port);
-/* An IPv4 TCP pair across the namespace pair (the receiving end, *rcv,
- * in ns->a; the sender in ns->b), or on loopback when ns is NULL.  The
- * calling thread ends in the namespace it started in.  0 or -1. */
-int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv);
 
-/* Stream pattern: byte at stream offset g. */
+/* Stream pattern: byte at stream offset g.  The one pattern of the
+ * network tests. */
 static inline uint8_t nu_pattern(uint64_t g)
 {
 	return (uint8_t)((g >> 12) * 131 + g * 7 + (g >> 20));
 }
+
+/* p[0..len) = the pattern from stream offset off on. */
+void nu_pattern_fill(void *p, size_t len, uint64_t off);
+/* Index of the first byte of p[0..len) that is not the pattern from
+ * offset off on, or len if all are. */
+size_t nu_pattern_mismatch(const void *p, size_t len, uint64_t off);
 
 #define NU_GARBAGE 0xa5
 

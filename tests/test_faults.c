@@ -103,12 +103,16 @@ static int nobufs_transfer(const char *what, void (*drop)(void),
 static long read_optmem(void)
 {
 	FILE *f = fopen("/proc/sys/net/core/optmem_max", "r");
+	char line[32], *end;
 	long v = -1;
 
 	if (!f)
 		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
+	if (fgets(line, sizeof(line), f)) {
+		v = strtol(line, &end, 10);
+		if (end == line || (*end && *end != '\n'))
+			v = -1;
+	}
 	fclose(f);
 	return v;
 }
@@ -147,8 +151,10 @@ static void test_optmem_netns(void **state)
 	(void)state;
 	for (unsigned i = 0; i < 2; i++) {
 		struct optmem_case c = { ns, values[i] };
-		int ret = nu_netns_create_one(ns, sizeof(ns));
+		int ret;
 
+		print_message("case: optmem_max %ld\n", values[i]);
+		ret = nu_netns_create_one(ns, sizeof(ns));
 		if (ret == NU_SKIP)
 			skip();
 		assert_int_equal(ret, 0);
@@ -232,6 +238,8 @@ static void run_death(const struct death_case *c, const char *what)
 	int64_t t0, took, got;
 	int snd, rcv;
 
+	print_message("case: %s %s %s\n", what, zc_tx_mode_name(c->tx),
+		      c->nonblock ? "non-blocking" : "blocking");
 	assert_int_equal(nu_tcp_pair(AF_INET, &snd, &rcv), 0);
 	if (c->arg)
 		*(int *)c->arg = snd;
@@ -332,6 +340,8 @@ static void run_stalled(enum zc_tx_mode tx, bool leave_attached)
 	int64_t t0, took;
 	int snd, rcv;
 
+	print_message("case: %s, %s\n", zc_tx_mode_name(tx),
+		      leave_attached ? "ctx destroy" : "sock close");
 	assert_int_equal(nu_tcp_pair(AF_INET, &snd, &rcv), 0);
 	t0 = nu_now_ms();
 	assert_int_equal(nu_send(snd, &x), 0);

