@@ -60,7 +60,7 @@
 #define SLOT_SIZE (1u << 20)
 /* Ids a child may use; a library that keeps accepting sends during close
  * would otherwise loop for ever. */
-#define MAX_SENDS 4096
+#define MAX_SENDS 4096u
 /* A send in flight with no wake-up for this long is a lost wake-up. */
 #define STALL_MS 5000
 /* No callback for this long: the peer that stopped reading holds all. */

@@ -348,6 +348,9 @@ int main(int argc, char **argv)
 		       strerror(errno));
 		return NU_SKIP;
 	}
+	peer = echo_start(n, &port);
+	if (peer < 0)
+		return 1;
 	ws = calloc(nthreads, sizeof(*ws));
 	th = calloc(nthreads, sizeof(*th));
 	for (unsigned t = 0; t < nthreads; t++) {
@@ -359,9 +362,6 @@ int main(int argc, char **argv)
 			conn_plan(&ws[t].conns[i]);
 		}
 	}
-	peer = echo_start(n, &port);
-	if (peer < 0)
-		return 1;
 	for (unsigned t = 0; t < nthreads; t++)
 		ws[t].port = port;
 	t0 = nu_now_ms();
@@ -381,5 +381,12 @@ int main(int argc, char **argv)
 	       (long long)(nu_now_ms() - t0));
 	kill(peer, SIGKILL);
 	waitpid(peer, &st, 0);
+	for (unsigned t = 0; t < nthreads; t++) {
+		for (unsigned i = 0; i < ws[t].n; i++)
+			free(ws[t].conns[i].recs);
+		free(ws[t].conns);
+	}
+	free(ws);
+	free(th);
 	return failed ? 1 : 0;
 }

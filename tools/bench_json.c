@@ -139,9 +139,9 @@ int bench_print_json(const struct bench_sweep *sw)
 	for (unsigned s = 0; s < o->nsizes; s++)
 		json_array_append_new(verdicts, verdict_json(sw, s));
 	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
-			 "zcopy_version", zc_version_string(), "kernel", u.release,
-			 "protocol", o->udp ? "udp" : "tcp", "host", o->host,
-			 "streams", (int)o->streams, "run_seconds",
+			 "zcopy_version", zc_version_string(), "kernel",
+			 u.release, "protocol", o->udp ? "udp" : "tcp", "host",
+			 o->host, "streams", (int)o->streams, "run_seconds",
 			 sw->duration, "repeat", (int)o->repeat, "read",
 			 o->read, "cells", cells, "verdicts", verdicts);
 	if (!root)

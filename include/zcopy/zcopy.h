@@ -426,8 +426,8 @@ ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
  * zc_send() on an unconnected socket fails with -EDESTADDRREQ.  Errors as
  * zc_send(), and -EINVAL (dest NULL, destlen wrong for its family),
  * -EAFNOSUPPORT (family differs from the socket's), -EISCONN (TCP). */
-ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov,
-		     int iovcnt, const struct sockaddr *dest, socklen_t destlen,
+ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+		     const struct sockaddr *dest, socklen_t destlen,
 		     zc_send_cb cb, void *arg);
 /* Same, for the segments of buf (which stays the caller's). */
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
@@ -458,8 +458,8 @@ ZC_API ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
  * it back with zc_sock_release()), n == 0 at end of stream, n < 0 an error
  * (buf NULL for both; no more calls follow).  from is the sender on UDP
  * sockets (NULL on TCP). */
-typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf,
-			   ssize_t n, const struct sockaddr *from, void *arg);
+typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
+			   const struct sockaddr *from, void *arg);
 /* Deliver received data to cb from zc_ctx_process(): the context fd
  * becomes readable when data arrives, whatever the receive transport.
  * Replaces an earlier callback.  Errors: -EINVAL, or the error of setting
@@ -502,11 +502,11 @@ ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
 #define ZC_STATS_SLOTS 8
 
 struct zc_stats {
-	uint64_t sends;			   /* accepted sends */
-	uint64_t bytes;			   /* bytes of accepted sends */
-	uint64_t completions;		   /* callbacks run */
-	uint64_t zerocopy;		   /* completed as ZC_RESULT_ZEROCOPY */
-	uint64_t copied;		   /* completed as ZC_RESULT_COPIED */
+	uint64_t sends;	      /* accepted sends */
+	uint64_t bytes;	      /* bytes of accepted sends */
+	uint64_t completions; /* callbacks run */
+	uint64_t zerocopy;    /* completed as ZC_RESULT_ZEROCOPY */
+	uint64_t copied;      /* completed as ZC_RESULT_COPIED */
 	/* Copied, by reason (enum zc_copy_why); room for ZC_STATS_SLOTS
 	 * reasons, so the array keeps its size as reasons are added. */
 	uint64_t copied_why[ZC_STATS_SLOTS];
