@@ -146,6 +146,8 @@ static pid_t echo_start(int *port)
 	*port = ntohs(a.sin_port);
 	pid = fork();
 	if (pid == 0) {
+		/* Connections the benchmark closed may still be written to. */
+		signal(SIGPIPE, SIG_IGN);
 		raise_nofile(0);
 		echo_run(lfd);
 	}

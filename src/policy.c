@@ -12,6 +12,109 @@
  */
 #include "policy.h"
 
+/* ---- cost ---------------------------------------------------------------- */
+
+void zc_cost_init(struct zc_costsel *s, enum zc_cost_path first)
+{
+	*s = (struct zc_costsel){ .cur = first, .every = ZC_COST_PROBE_MIN };
+}
+
+static enum zc_cost_path cost_other(const struct zc_costsel *s)
+{
+	return s->cur == ZC_PATH_COPY ? ZC_PATH_ZC : ZC_PATH_COPY;
+}
+
+enum zc_cost_path zc_cost_pick(const struct zc_costsel *s)
+{
+	if (s->blocked)
+		return ZC_PATH_COPY;
+	return s->probing ? cost_other(s) : s->cur;
+}
+
+bool zc_cost_sample(struct zc_costsel *s)
+{
+	if (!s->probing && ++s->tick < ZC_COST_SAMPLE_EVERY &&
+	    s->untimed < ZC_COST_SAMPLE_BYTES)
+		return false;
+	s->tick = 0;
+	s->untimed = 0;
+	return true;
+}
+
+/* A window is full: its cost per MiB, smoothed for the path in use; a
+ * probe's single window stands alone, so that a path that became cheaper
+ * is seen at once. */
+static void cost_window(struct zc_costsel *s, enum zc_cost_path path)
+{
+	struct zc_cost_meter *m = &s->m[path];
+	uint64_t v = m->ns * (1u << 20) / m->bytes;
+
+	if (m->ns_per_mib && path == s->cur)
+		v = (m->ns_per_mib * 3 + v) / 4;
+	m->ns_per_mib = v ? v : 1;
+	m->bytes = 0;
+	m->ns = 0;
+}
+
+/* The other path was measured: it takes over only if cheaper by the
+ * margin; otherwise it is measured again later and later. */
+static void cost_decide(struct zc_costsel *s)
+{
+	uint64_t cur = s->m[s->cur].ns_per_mib;
+	uint64_t oth = s->m[cost_other(s)].ns_per_mib;
+
+	s->probing = false;
+	s->since = 0;
+	if (cur && oth * 100 < cur * (100 - ZC_COST_MARGIN)) {
+		s->cur = cost_other(s);
+		s->switches++;
+		s->every = ZC_COST_PROBE_MIN;
+		return;
+	}
+	if (s->every < ZC_COST_PROBE_MAX)
+		s->every *= 2;
+}
+
+void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
+		  uint64_t ns)
+{
+	struct zc_cost_meter *m = &s->m[path];
+
+	m->bytes += bytes;
+	m->ns += ns;
+	if (m->bytes < ZC_COST_WINDOW)
+		return;
+	cost_window(s, path);
+	if (s->blocked)
+		return;
+	if (path != s->cur) {
+		if (s->probing)
+			cost_decide(s);
+		return;
+	}
+	if (!s->m[cost_other(s)].ns_per_mib || ++s->since >= s->every) {
+		s->probing = true;
+		s->probes++;
+	}
+}
+
+void zc_cost_block(struct zc_costsel *s, bool blocked)
+{
+	if (s->blocked == blocked)
+		return;
+	s->blocked = blocked;
+	s->probing = false;
+	s->m[ZC_PATH_ZC].bytes = 0;
+	s->m[ZC_PATH_ZC].ns = 0;
+	/* Possible again: measure it now rather than after a back-off. */
+	if (!blocked && s->cur == ZC_PATH_COPY) {
+		s->probing = true;
+		s->probes++;
+	}
+}
+
+/* ---- back-off ------------------------------------------------------------ */
+
 static void backoff_init(struct zc_backoff *b, uint32_t min, uint32_t max)
 {
 	*b = (struct zc_backoff){ .len = min, .min = min, .max = max };
@@ -46,6 +149,11 @@ void zc_policy_init(struct zc_policy *pol, size_t threshold)
 		     ZC_POLICY_BACKOFF_MAX);
 	backoff_init(&pol->rx_backoff, ZC_POLICY_RX_BACKOFF_MIN,
 		     ZC_POLICY_RX_BACKOFF_MAX);
+	/* Zero-copy first on both sides: a send reaches the cost comparison
+	 * only once the kernel confirmed zero-copy, and mapping first
+	 * learns the mapped share; the other path is measured next. */
+	zc_cost_init(&pol->tx_cost, ZC_PATH_ZC);
+	zc_cost_init(&pol->rx_cost, ZC_PATH_ZC);
 }
 
 void zc_policy_off(struct zc_policy *pol, enum zc_policy_state state)
@@ -78,7 +186,8 @@ static bool policy_decide(struct zc_policy *pol)
 {
 	switch (pol->state) {
 	case ZC_POLICY_ZEROCOPY:
-		return true;
+		/* It works; whether it pays is measured. */
+		return zc_cost_pick(&pol->tx_cost) == ZC_PATH_ZC;
 	case ZC_POLICY_PROBING:
 		return policy_probing(pol);
 	case ZC_POLICY_BACKOFF:
@@ -137,46 +246,92 @@ void zc_policy_note(struct zc_policy *pol, enum zc_policy_event ev)
 	}
 }
 
-/* A full window measured: keep mapping if enough of it was mapped. */
-static bool rx_window_ok(struct zc_policy *pol, uint64_t mapped,
+/* Bytes received since the last decision were received the way it said:
+ * the mapped share is judged on the mapping path's receives only. */
+static void rx_attribute(struct zc_policy *pol, uint64_t mapped,
 			 uint64_t copied)
 {
-	uint64_t dm = mapped - pol->rx_base_mapped;
-	uint64_t dc = copied - pol->rx_base_copied;
+	if (pol->rx_last_map) {
+		pol->rx_win_mapped += mapped - pol->rx_seen_mapped;
+		pol->rx_win_copied += copied - pol->rx_seen_copied;
+	}
+	pol->rx_seen_mapped = mapped;
+	pol->rx_seen_copied = copied;
+}
+
+/* A full window of mapping measured: mapping can work if enough of it was
+ * mapped; otherwise it is ruled out for a back-off. */
+static bool rx_window_ok(struct zc_policy *pol)
+{
+	uint64_t dm = pol->rx_win_mapped, dc = pol->rx_win_copied;
 
 	if (dm + dc < (uint64_t)ZC_POLICY_RX_WINDOW)
 		return true;
-	pol->rx_base_mapped = mapped;
-	pol->rx_base_copied = copied;
+	pol->rx_win_mapped = 0;
+	pol->rx_win_copied = 0;
 	if (dm * 100 >= (dm + dc) * ZC_POLICY_RX_SHARE) {
 		backoff_reset(&pol->rx_backoff);
 		return true;
 	}
 	pol->rx_measuring = false;
+	zc_cost_block(&pol->rx_cost, true);
 	backoff_start(&pol->rx_backoff);
 	pol->rx_backoffs++;
 	return false;
 }
 
-bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
-			   uint64_t copied)
+static bool rx_decide(struct zc_policy *pol)
 {
 	if (!pol->rx_measuring) {
 		if (backoff_tick(&pol->rx_backoff)) {
 			/* Measure afresh: the copies since are no verdict. */
 			pol->rx_measuring = true;
-			pol->rx_base_mapped = mapped;
-			pol->rx_base_copied = copied;
+			zc_cost_block(&pol->rx_cost, false);
 		}
-		pol->rx_copy++;
 		return false;
 	}
-	if (!rx_window_ok(pol, mapped, copied)) {
-		pol->rx_copy++;
+	if (!rx_window_ok(pol))
 		return false;
-	}
-	pol->rx_map++;
-	return true;
+	return zc_cost_pick(&pol->rx_cost) == ZC_PATH_ZC;
+}
+
+bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
+			   uint64_t copied)
+{
+	rx_attribute(pol, mapped, copied);
+	pol->rx_last_map = rx_decide(pol);
+	if (pol->rx_last_map)
+		pol->rx_map++;
+	else
+		pol->rx_copy++;
+	return pol->rx_last_map;
+}
+
+void zc_policy_rx_cost(struct zc_policy *pol, bool map, uint64_t bytes,
+		       uint64_t ns)
+{
+	zc_cost_note(&pol->rx_cost, map ? ZC_PATH_ZC : ZC_PATH_COPY, bytes, ns);
+}
+
+void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
+		       uint64_t ns)
+{
+	zc_cost_note(&pol->tx_cost, zc ? ZC_PATH_ZC : ZC_PATH_COPY, bytes, ns);
+}
+
+static int rx_why(const struct zc_policy *pol)
+{
+	const struct zc_costsel *c = &pol->rx_cost;
+
+	if (!pol->rx_map && !pol->rx_copy)
+		return ZC_PWHY_NONE;
+	if (c->blocked)
+		return ZC_PWHY_KERNEL;
+	if (c->probing)
+		return ZC_PWHY_PROBING;
+	if (!c->m[ZC_PATH_COPY].ns_per_mib || !c->m[ZC_PATH_ZC].ns_per_mib)
+		return ZC_PWHY_MEASURING;
+	return ZC_PWHY_CHEAPER;
 }
 
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
@@ -192,4 +347,17 @@ void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
 	st->policy_rx_map = pol->rx_map;
 	st->policy_rx_copy = pol->rx_copy;
 	st->policy_rx_backoffs = pol->rx_backoffs;
+	st->policy_rx_cost_copy = pol->rx_cost.m[ZC_PATH_COPY].ns_per_mib;
+	st->policy_rx_cost_map = pol->rx_cost.m[ZC_PATH_ZC].ns_per_mib;
+	st->policy_tx_cost_copy = pol->tx_cost.m[ZC_PATH_COPY].ns_per_mib;
+	st->policy_tx_cost_zc = pol->tx_cost.m[ZC_PATH_ZC].ns_per_mib;
+	st->policy_rx_probes = pol->rx_cost.probes;
+	st->policy_rx_switches = pol->rx_cost.switches;
+	st->policy_tx_probes = pol->tx_cost.probes;
+	st->policy_tx_switches = pol->tx_cost.switches;
+	st->policy_rx_why = rx_why(pol);
+	if (st->policy_rx_why != ZC_PWHY_NONE)
+		st->policy_rx_using = zc_cost_pick(&pol->rx_cost) == ZC_PATH_ZC
+					      ? ZC_RX_TCPMMAP
+					      : ZC_RX_COPY;
 }

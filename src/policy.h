@@ -34,6 +34,59 @@
 #define ZC_POLICY_RX_BACKOFF_MIN 16
 #define ZC_POLICY_RX_BACKOFF_MAX 16384
 
+/*
+ * Cost: CPU time per byte, measured by the socket layer in the calls that
+ * move the bytes (a sample of them) and fed in here.  Two paths compete
+ * (copy and zero-copy); the cheaper one is used, the other is measured
+ * again now and then (one window, at doubling intervals while the choice
+ * holds), and a path takes over only when it is cheaper by a margin.
+ */
+#define ZC_COST_WINDOW (256u << 10) /* sampled bytes per measurement */
+#define ZC_COST_MARGIN 10	    /* percent cheaper to take over */
+#define ZC_COST_PROBE_MIN 4	    /* windows between re-measurements... */
+#define ZC_COST_PROBE_MAX 256	    /* ...doubling up to this */
+/* Time one call in this many, or the next one once this many bytes went
+ * by untimed; every call while probing, so that a probe window is short. */
+#define ZC_COST_SAMPLE_EVERY 16
+#define ZC_COST_SAMPLE_BYTES (64u << 10)
+
+enum zc_cost_path { ZC_PATH_COPY = 0, ZC_PATH_ZC = 1 };
+
+struct zc_cost_meter {
+	uint64_t bytes, ns;  /* the window being measured */
+	uint64_t ns_per_mib; /* smoothed result, 0: not measured yet */
+};
+
+struct zc_costsel {
+	struct zc_cost_meter m[2];
+	uint8_t cur;	  /* enum zc_cost_path in use */
+	bool probing;	  /* measuring the other path */
+	bool blocked;	  /* the zero-copy path cannot work now */
+	uint32_t since;	  /* windows on cur since the last probe */
+	uint32_t every;	  /* windows between probes */
+	uint32_t tick;	  /* calls since the last sample */
+	uint64_t untimed; /* bytes moved since the last sample */
+	uint64_t probes;
+	uint64_t switches;
+};
+
+void zc_cost_init(struct zc_costsel *s, enum zc_cost_path first);
+/* The path for the next call. */
+enum zc_cost_path zc_cost_pick(const struct zc_costsel *s);
+/* True if the next call on the chosen path should be timed. */
+bool zc_cost_sample(struct zc_costsel *s);
+/* An untimed call moved bytes (they count towards the next sample). */
+static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)
+{
+	s->untimed += bytes;
+}
+/* A timed call moved bytes on path in ns of CPU time. */
+void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
+		  uint64_t ns);
+/* The zero-copy path cannot work (blocked) or may again (unblocked: it
+ * is measured at once). */
+void zc_cost_block(struct zc_costsel *s, bool blocked);
+
 /* Exponential back-off counted in decisions. */
 struct zc_backoff {
 	uint64_t skip; /* decisions left before trying again */
@@ -54,9 +107,13 @@ struct zc_policy {
 	uint64_t copy_backoff; /* decisions: copy, backing off or waiting */
 	uint64_t backoffs;
 	uint64_t retries;
+	struct zc_costsel tx_cost; /* while the kernel confirms zero-copy */
 	/* receive */
-	bool rx_measuring; /* false while copying to back off */
-	uint64_t rx_base_mapped, rx_base_copied; /* window start */
+	bool rx_measuring; /* false while mapping is ruled out */
+	bool rx_last_map;  /* what the last decision said */
+	uint64_t rx_seen_mapped, rx_seen_copied; /* totals at that decision */
+	uint64_t rx_win_mapped, rx_win_copied;	 /* mapping path's window */
+	struct zc_costsel rx_cost;
 	struct zc_backoff rx_backoff;
 	uint64_t rx_map;
 	uint64_t rx_copy;
@@ -81,6 +138,14 @@ void zc_policy_note(struct zc_policy *pol, enum zc_policy_event ev);
  * socket's running totals of bytes received each way. */
 bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
 			   uint64_t copied);
+/* Receive costs: a timed receive on the mapped path (map) or the copying
+ * one moved bytes in ns of CPU time. */
+void zc_policy_rx_cost(struct zc_policy *pol, bool map, uint64_t bytes,
+		       uint64_t ns);
+/* Send costs, the same for a timed send (zc: the zero-copy path, with the
+ * time spent reaping its completions). */
+void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
+		       uint64_t ns);
 /* Copy the policy's decisions and state into st. */
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st);
 

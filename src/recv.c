@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sock.h"
+#include "util.h"
 
 static const struct zc_rx_ops *sock_pick_rx(const struct zc_sock *sock)
 {
@@ -93,6 +94,36 @@ static unsigned rx_flags(struct zc_sock *sock)
 		       : ZC_RXF_COPY;
 }
 
+/* Auto's mapped or copying receive, a sample of them timed for the
+ * policy (a blocking receive's wait is not counted). */
+static ssize_t rx_auto(struct zc_sock *sock, struct zc_buf **out,
+		       unsigned flags, struct zc_rx_from *from)
+{
+	struct zc_costsel *cost = &sock->policy.rx_cost;
+	bool timed = zc_cost_sample(cost);
+	bool may_block = !sock->t.nonblock && !(flags & ZC_RXF_NOWAIT);
+	uint64_t t0 = timed ? zc_cost_clock(may_block) : 0;
+	ssize_t n;
+
+	n = sock->rx->recv(&sock->t, out, flags, from);
+	if (n <= 0)
+		return n;
+	if (timed)
+		zc_policy_rx_cost(&sock->policy, !(flags & ZC_RXF_COPY),
+				  (uint64_t)n, zc_cost_clock(may_block) - t0);
+	else
+		zc_cost_untimed(cost, (uint64_t)n);
+	return n;
+}
+
+static ssize_t rx_call(struct zc_sock *sock, struct zc_buf **out,
+		       unsigned flags, struct zc_rx_from *from)
+{
+	if (sock->t.opts.rx == ZC_RX_AUTO && sock->rx == &zc_rx_tcpmmap)
+		return rx_auto(sock, out, flags | rx_flags(sock), from);
+	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+}
+
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 {
 	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
@@ -103,7 +134,7 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	return sock->rx->recv(&sock->t, out, rx_flags(sock), NULL);
+	return rx_call(sock, out, 0, NULL);
 }
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
@@ -148,7 +179,7 @@ static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
 		    !(sock->rx->flags & ZC_RXO_FROM))
 			return -EOPNOTSUPP;
 	}
-	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+	return rx_call(sock, out, flags, from);
 }
 
 ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,

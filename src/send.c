@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "sock.h"
+#include "util.h"
 
 static void req_complete(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok);
 
@@ -276,11 +277,37 @@ bool zc_sock_waits_for_space(const struct zc_sock *sock)
 	return sock->sendq_head && !(sock->sendq_head->tx->flags & ZC_TXO_RING);
 }
 
+/* Auto, once the kernel confirmed zero-copy: a sample of the pushes on
+ * each path is timed for the policy (the zero-copy path's completions are
+ * reaped in zc_sock_reap(), timed too). */
+static bool tx_timed(struct zc_sock *sock)
+{
+	return !sock->tx && sock->policy.state == ZC_POLICY_ZEROCOPY &&
+	       zc_cost_sample(&sock->policy.tx_cost);
+}
+
+static int req_push(struct zc_sock *sock, struct zc_req *req)
+{
+	bool timed = tx_timed(sock);
+	bool may_block = !sock->t.nonblock;
+	uint64_t t0 = timed ? zc_cost_clock(may_block) : 0;
+	size_t before = req->sent;
+	int ret = req->tx->push(&sock->t, req);
+
+	if (timed && req->sent > before)
+		zc_policy_tx_cost(&sock->policy, req->tx != &zc_tx_copy,
+				  req->sent - before,
+				  zc_cost_clock(may_block) - t0);
+	else if (req->sent > before && !sock->tx)
+		zc_cost_untimed(&sock->policy.tx_cost, req->sent - before);
+	return ret;
+}
+
 void zc_sock_push_queued(struct zc_sock *sock)
 {
 	while (sock->sendq_head) {
 		struct zc_req *req = sock->sendq_head;
-		int ret = req->tx->push(&sock->t, req);
+		int ret = req_push(sock, req);
 
 		if (ret == -EAGAIN)
 			break;
@@ -292,9 +319,17 @@ void zc_sock_push_queued(struct zc_sock *sock)
 void zc_sock_reap(struct zc_sock *sock)
 {
 	const struct zc_tx_ops *tx = sock->tx ? sock->tx : sock->tx_zc;
+	bool timed;
+	uint64_t t0;
 
-	if (tx && tx->reap)
-		tx->reap(&sock->t);
+	if (!tx || !tx->reap)
+		return;
+	timed = tx_timed(sock);
+	t0 = timed ? zc_cost_clock(false) : 0;
+	tx->reap(&sock->t); /* never waits */
+	if (timed)
+		zc_policy_tx_cost(&sock->policy, true, 0,
+				  zc_cost_clock(false) - t0);
 }
 
 void zc_sock_cancel_sends(struct zc_sock *sock)
@@ -386,7 +421,7 @@ static int req_submit(struct zc_sock *sock, struct zc_req *req)
 		sendq_add(sock, req);
 		return 0;
 	}
-	ret = req->tx->push(&sock->t, req);
+	ret = req_push(sock, req);
 	if (ret == -EAGAIN) {
 		sendq_add(sock, req);
 		return 0;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ZC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -28,6 +29,22 @@ static inline bool zc_reserved_zero(const uint64_t *r, size_t n)
 		if (r[i])
 			return false;
 	return true;
+}
+
+/*
+ * A clock for the cost of a call: the thread's CPU time when the call may
+ * wait (its waiting is no cost), else the monotonic clock, which is read in
+ * user space (tens of nanoseconds; the thread CPU clock is a system call,
+ * about a microsecond on a virtual machine) and equals CPU time for a call
+ * that does not block.
+ */
+static inline uint64_t zc_cost_clock(bool may_block)
+{
+	struct timespec ts;
+
+	clock_gettime(may_block ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC,
+		      &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 #endif

@@ -455,6 +455,167 @@ static void test_rx_window(void **state)
 }
 
 /* Every state has a name for the CLI; out of range gives NULL. */
+/* ---- cost: the cheaper path, with hysteresis and re-probes ------------ */
+
+/* One full window on path at cost ns per MiB. */
+static void cost_window(struct zc_costsel *s, enum zc_cost_path path,
+			uint64_t ns_per_mib)
+{
+	zc_cost_note(s, path, ZC_COST_WINDOW,
+		     ns_per_mib * ZC_COST_WINDOW / (1u << 20));
+}
+
+/* Drive the selector: each window goes to the path it picks, at that
+ * path's cost.  Returns the windows spent on each path in w[]. */
+static void cost_run(struct zc_costsel *s, const uint64_t cost[2],
+		     unsigned windows, unsigned w[2])
+{
+	w[0] = w[1] = 0;
+	for (unsigned i = 0; i < windows; i++) {
+		enum zc_cost_path p = zc_cost_pick(s);
+
+		cost_window(s, p, cost[p]);
+		w[p]++;
+	}
+}
+
+static void test_cost_cheaper_wins(void **state)
+{
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000
+	};
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	/* One window of the first path, then the other is measured. */
+	cost_run(&s, cost, 2, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	assert_int_equal(s.switches, 1);
+	/* From then on the cheaper path carries almost everything: re-probes
+	 * at doubling intervals, one window each. */
+	cost_run(&s, cost, 1000, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	assert_true(w[ZC_PATH_ZC] <= 8);
+	assert_int_equal(s.switches, 1);
+}
+
+static void test_cost_tie_stays(void **state)
+{
+	/* 5% apart: inside the margin, whichever path is in use stays. */
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 105000
+	};
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	cost_run(&s, cost, 500, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	assert_int_equal(s.switches, 0);
+	assert_true(s.probes > 0);
+}
+
+static void test_cost_reprobe_finds_cheaper(void **state)
+{
+	uint64_t cost[2] = { [ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000 };
+	struct zc_costsel s;
+	unsigned w[2], n;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	/* Settle on copy with the longest probe interval. */
+	cost_run(&s, cost, 4 * ZC_COST_PROBE_MAX, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	/* Zero-copy becomes 3x cheaper (a route to a real NIC). */
+	cost[ZC_PATH_ZC] = 30000;
+	for (n = 0; n < 2 * ZC_COST_PROBE_MAX; n++) {
+		cost_run(&s, cost, 1, w);
+		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
+			break;
+	}
+	/* Found within one probe interval: at most PROBE_MAX + 1 windows. */
+	assert_true(n <= ZC_COST_PROBE_MAX + 1);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+}
+
+static void test_cost_blocked_never_chosen(void **state)
+{
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 900000, [ZC_PATH_ZC] = 1000
+	};
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	zc_cost_block(&s, true);
+	/* However cheap it looked, a path the kernel cannot serve is never
+	 * picked, not even to measure it. */
+	cost_run(&s, cost, 1000, w);
+	assert_int_equal(w[ZC_PATH_ZC], 0);
+	/* Possible again: measured at once, then chosen. */
+	zc_cost_block(&s, false);
+	cost_run(&s, cost, 2, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+}
+
+static void test_cost_sampling(void **state)
+{
+	struct zc_costsel s;
+	unsigned timed = 0;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	/* Small calls: one in ZC_COST_SAMPLE_EVERY is timed. */
+	for (int i = 0; i < 1600; i++) {
+		if (zc_cost_sample(&s))
+			timed++;
+		else
+			zc_cost_untimed(&s, 100);
+	}
+	assert_int_equal(timed, 1600 / ZC_COST_SAMPLE_EVERY);
+	/* Large calls: each one once enough bytes went by untimed. */
+	timed = 0;
+	for (int i = 0; i < 100; i++) {
+		if (zc_cost_sample(&s))
+			timed++;
+		else
+			zc_cost_untimed(&s, ZC_COST_SAMPLE_BYTES);
+	}
+	assert_true(timed >= 49);
+}
+
+/* Receive: where mapping works but costs more, auto copies; where nothing
+ * maps, mapping is ruled out whatever it cost. */
+static void test_rx_cost(void **state)
+{
+	struct zc_policy pol;
+	uint64_t mapped = 0, copied = 0;
+	unsigned maps = 0;
+
+	(void)state;
+	zc_policy_init(&pol, 0);
+	for (int i = 0; i < 4000; i++) {
+		bool map = zc_policy_rx_want_map(&pol, mapped, copied);
+
+		/* 64 KiB receives, all mapped when mapping; costs: map
+		 * 3x copy. */
+		if (map) {
+			mapped += 65536;
+			maps++;
+		} else {
+			copied += 65536;
+		}
+		zc_policy_rx_cost(&pol, map, 65536, map ? 30000 : 10000);
+	}
+	assert_false(zc_policy_rx_want_map(&pol, mapped, copied));
+	assert_true(maps < 400);
+	assert_int_equal(pol.rx_backoffs, 0);
+}
+
 static void test_state_names(void **state)
 {
 	static const char *const want[] = { "pinned", "probing", "zerocopy",
@@ -489,6 +650,12 @@ int main(void)
 		cmocka_unit_test(test_rx_share_boundary),
 		cmocka_unit_test(test_rx_switch),
 		cmocka_unit_test(test_rx_window),
+		cmocka_unit_test(test_cost_cheaper_wins),
+		cmocka_unit_test(test_cost_tie_stays),
+		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
+		cmocka_unit_test(test_cost_blocked_never_chosen),
+		cmocka_unit_test(test_cost_sampling),
+		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -612,10 +612,16 @@ static const struct zc_sock_opts auto_opts = { .rx = ZC_RX_AUTO };
 static void print_policy(const struct zc_stats *st)
 {
 	print_message("policy: %llu receives mapped, %llu copied, %llu "
-		      "back-offs\n",
+		      "back-offs; CPU ns/MiB copy %llu map %llu; using %s "
+		      "(why %d), %llu probes, %llu switches\n",
 		      (unsigned long long)st->policy_rx_map,
 		      (unsigned long long)st->policy_rx_copy,
-		      (unsigned long long)st->policy_rx_backoffs);
+		      (unsigned long long)st->policy_rx_backoffs,
+		      (unsigned long long)st->policy_rx_cost_copy,
+		      (unsigned long long)st->policy_rx_cost_map,
+		      zc_rx_mode_name(st->policy_rx_using), st->policy_rx_why,
+		      (unsigned long long)st->policy_rx_probes,
+		      (unsigned long long)st->policy_rx_switches);
 }
 
 /* A plain sender: nothing can be mapped.  Auto measures one window, then
@@ -646,10 +652,20 @@ static void test_auto_mappable(void **state)
 	st = stream(MSS_MAPPABLE, ZC_TX_MSGZC, 0, &auto_opts, true);
 	print_share("auto, msgzc sender, mss 4108", &st);
 	print_policy(&st);
-	assert_true(st.rx_bytes_mapped * 100 >= st.rx_bytes * MAPPED_MIN_PCT);
+	/* Both paths work here (nothing is ruled out: the share is high),
+	 * both were measured, and auto ends on the one its own counters call
+	 * cheaper (or the one in use, when the other is not cheaper by the
+	 * margin).  Every byte arrived intact (stream() checked it). */
 	assert_true(st.policy_rx_map > 0);
-	assert_true(st.policy_rx_copy == 0);
 	assert_true(st.policy_rx_backoffs == 0);
+	assert_true(st.policy_rx_cost_copy > 0 && st.policy_rx_cost_map > 0);
+	assert_true(st.policy_rx_probes > 0);
+	if (st.policy_rx_using == ZC_RX_COPY)
+		assert_true(st.policy_rx_cost_copy * 100 <
+			    st.policy_rx_cost_map * (100 + ZC_COST_MARGIN));
+	else
+		assert_true(st.policy_rx_cost_map * 100 <
+			    st.policy_rx_cost_copy * (100 + ZC_COST_MARGIN));
 }
 
 /* UDP: nothing to map; auto copies and the policy is not asked. */

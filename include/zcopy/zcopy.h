@@ -484,6 +484,15 @@ enum zc_policy_state {
 	ZC_POLICY_NO_ZC,      /* no zero-copy transport here: always copy */
 };
 
+/* Why auto receives the way it does now (zc_stats.policy_rx_why). */
+enum zc_policy_why {
+	ZC_PWHY_NONE = 0,  /* not auto, or nothing received yet */
+	ZC_PWHY_MEASURING, /* the other path's cost is not known yet */
+	ZC_PWHY_CHEAPER,   /* measured cheaper than the other path */
+	ZC_PWHY_KERNEL,	   /* the kernel cannot do the other (nothing maps) */
+	ZC_PWHY_PROBING,   /* measuring the other path again, for a window */
+};
+
 /* Register region with the context's io_uring as a fixed buffer, pinning
  * its pages once: sends of ZC_TX_URING_FIXED sockets that lie inside it
  * then skip per-send pinning.  Errors: -EINVAL (NULL), -EBUSY (registered
@@ -540,10 +549,26 @@ struct zc_stats {
 	int uring_error;
 	/* io_uring sends from registered regions (fixed buffers). */
 	uint64_t fixed_sends;
+	/* What auto measured: CPU nanoseconds per MiB moved on each path, in
+	 * the calls that moved it (0: not measured yet).  Receive: copied
+	 * (recv) or mapped (TCP_ZEROCOPY_RECEIVE); send: copied or
+	 * zero-copy (only measured once the kernel confirmed zero-copy). */
+	uint64_t policy_rx_cost_copy;
+	uint64_t policy_rx_cost_map;
+	uint64_t policy_tx_cost_copy;
+	uint64_t policy_tx_cost_zc;
+	uint64_t policy_rx_probes; /* windows spent measuring the other path */
+	uint64_t policy_rx_switches; /* times a cheaper path took over */
+	uint64_t policy_tx_probes;
+	uint64_t policy_tx_switches;
+	/* The receive path auto uses now (ZC_RX_COPY or ZC_RX_TCPMMAP) and
+	 * why (enum zc_policy_why). */
+	enum zc_rx_mode policy_rx_using;
+	int policy_rx_why;
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[26];
+	uint64_t reserved[17];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
