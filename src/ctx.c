@@ -116,21 +116,26 @@ int zc_ctx_uring(struct zc_ctx *ctx, struct zc_uring **out)
 
 /* The ring signals an eventfd in the epoll set only once something waits
  * on the context fd: each signal costs the kernel a wake-up. */
-int zc_ctx_uring_arm(struct zc_ctx *ctx)
+static int ctx_uring_arm_slow(struct zc_ctx *ctx)
 {
 	/* The data pointer is the ring: process() tells it from sockets. */
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
 				  .data.ptr = ctx->uring };
 	int efd;
 
-	if (!ctx->uring || ctx->uring->efd >= 0)
-		return 0;
 	efd = zc_uring_eventfd(ctx->uring);
 	if (efd < 0)
 		return efd;
 	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, efd, &ev))
 		return -errno;
 	return 0;
+}
+
+int zc_ctx_uring_arm(struct zc_ctx *ctx)
+{
+	if (!ctx->uring || ctx->uring->efd >= 0)
+		return 0;
+	return ctx_uring_arm_slow(ctx);
 }
 
 int zc_ctx_uring_fd(const struct zc_ctx *ctx)
@@ -277,6 +282,22 @@ int zc_ctx_run_done(struct zc_ctx *ctx, struct zc_sock *sock, int max)
 	return n;
 }
 
+/* Every socket's completions, in order: the hot path of process(). */
+static int ctx_run_all(struct zc_ctx *ctx, int max)
+{
+	struct zc_req *req;
+	int n = 0;
+
+	while (n < max && (req = ctx->done_head)) {
+		ctx->done_head = req->next;
+		if (!ctx->done_head)
+			ctx->done_tail = NULL;
+		zc_req_deliver(req);
+		n++;
+	}
+	return n;
+}
+
 /* ---- process ------------------------------------------------------------ */
 
 /* Sockets whose transport results came (an io_uring send's result, a
@@ -341,6 +362,23 @@ static bool ctx_pending(const struct zc_ctx *ctx)
 	return ctx->done_head || ctx->flush_head;
 }
 
+/* Act on the sockets queued and run the callbacks, in rounds, since
+ * callbacks queue more; what is left past the limits waits for the next
+ * call, which the context fd announces. */
+static void ctx_run(struct zc_ctx *ctx)
+{
+	for (int round = 0; round < ZC_ROUNDS_PER_PROCESS; round++) {
+		if (ctx->flush_head)
+			ctx_flush_socks(ctx);
+		ctx->ncb += ctx_run_all(ctx, ZC_CB_PER_PROCESS - ctx->ncb);
+		if (!ctx_pending(ctx))
+			return;
+		if (ctx->ncb >= ZC_CB_PER_PROCESS)
+			break;
+	}
+	zc_ctx_wake(ctx);
+}
+
 int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 {
 	ZC_CTX_GUARD(ctx);
@@ -355,16 +393,9 @@ int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 	ctx->depth++;
 	ctx->in_process = true;
 	ret = ctx_wait(ctx, ctx_pending(ctx) ? 0 : timeout_ms);
-	for (int round = 0; ctx_pending(ctx) && round < ZC_ROUNDS_PER_PROCESS &&
-			    ctx->ncb < ZC_CB_PER_PROCESS;
-	     round++) {
-		ctx_flush_socks(ctx);
-		ctx->ncb += zc_ctx_run_done(ctx, NULL,
-					    ZC_CB_PER_PROCESS - ctx->ncb);
-	}
+	if (ctx_pending(ctx))
+		ctx_run(ctx);
 	ctx->in_process = false;
 	ctx->depth--;
-	if (ctx_pending(ctx))
-		zc_ctx_wake(ctx);
 	return ret ? ret : ctx->ncb;
 }

@@ -277,18 +277,17 @@ bool zc_sock_waits_for_space(const struct zc_sock *sock)
 	return sock->sendq_head && !(sock->sendq_head->tx->flags & ZC_TXO_RING);
 }
 
-/* Auto, once the kernel confirmed zero-copy: a sample of the pushes on
- * each path is timed for the policy (the zero-copy path's completions are
- * reaped in zc_sock_reap(), timed too). */
-static bool tx_timed(struct zc_sock *sock)
+/* Auto, once the kernel confirmed zero-copy: the policy compares costs. */
+static bool tx_measured(const struct zc_sock *sock)
 {
-	return !sock->tx && sock->policy.state == ZC_POLICY_ZEROCOPY &&
-	       zc_cost_sample(&sock->policy.tx_cost);
+	return !sock->tx && sock->policy.state == ZC_POLICY_ZEROCOPY;
 }
 
-static int req_push(struct zc_sock *sock, struct zc_req *req)
+/* A sample of the pushes on each path is timed for the policy (the
+ * zero-copy path's completions are reaped in zc_sock_reap(), timed too). */
+static int req_push_measured(struct zc_sock *sock, struct zc_req *req)
 {
-	bool timed = tx_timed(sock);
+	bool timed = zc_cost_sample(&sock->policy.tx_cost);
 	bool may_block = !sock->t.nonblock;
 	uint64_t t0 = timed ? zc_cost_clock(may_block) : 0;
 	size_t before = req->sent;
@@ -298,9 +297,16 @@ static int req_push(struct zc_sock *sock, struct zc_req *req)
 		zc_policy_tx_cost(&sock->policy, req->tx != &zc_tx_copy,
 				  req->sent - before,
 				  zc_cost_clock(may_block) - t0);
-	else if (req->sent > before && !sock->tx)
+	else if (req->sent > before)
 		zc_cost_untimed(&sock->policy.tx_cost, req->sent - before);
 	return ret;
+}
+
+static int req_push(struct zc_sock *sock, struct zc_req *req)
+{
+	if (tx_measured(sock))
+		return req_push_measured(sock, req);
+	return req->tx->push(&sock->t, req);
 }
 
 void zc_sock_push_queued(struct zc_sock *sock)
@@ -324,7 +330,7 @@ void zc_sock_reap(struct zc_sock *sock)
 
 	if (!tx || !tx->reap)
 		return;
-	timed = tx_timed(sock);
+	timed = tx_measured(sock) && zc_cost_sample(&sock->policy.tx_cost);
 	t0 = timed ? zc_cost_clock(false) : 0;
 	tx->reap(&sock->t); /* never waits */
 	if (timed)
