@@ -166,16 +166,16 @@ void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 /* ---- services of the socket layer --------------------------------------- */
 
 /* A socket-level error (ICMP, reset) seen by the transport. */
-void zc_tsock_error(struct zc_tsock *sock, int err);
-/* A result for sock came outside a push (an io_uring send result, data or
- * a stopped receive): process() will push its queue and resume or deliver
+void zc_tsock_error(struct zc_tsock *t, int err);
+/* A result for t came outside a push (an io_uring send result, data or a
+ * stopped receive): process() will push its queue and resume or deliver
  * its receives.  Touches only this socket, never a scan of all. */
-void zc_tsock_defer(struct zc_tsock *sock);
+void zc_tsock_defer(struct zc_tsock *t);
 /* The context's io_uring, created on first use; the error if it cannot be
  * had. */
-int zc_tsock_uring(struct zc_tsock *sock, struct zc_uring **out);
+int zc_tsock_uring(struct zc_tsock *t, struct zc_uring **out);
 /* Reap the context's ring: every socket's CQEs, not only this one's. */
-void zc_tsock_uring_reap(struct zc_tsock *sock);
+void zc_tsock_uring_reap(struct zc_tsock *t);
 
 /* Count n bytes handed out by copy in the socket's statistics. */
 static inline void zc_tsock_count_copied(struct zc_tsock *sock, size_t n)
