@@ -93,6 +93,16 @@ static unsigned rx_flags(struct zc_sock *sock)
 		       : ZC_RXF_COPY;
 }
 
+/* End of stream, unless an event already took the socket's error. */
+static ssize_t rx_eof(struct zc_sock *sock, ssize_t n)
+{
+	if (n || !sock->rx_error)
+		return n;
+	n = sock->rx_error;
+	sock->rx_error = 0;
+	return n;
+}
+
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 {
 	int ret;
@@ -102,7 +112,8 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	return sock->rx->recv(&sock->t, out, rx_flags(sock), NULL);
+	return rx_eof(sock,
+		      sock->rx->recv(&sock->t, out, rx_flags(sock), NULL));
 }
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
@@ -146,7 +157,8 @@ static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
 		    !(sock->rx->flags & ZC_RXO_FROM))
 			return -EOPNOTSUPP;
 	}
-	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+	return rx_eof(sock, sock->rx->recv(&sock->t, out,
+					   flags | rx_flags(sock), from));
 }
 
 ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
