@@ -241,11 +241,11 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 {
 	struct zc_rx_from from;
 	bool want_from = sock->t.unconnected;
-	int ncb = 0;
+	int ncb = 0, tries = 0;
 
 	if (!(sock->rx->flags & ZC_RXO_RING) && !sock->rx_ready)
 		return 0;
-	while (sock->rx_cb && !sock->rx_ended && ncb < ZC_RX_PER_RUN) {
+	while (sock->rx_cb && !sock->rx_ended && tries++ < ZC_RX_PER_RUN) {
 		struct zc_buf *buf = NULL;
 		ssize_t n;
 
@@ -257,6 +257,10 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 			sock->rx_ready = n == -ENOBUFS;
 			return ncb;
 		}
+		/* An empty datagram: UDP has no end of stream (counted in
+		 * tries, so a flood of them cannot hold process()). */
+		if (n == 0 && sock->t.type == SOCK_DGRAM)
+			continue;
 		ncb++;
 		if (n <= 0) {
 			rx_end(sock, n);
@@ -269,7 +273,7 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 			    sock->rx_arg);
 	}
 	/* More may be queued: go on in the next round. */
-	if (sock->rx_cb && !sock->rx_ended && ncb == ZC_RX_PER_RUN)
+	if (sock->rx_cb && !sock->rx_ended && tries > ZC_RX_PER_RUN)
 		zc_tsock_defer(&sock->t);
 	return ncb;
 }
