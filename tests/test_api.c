@@ -308,6 +308,21 @@ static void release_all(struct zc_sock *sock, struct rxc *r)
 	r->nheld = 0;
 }
 
+/* One named cmocka case per receive transport: test_NAME_copy(),
+ * test_NAME_tcpmmap(), test_NAME_auto() and test_NAME_uring() run
+ * NAME(ZC_RX_*). */
+#define PER_RX_ONE(name, mode, rx)                     \
+	static void test_##name##_##mode(void **state) \
+	{                                              \
+		(void)state;                           \
+		name(rx);                              \
+	}
+#define PER_RX(name)                             \
+	PER_RX_ONE(name, copy, ZC_RX_COPY)       \
+	PER_RX_ONE(name, tcpmmap, ZC_RX_TCPMMAP) \
+	PER_RX_ONE(name, auto, ZC_RX_AUTO)       \
+	PER_RX_ONE(name, uring, ZC_RX_URING)
+
 /* ---- zc_recv_start: a stream end to end, per transport ------------------- */
 
 #define STREAM (4u << 20)
@@ -348,29 +363,7 @@ static void rx_stream(enum zc_rx_mode rx)
 	tcp_fix_down(&f);
 }
 
-static void test_rx_stream_copy(void **state)
-{
-	(void)state;
-	rx_stream(ZC_RX_COPY);
-}
-
-static void test_rx_stream_tcpmmap(void **state)
-{
-	(void)state;
-	rx_stream(ZC_RX_TCPMMAP);
-}
-
-static void test_rx_stream_auto(void **state)
-{
-	(void)state;
-	rx_stream(ZC_RX_AUTO);
-}
-
-static void test_rx_stream_uring(void **state)
-{
-	(void)state;
-	rx_stream(ZC_RX_URING);
-}
+PER_RX(rx_stream)
 
 /* ---- zc_recv_stop: delivery stops, the data stays queued ---------------- */
 
@@ -435,29 +428,7 @@ static void rx_stop(enum zc_rx_mode rx)
 	tcp_fix_down(&f);
 }
 
-static void test_rx_stop_copy(void **state)
-{
-	(void)state;
-	rx_stop(ZC_RX_COPY);
-}
-
-static void test_rx_stop_tcpmmap(void **state)
-{
-	(void)state;
-	rx_stop(ZC_RX_TCPMMAP);
-}
-
-static void test_rx_stop_auto(void **state)
-{
-	(void)state;
-	rx_stop(ZC_RX_AUTO);
-}
-
-static void test_rx_stop_uring(void **state)
-{
-	(void)state;
-	rx_stop(ZC_RX_URING);
-}
+PER_RX(rx_stop)
 
 /* ---- a reset connection: one call with n < 0 ---------------------------- */
 
@@ -486,29 +457,7 @@ static void rx_reset(enum zc_rx_mode rx)
 	tcp_fix_down(&f);
 }
 
-static void test_rx_reset_copy(void **state)
-{
-	(void)state;
-	rx_reset(ZC_RX_COPY);
-}
-
-static void test_rx_reset_tcpmmap(void **state)
-{
-	(void)state;
-	rx_reset(ZC_RX_TCPMMAP);
-}
-
-static void test_rx_reset_auto(void **state)
-{
-	(void)state;
-	rx_reset(ZC_RX_AUTO);
-}
-
-static void test_rx_reset_uring(void **state)
-{
-	(void)state;
-	rx_reset(ZC_RX_URING);
-}
+PER_RX(rx_reset)
 
 /* ---- held buffers: delivery pauses, and resumes on release -------------- */
 
@@ -563,29 +512,7 @@ static void rx_hold(enum zc_rx_mode rx)
 	tcp_fix_down(&f);
 }
 
-static void test_rx_hold_copy(void **state)
-{
-	(void)state;
-	rx_hold(ZC_RX_COPY);
-}
-
-static void test_rx_hold_tcpmmap(void **state)
-{
-	(void)state;
-	rx_hold(ZC_RX_TCPMMAP);
-}
-
-static void test_rx_hold_auto(void **state)
-{
-	(void)state;
-	rx_hold(ZC_RX_AUTO);
-}
-
-static void test_rx_hold_uring(void **state)
-{
-	(void)state;
-	rx_hold(ZC_RX_URING);
-}
+PER_RX(rx_hold)
 
 /* ---- callbacks: where they run, what they may do ------------------------ */
 
