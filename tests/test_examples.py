@@ -7,7 +7,7 @@ On loopback, and across two network namespaces joined by veth when root
 (server in one, clients in the other).
 
 Usage: test_examples.py ECHO_SERVER
-       test_examples.py --clients HOST PORT SEED   (the client side only)
+       test_examples.py --clients HOST PORT DATA_KEY   (the client side only)
 """
 import os
 import random
@@ -117,10 +117,10 @@ def udp_client(host, port, rng, idx):
     s.close()
 
 
-def run_clients(host, port, seed):
+def run_clients(host, port, data_key):
     """All clients in parallel, then one last TCP client: the server
     counts TCP clients (-c), so it exits only after the UDP ones."""
-    rng = random.Random(seed)
+    rng = random.Random(data_key)
     threads = []
     for i, size in enumerate(tcp_sizes(rng)):
         data = rng.randbytes(size)
@@ -148,15 +148,15 @@ def serve_and_check(cmd, client_cmd, where):
             fail(f"{where}: server said {line!r}, not 'port N'")
             return
         port = int(line[1])
-        seed = random.randrange(1 << 30)
-        print(f"{where}: port {port}, seed {seed}", flush=True)
+        data_key = random.randrange(1 << 30)
+        print(f"{where}: port {port}, data key {data_key}", flush=True)
         if client_cmd is None:
-            rc = run_clients("127.0.0.1", port, seed)
+            rc = run_clients("127.0.0.1", port, data_key)
         else:
-            rc = subprocess.run(client_cmd + [str(port), str(seed)],
+            rc = subprocess.run(client_cmd + [str(port), str(data_key)],
                                 timeout=SERVER_TIMEOUT).returncode
         if rc:
-            fail(f"{where}: clients failed (seed {seed})")
+            fail(f"{where}: clients failed (data key {data_key})")
         out, _ = srv.communicate(timeout=SERVER_TIMEOUT)
         print(f"{where}: {out.strip()}", flush=True)
         if srv.returncode != 0:
