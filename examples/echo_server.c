@@ -3,9 +3,10 @@
  * echo_server: a TCP and UDP echo server on one thread, with one epoll set
  * that watches only the zcopy context's fd.
  *
- *   echo_server [-p PORT] [-c CLIENTS]
+ *   echo_server [-a ADDR] [-p PORT] [-c CLIENTS]
  *
- * Listens on 127.0.0.1:PORT (TCP and UDP; PORT 0 picks one and prints it).
+ * Listens on ADDR:PORT (IPv4, 127.0.0.1 by default; TCP and UDP; PORT 0
+ * picks one and prints it).
  * Every byte received is sent back from the very buffer it arrived in (no
  * copy in user space), and that buffer is released when the send
  * completes.  At end of stream the server shuts down its side once every
@@ -43,6 +44,7 @@ struct server {
 };
 
 static struct server srv;
+static struct in_addr listen_addr; /* -a; 127.0.0.1 by default */
 
 /* The echo of one received buffer went out: give the buffer back. */
 static void echoed(struct zc_sock *sock, const struct zc_completion *c,
@@ -162,7 +164,7 @@ static int listen_on(int type, int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+				 .sin_addr = listen_addr };
 	int one = 1;
 	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -243,7 +245,10 @@ int main(int argc, char **argv)
 {
 	int port = 0, opt, ret;
 
-	while ((opt = getopt(argc, argv, "p:c:")) != -1) {
+	listen_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((opt = getopt(argc, argv, "a:p:c:")) != -1) {
+		if (opt == 'a' && inet_pton(AF_INET, optarg, &listen_addr) == 1)
+			continue;
 		if (opt == 'p')
 			port = atoi(optarg);
 		else if (opt == 'c')

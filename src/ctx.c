@@ -301,13 +301,17 @@ static int ctx_run_all(struct zc_ctx *ctx, int max)
 /* ---- process ------------------------------------------------------------ */
 
 /* Sockets whose transport results came (an io_uring send's result, a
- * receive to re-arm): only these are touched, however many are attached. */
+ * receive to re-arm): only these are touched, however many are attached.
+ * One round runs the sockets queued when it began: a socket queued again
+ * by its own callbacks (a receive callback releasing its buffer) waits
+ * for the next round, so the round limit bounds the call. */
 static void ctx_flush_socks(struct zc_ctx *ctx)
 {
-	struct zc_sock *s;
+	struct zc_sock *s, *round = ctx->flush_head;
 
-	while ((s = ctx->flush_head)) {
-		ctx->flush_head = s->flush_next;
+	ctx->flush_head = NULL;
+	while ((s = round)) {
+		round = s->flush_next;
 		s->flush_queued = false;
 		zc_sock_run(s);
 	}

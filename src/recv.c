@@ -94,6 +94,16 @@ static unsigned rx_flags(struct zc_sock *sock)
 		       : ZC_RXF_COPY;
 }
 
+/* End of stream, unless an event already took the socket's error. */
+static ssize_t rx_eof(struct zc_sock *sock, ssize_t n)
+{
+	if (n || !sock->rx_error)
+		return n;
+	n = sock->rx_error;
+	sock->rx_error = 0;
+	return n;
+}
+
 /* Auto's mapped or copying receive, a sample of them timed for the
  * policy (a blocking receive's wait is not counted). */
 static ssize_t rx_auto(struct zc_sock *sock, struct zc_buf **out,
@@ -119,9 +129,10 @@ static ssize_t rx_auto(struct zc_sock *sock, struct zc_buf **out,
 static ssize_t rx_call(struct zc_sock *sock, struct zc_buf **out,
 		       unsigned flags, struct zc_rx_from *from)
 {
+	flags |= rx_flags(sock);
 	if (sock->t.opts.rx == ZC_RX_AUTO && sock->rx == &zc_rx_tcpmmap)
-		return rx_auto(sock, out, flags | rx_flags(sock), from);
-	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+		return rx_eof(sock, rx_auto(sock, out, flags, from));
+	return rx_eof(sock, sock->rx->recv(&sock->t, out, flags, from));
 }
 
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
@@ -265,11 +276,11 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 {
 	struct zc_rx_from from;
 	bool want_from = sock->t.unconnected;
-	int ncb = 0;
+	int ncb = 0, tries = 0;
 
 	if (!(sock->rx->flags & ZC_RXO_RING) && !sock->rx_ready)
 		return 0;
-	while (sock->rx_cb && !sock->rx_ended && ncb < ZC_RX_PER_RUN) {
+	while (sock->rx_cb && !sock->rx_ended && tries++ < ZC_RX_PER_RUN) {
 		struct zc_buf *buf = NULL;
 		ssize_t n;
 
@@ -281,6 +292,10 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 			sock->rx_ready = n == -ENOBUFS;
 			return ncb;
 		}
+		/* An empty datagram: UDP has no end of stream (counted in
+		 * tries, so a flood of them cannot hold process()). */
+		if (n == 0 && sock->t.type == SOCK_DGRAM)
+			continue;
 		ncb++;
 		if (n <= 0) {
 			rx_end(sock, n);
@@ -293,7 +308,7 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 			    sock->rx_arg);
 	}
 	/* More may be queued: go on in the next round. */
-	if (sock->rx_cb && !sock->rx_ended && ncb == ZC_RX_PER_RUN)
+	if (sock->rx_cb && !sock->rx_ended && tries > ZC_RX_PER_RUN)
 		zc_tsock_defer(&sock->t);
 	return ncb;
 }

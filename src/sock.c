@@ -132,8 +132,11 @@ static void sock_read_error(struct zc_sock *sock)
 	 * left for the next send to report instead of being swallowed. */
 	if (sock->t.type != SOCK_STREAM)
 		return;
-	if (!getsockopt(sock->t.fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+	if (!getsockopt(sock->t.fd, SOL_SOCKET, SO_ERROR, &err, &len) && err) {
 		zc_tsock_error(&sock->t, -err);
+		/* recv() will not see it now: a reset is no end of stream. */
+		sock->rx_error = -err;
+	}
 }
 
 void zc_sock_run(struct zc_sock *sock)

@@ -75,6 +75,9 @@ struct zc_sock {
 	void *rx_arg;
 	bool rx_ready; /* data may be queued: try to deliver */
 	bool rx_ended; /* end of stream or an error was delivered */
+	/* A TCP error read (and so cleared) from SO_ERROR by an event: the
+	 * receive path reports it instead of end of stream. */
+	int rx_error;
 	/* zc_sock_flush/zc_sock_shutdown: one pending at a time. */
 	zc_sock_cb drain_cb;
 	void *drain_arg;

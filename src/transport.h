@@ -167,8 +167,8 @@ void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 
 /* A socket-level error (ICMP, reset) seen by the transport. */
 void zc_tsock_error(struct zc_tsock *t, int err);
-/* A result for sock came outside a push (an io_uring send result, data or
- * a stopped receive): process() will push its queue and resume or deliver
+/* A result for t came outside a push (an io_uring send result, data or a
+ * stopped receive): process() will push its queue and resume or deliver
  * its receives.  Touches only this socket, never a scan of all. */
 void zc_tsock_defer(struct zc_tsock *t);
 /* The context's io_uring, created on first use; the error if it cannot be

@@ -314,7 +314,8 @@ static void rx_cqe(void *owner, const struct io_uring_cqe *cqe)
 			rx_give(rx, bid);
 		}
 	}
-	if (cqe->res == 0)
+	/* An empty datagram is no end of stream. */
+	if (cqe->res == 0 && rx->sock && rx->sock->type == SOCK_STREAM)
 		rx->eof = true;
 	else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
 		rx->error = cqe->res;

@@ -271,9 +271,10 @@ ZC_API void zc_ctx_destroy(struct zc_ctx *ctx);
  * costs a little per completion: blocking zc_ctx_process() calls alone do
  * not need it.  Negative errno if that cannot be set up. */
 ZC_API int zc_ctx_fd(struct zc_ctx *ctx);
-/* Reap completions and push queued sends.  Waits up to timeout_ms (0: do
- * not wait, -1: forever) for the first event.  Returns the number of
- * completion callbacks run, or a negative errno. */
+/* Reap completions, push queued sends, deliver received data to receive
+ * callbacks, run due flush/shutdown callbacks.  Waits up to timeout_ms (0:
+ * do not wait, -1: forever) for the first event.  Returns the number of
+ * callbacks run (of every kind), or a negative errno. */
 ZC_API int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms);
 
 /* How sends go out. */
