@@ -448,17 +448,19 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "mem")) {
-		bench_mem((unsigned)atoi(argv[2]));
+		bench_mem((unsigned)bench_arg_long(argv[2], "N"));
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "ops")) {
-		bench_ops((unsigned)atoi(argv[2]), strtoull(argv[3], NULL, 0));
+		bench_ops((unsigned)bench_arg_long(argv[2], "N"),
+			  strtoull(argv[3], NULL, 0));
 		return 0;
 	}
 	if (argc >= 6 && !strcmp(argv[1], "tput")) {
-		bench_tput((unsigned)atoi(argv[2]),
-			   (size_t)strtoull(argv[3], NULL, 0), atof(argv[4]),
-			   (unsigned)atoi(argv[5]));
+		bench_tput((unsigned)bench_arg_long(argv[2], "N"),
+			   (size_t)strtoull(argv[3], NULL, 0),
+			   bench_arg_double(argv[4], "SECS"),
+			   (unsigned)bench_arg_long(argv[5], "ROUNDS"));
 		return 0;
 	}
 	fprintf(stderr, "usage: bench_scale mem N | ops N K | "
