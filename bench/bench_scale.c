@@ -42,14 +42,24 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
+/* The second field of /proc/self/statm ("size resident ...", in pages). */
 static long rss_bytes(void)
 {
-	long size, rss;
 	FILE *f = fopen("/proc/self/statm", "r");
+	char line[128], *size_end, *end;
+	long rss = -1;
 
-	if (!f || fscanf(f, "%ld %ld", &size, &rss) != 2)
+	if (f && fgets(line, sizeof(line), f)) {
+		errno = 0;
+		(void)strtol(line, &size_end, 10);
+		rss = strtol(size_end, &end, 10);
+		if (errno || size_end == line || end == size_end)
+			rss = -1;
+	}
+	if (f)
+		fclose(f);
+	if (rss < 0)
 		die("statm", -EIO);
-	fclose(f);
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
@@ -171,9 +181,9 @@ static int connect_to(int port)
 
 static void bench_mem(unsigned n)
 {
-	struct zc_sock **socks = calloc(n, sizeof(*socks));
 	int *fds = calloc(n, sizeof(*fds));
 	struct zc_ctx *ctx;
+	struct zc_sock *s;
 	int port, ret;
 	long before, after;
 	pid_t peer;
@@ -187,7 +197,7 @@ static void bench_mem(unsigned n)
 		die("context", ret);
 	before = rss_bytes();
 	for (unsigned i = 0; i < n; i++) {
-		ret = zc_sock_attach(ctx, fds[i], NULL, &socks[i]);
+		ret = zc_sock_attach(ctx, fds[i], NULL, &s);
 		if (ret)
 			die("attach", ret);
 	}
@@ -198,6 +208,7 @@ static void bench_mem(unsigned n)
 	zc_ctx_destroy(ctx);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
+	free(fds);
 }
 
 /* ---- ops ---------------------------------------------------------------- */
@@ -350,8 +361,8 @@ static double run_zcopy(struct tput *t, int port, double secs)
 	}
 	for (unsigned i = 0; i < t->n; i++)
 		tput_top_up(t, &t->c[i]);
-	t0 = (bench_now_ns() / 1e9);
-	while ((el = (bench_now_ns() / 1e9) - t0) < secs) {
+	t0 = (double)bench_now_ns() / 1e9;
+	while ((el = (double)bench_now_ns() / 1e9 - t0) < secs) {
 		ret = zc_ctx_process(ctx, 100);
 		if (ret < 0)
 			die("process", ret);
@@ -360,7 +371,7 @@ static double run_zcopy(struct tput *t, int port, double secs)
 			tput_top_up(t, &t->c[i]);
 	}
 	zc_ctx_destroy(ctx);
-	return t->echoed / el;
+	return (double)t->echoed / el;
 }
 
 static void plain_send(struct tput *t, struct tconn *c)
@@ -388,8 +399,8 @@ static double run_plain(struct tput *t, int port, double secs)
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 		plain_send(t, c);
 	}
-	t0 = (bench_now_ns() / 1e9);
-	while ((el = (bench_now_ns() / 1e9) - t0) < secs) {
+	t0 = (double)bench_now_ns() / 1e9;
+	while ((el = (double)bench_now_ns() / 1e9 - t0) < secs) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 100);
 
@@ -407,7 +418,7 @@ static double run_plain(struct tput *t, int port, double secs)
 	for (unsigned i = 0; i < t->n; i++)
 		close(t->c[i].fd);
 	close(ep);
-	return t->echoed / el;
+	return (double)t->echoed / el;
 }
 
 static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
@@ -445,22 +456,27 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 	       bench_median(r, (int)rounds));
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
+	free(t.c);
+	free(t.msg);
+	free(t.rbuf);
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "mem")) {
-		bench_mem((unsigned)atoi(argv[2]));
+		bench_mem((unsigned)bench_arg_long(argv[2], "N"));
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "ops")) {
-		bench_ops((unsigned)atoi(argv[2]), strtoull(argv[3], NULL, 0));
+		bench_ops((unsigned)bench_arg_long(argv[2], "N"),
+			  strtoull(argv[3], NULL, 0));
 		return 0;
 	}
 	if (argc >= 6 && !strcmp(argv[1], "tput")) {
-		bench_tput((unsigned)atoi(argv[2]),
-			   (size_t)strtoull(argv[3], NULL, 0), atof(argv[4]),
-			   (unsigned)atoi(argv[5]));
+		bench_tput((unsigned)bench_arg_long(argv[2], "N"),
+			   (size_t)strtoull(argv[3], NULL, 0),
+			   bench_arg_double(argv[4], "SECS"),
+			   (unsigned)bench_arg_long(argv[5], "ROUNDS"));
 		return 0;
 	}
 	fprintf(stderr, "usage: bench_scale mem N | ops N K | "

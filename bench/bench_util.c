@@ -143,6 +143,16 @@ uint64_t bench_reap_msgzc(int fd, uint64_t *ids)
 	}
 }
 
+/* Exit with usage status 2 unless strto*() took all of s (ending at end)
+ * without setting errno. */
+static void arg_check(const char *s, const char *end, const char *what)
+{
+	if (errno || end == s || *end) {
+		fprintf(stderr, "bad %s: %s\n", what, s);
+		exit(2);
+	}
+}
+
 long bench_arg_long(const char *s, const char *what)
 {
 	char *end;
@@ -150,10 +160,18 @@ long bench_arg_long(const char *s, const char *what)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s || *end) {
-		fprintf(stderr, "bad %s: %s\n", what, s);
-		exit(2);
-	}
+	arg_check(s, end, what);
+	return v;
+}
+
+double bench_arg_double(const char *s, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	arg_check(s, end, what);
 	return v;
 }
 

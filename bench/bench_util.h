@@ -38,6 +38,8 @@ double bench_median(double *v, int n);
 /* A whole decimal number from the command line; exits with usage status 2
  * when s is not one (atoi() would read "x" as 0). */
 long bench_arg_long(const char *s, const char *what);
+/* The same for a real number such as 0.5 (atof() would read "x" as 0). */
+double bench_arg_double(const char *s, const char *what);
 /* Page-aligned, zero-filled memory; exits on failure. */
 void *bench_alloc(size_t len);
 

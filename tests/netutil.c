@@ -736,7 +736,7 @@ int nu_netns_tcp_pair(const struct nu_netns *ns, int *snd, int *rcv)
 
 int nu_ss_kill(int fd)
 {
-	struct sockaddr_in me, peer;
+	struct sockaddr_in me = { 0 }, peer = { 0 };
 	socklen_t len = sizeof(me);
 
 	if (getsockname(fd, (struct sockaddr *)&me, &len))
@@ -751,7 +751,7 @@ int nu_ss_kill(int fd)
 
 bool nu_ss_kill_works(void)
 {
-	int snd, rcv, err = 0;
+	int snd = -1, rcv = -1, err = 0;
 	socklen_t len = sizeof(err);
 
 	if (nu_sh("command -v ss >/dev/null")) {

@@ -16,7 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LEN (256 * 1024) /* above the auto policy's zero-copy threshold */
+/* Above the auto policy's zero-copy threshold. */
+#define LEN ((size_t)256 * 1024)
 
 int send_once(int connected_fd, void *data, size_t len);
 
@@ -75,9 +76,9 @@ int main(void)
 	ret = send_once(cfd, data, LEN); /* closes cfd */
 	pthread_join(th, NULL);
 	close(p.fd);
-	if (ret || p.n != LEN || memcmp(data, got, LEN)) {
+	if (ret || p.n != LEN || memcmp(data, got, LEN) != 0) {
 		fprintf(stderr,
-			"readme: send_once returned %d, %zu of %d "
+			"readme: send_once returned %d, %zu of %zu "
 			"bytes arrived%s\n",
 			ret, p.n, LEN, p.n == LEN ? " but differ" : "");
 		return 1;
@@ -97,7 +98,7 @@ int main(void)
 			ret, -ENOTSOCK);
 		return 1;
 	}
-	printf("readme: the example sent %d bytes and reports real errors\n",
+	printf("readme: the example sent %zu bytes and reports real errors\n",
 	       LEN);
 	return 0;
 }

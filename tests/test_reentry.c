@@ -846,20 +846,18 @@ static int neg_check(const struct tag *t)
 	return 0;
 }
 
-static int neg_child(void *arg)
+/* The body of neg_child(); big (BIG bytes of zeros) is the caller's. */
+static int neg_run(const struct rcase *c, unsigned char *big)
 {
-	const struct rcase *c = arg;
 	/* Two sends larger than both socket buffers fill max_inflight. */
 	struct chain ch = { .tx = c->tx,
 			    .close_timeout_ms = CLOSE_TIMEOUT_MS,
 			    .max_inflight = 2 };
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct tag t[NTAGS] = { 0 };
-	unsigned char *big = calloc(1, BIG);
 	int64_t deadline;
 	int snd, rcv, ret;
 
-	CHECK(big);
 	CHECK(!nu_tcp_pair_bufs(SMALL_SNDBUF, SMALL_RCVBUF, &snd, &rcv));
 	CHECK(!nu_set_nonblock(snd));
 	ret = ch_start(&ch, snd);
@@ -879,8 +877,18 @@ static int neg_child(void *arg)
 	ch_process(&ch, 100);
 	ch_close(&ch);
 	ch_fini(&ch);
-	free(big);
 	return neg_check(t);
+}
+
+static int neg_child(void *arg)
+{
+	unsigned char *big = calloc(1, BIG);
+	int ret;
+
+	CHECK(big);
+	ret = neg_run(arg, big);
+	free(big);
+	return ret;
 }
 
 /* ---- 3. a socket is attached once ---------------------------------------- */
@@ -976,30 +984,38 @@ static int strerror_extremes_child(void *arg)
 	return 0;
 }
 
+/* The checks of strerror_static_child(): copy is what first said. */
+static int strerror_stays(int value, const char *first, const char *copy)
+{
+	const char *again = zc_strerror(value);
+
+	CHECK(again && !strcmp(again, copy));
+	CHECK(zc_strerror(-4093));
+	CHECK(zc_strerror(value == 4094 ? 4092 : 4094));
+	if (strcmp(first, copy) != 0)
+		printf("zc_strerror(%d) was \"%s\", now \"%s\"\n", value, copy,
+		       first);
+	CHECK(!strcmp(first, copy));
+	CHECK(!strcmp(again, copy));
+	printf("zc_strerror(%d) = \"%s\"\n", value, copy);
+	return 0;
+}
+
 /* A value zcopy has no text for: the string stays what it was after
  * other unknown values are explained. */
 static int strerror_static_child(void *arg)
 {
 	const struct rcase *c = arg;
-	const char *first, *again;
+	const char *first = zc_strerror(c->value);
 	char *copy;
+	int ret;
 
-	first = zc_strerror(c->value);
 	CHECK(first && *first);
 	copy = strdup(first);
 	CHECK(copy);
-	again = zc_strerror(c->value);
-	CHECK(again && !strcmp(again, copy));
-	CHECK(zc_strerror(-4093));
-	CHECK(zc_strerror(c->value == 4094 ? 4092 : 4094));
-	if (strcmp(first, copy))
-		printf("zc_strerror(%d) was \"%s\", now \"%s\"\n", c->value,
-		       copy, first);
-	CHECK(!strcmp(first, copy));
-	CHECK(!strcmp(again, copy));
-	printf("zc_strerror(%d) = \"%s\"\n", c->value, copy);
+	ret = strerror_stays(c->value, first, copy);
 	free(copy);
-	return 0;
+	return ret;
 }
 
 static int strerror_all_child(void *arg)
@@ -1059,25 +1075,25 @@ static void run_case(void **state)
 	M("copy", ZC_TX_COPY), M("msgzc", ZC_TX_MSGZC),                       \
 		M("uring", ZC_TX_URING), M("uring_fixed", ZC_TX_URING_FIXED), \
 		M("auto", ZC_TX_AUTO)
-#define CB_SEND(n, t)                                                     \
-	CASE("cb_send_" n "_lo", .child = chain_child, .tx = t,           \
-	     .watchdog = WATCHDOG_CHAIN_S),                               \
-		CASE("cb_send_" n "_veth", .child = chain_child, .tx = t, \
+#define CB_SEND(n, t)                                                       \
+	CASE("cb_send_" n "_lo", .child = chain_child, .tx = (t),           \
+	     .watchdog = WATCHDOG_CHAIN_S),                                 \
+		CASE("cb_send_" n "_veth", .child = chain_child, .tx = (t), \
 		     .veth = true, .watchdog = WATCHDOG_CHAIN_S)
-#define CB_ONLY_IN_PROCESS(n, t)                                     \
-	CASE("cb_only_in_process_" n, .child = chain_child, .tx = t, \
+#define CB_ONLY_IN_PROCESS(n, t)                                       \
+	CASE("cb_only_in_process_" n, .child = chain_child, .tx = (t), \
 	     .strict_ctx = true, .total = 4 << 20)
-#define CLOSE(n, t)                                                     \
-	CASE("close_sock_cb_sending_" n, .child = close_child, .tx = t, \
-	     .how = HOW_CLOSE_SOCK),                                    \
-		CASE("destroy_ctx_cb_sending_" n, .child = close_child, \
-		     .tx = t, .how = HOW_DESTROY_CTX)
-#define NEG(n, t) CASE("neg_return_no_cb_" n, .child = neg_child, .tx = t)
-#define RESET(n, t)                                                          \
-	CASE("reset_honest_" n "_peer_reset", .child = reset_child, .tx = t, \
-	     .how = HOW_PEER_RESET),                                         \
-		CASE("reset_honest_" n "_ss_kill", .child = reset_child,     \
-		     .tx = t, .how = HOW_SS_KILL)
+#define CLOSE(n, t)                                                       \
+	CASE("close_sock_cb_sending_" n, .child = close_child, .tx = (t), \
+	     .how = HOW_CLOSE_SOCK),                                      \
+		CASE("destroy_ctx_cb_sending_" n, .child = close_child,   \
+		     .tx = (t), .how = HOW_DESTROY_CTX)
+#define NEG(n, t) CASE("neg_return_no_cb_" n, .child = neg_child, .tx = (t))
+#define RESET(n, t)                                                            \
+	CASE("reset_honest_" n "_peer_reset", .child = reset_child, .tx = (t), \
+	     .how = HOW_PEER_RESET),                                           \
+		CASE("reset_honest_" n "_ss_kill", .child = reset_child,       \
+		     .tx = (t), .how = HOW_SS_KILL)
 
 int main(int argc, char **argv)
 {

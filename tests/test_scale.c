@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "netutil.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -339,10 +340,14 @@ int main(int argc, char **argv)
 	pthread_t *th;
 	int64_t t0;
 
-	if (argc > 1 && atoi(argv[1]) > 0)
-		n = (unsigned)atoi(argv[1]);
+	if (argc > 1) {
+		long v = bench_arg_long(argv[1], "connections");
+
+		if (v > 0) /* 0: the default */
+			n = (unsigned)v;
+	}
 	if (argc > 2)
-		nthreads = (unsigned)atoi(argv[2]);
+		nthreads = (unsigned)bench_arg_long(argv[2], "threads");
 	if (raise_nofile(n)) {
 		printf("skip: cannot raise RLIMIT_NOFILE to %u (%s)\n", n + 256,
 		       strerror(errno));
@@ -355,7 +360,9 @@ int main(int argc, char **argv)
 	th = calloc(nthreads, sizeof(*th));
 	for (unsigned t = 0; t < nthreads; t++) {
 		ws[t].n = n / nthreads + (t < n % nthreads);
-		ws[t].conns = calloc(ws[t].n, sizeof(struct conn));
+		/* More threads than connections leave some with none. */
+		ws[t].conns =
+			ws[t].n ? calloc(ws[t].n, sizeof(struct conn)) : NULL;
 		for (unsigned i = 0; i < ws[t].n; i++) {
 			ws[t].conns[i].w = &ws[t];
 			ws[t].conns[i].id = i * nthreads + t;
