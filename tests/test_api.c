@@ -331,7 +331,7 @@ static void rx_stream(enum zc_rx_mode rx)
 {
 	struct writer w = { .off = 1000, .len = STREAM, .shut = true };
 	struct rxc r = { 0 };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	bool ok;
 
 	if (!rx_fix_up(&f, rx, (struct zc_sock_opts){ 0 }))
@@ -397,7 +397,7 @@ static void recv_pattern(struct zc_sock *sock, uint64_t off, size_t want)
 static void rx_stop(enum zc_rx_mode rx)
 {
 	struct rxc r = { 0 };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 
 	if (!rx_fix_up(&f, rx, (struct zc_sock_opts){ 0 }))
 		skip();
@@ -436,7 +436,7 @@ static void rx_reset(enum zc_rx_mode rx)
 {
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
 	struct rxc r = { 0 };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 
 	if (!rx_fix_up(&f, rx, (struct zc_sock_opts){ 0 }))
 		skip();
@@ -467,7 +467,7 @@ static void rx_hold(enum zc_rx_mode rx)
 {
 	struct writer w = { .off = 0, .len = HOLD_TOTAL, .shut = true };
 	struct rxc r = { .hold = true };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	unsigned paused_calls;
 	int64_t end;
 
@@ -519,7 +519,7 @@ PER_RX(rx_hold)
 static void test_rx_args(void **state)
 {
 	struct rxc r = { .close_in_cb = true };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 
 	(void)state;
 	tcp_fix_up(&f, NULL);
@@ -686,7 +686,7 @@ static void setup_sends(void)
 
 static void test_flush(void **state)
 {
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	struct drain d = { 0 }, d2 = { 0 }, d3 = { 0 };
 	struct reader rd = { 0 };
 	int counted;
@@ -751,7 +751,7 @@ static void test_flush_reset(void **state)
 	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
 	struct drain d = { 0 };
 	struct zc_stats st;
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 
 	(void)state;
 	setup_sends();
@@ -783,7 +783,7 @@ static void test_shutdown(void **state)
 	struct iovec iov = { g_data, 100 };
 	struct drain d = { 0 }, d2 = { 0 };
 	struct rxc r = { 0 };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 
 	(void)state;
 	setup_sends();
@@ -822,7 +822,7 @@ static void test_shutdown(void **state)
 static void cancel(bool shut, bool destroy)
 {
 	struct drain d = { 0 };
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	int ret;
 
 	setup_sends();
@@ -1036,7 +1036,7 @@ static void test_sendto_errors(void **state)
 {
 	struct sockaddr_storage a4, a6;
 	struct zc_sock *s4, *s6;
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	struct iovec iov = { g_data, 10 };
 	unsigned sent = 0;
 
@@ -1095,7 +1095,7 @@ static void test_recvfrom_tcp(void **state)
 {
 	struct sockaddr_storage from;
 	socklen_t fromlen = sizeof(from);
-	struct tcp_fix f;
+	struct tcp_fix f = { 0 };
 	struct zc_buf *buf;
 	int64_t end = nu_now_ms() + WAIT_MS;
 	ssize_t n;
