@@ -480,6 +480,25 @@ static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
 	return 0;
 }
 
+/* devmem sends from a bound dma-buf or fails; with ZC_SOCK_FALLBACK it
+ * sends as ZC_TX_MSGZC would (stats.tx_error says why). */
+static int sock_pin_devmem(struct zc_sock *sock)
+{
+	int ret;
+
+	sock->tx = &zc_tx_devmem;
+	ret = zc_tx_devmem.init(&sock->t);
+	if (!ret)
+		return 0;
+	sock->t.stats.tx_error = ret;
+	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
+		return ret;
+	sock->tx = &zc_tx_msgzc;
+	if (zc_tx_msgzc.init(&sock->t))
+		sock->tx = &zc_tx_copy;
+	return 0;
+}
+
 int zc_sock_tx_setup(struct zc_sock *sock)
 {
 	int ret;
@@ -509,6 +528,8 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 		return sock_pin_uring(sock, &zc_tx_uring);
 	case ZC_TX_URING_FIXED:
 		return sock_pin_uring(sock, &zc_tx_uring_fixed);
+	case ZC_TX_DEVMEM:
+		return sock_pin_devmem(sock);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -22,8 +22,8 @@
  *    version node), enum values and flags (handle ones you do not know),
  *    and struct fields taken from the struct's reserved[] words.  Existing
  *    functions keep their signatures and meaning; public structs keep
- *    their size and the place of every field.  Except zc_copy_why and
- *    zc_tx_mode: their _COUNT sizes arrays in zc_stats, so they do not grow.
+ *    their size and the place of every field.  zc_stats has room for
+ *    ZC_STATS_SLOTS copy reasons and send transports.
  *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
  *    set what you need.  A zero field means the default in every version,
  *    so such a struct stays valid.  Their reserved words must be zero
@@ -282,6 +282,11 @@ enum zc_tx_mode {
 	ZC_TX_MSGZC,	   /* MSG_ZEROCOPY */
 	ZC_TX_URING,	   /* io_uring SEND_ZC / SENDMSG_ZC */
 	ZC_TX_URING_FIXED, /* io_uring SEND_ZC from registered regions */
+	/* devmem TCP: payload sent from a dma-buf bound to the interface
+	 * (ifindex; dmabuf_fd with ZC_SOCK_DMABUF); zc_send()'s memory
+	 * lies in zc_sock_dev_region().  Linux 6.15+, CAP_NET_ADMIN, a NIC
+	 * with netmem TX. */
+	ZC_TX_DEVMEM,
 	ZC_TX_MODE_COUNT
 };
 
@@ -296,6 +301,14 @@ enum zc_rx_mode {
 	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
 	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied;
 			* what cannot be mapped is copied (TCP only) */
+	/* io_uring zero-copy receive: the NIC writes payload into an area of
+	 * this process (ifindex, rx_queue).  Linux 6.15+, CAP_NET_ADMIN, a
+	 * NIC with header split, flow steering to rx_queue (TCP only). */
+	ZC_RX_ZCRX,
+	/* devmem TCP: payload stays in a dma-buf bound to rx_queue and is
+	 * ZC_F_UNREADABLE; headers and stray packets come copied (TCP only).
+	 * Linux 6.12+, CAP_NET_ADMIN, the same NIC features as zcrx. */
+	ZC_RX_DEVMEM,
 	ZC_RX_MODE_COUNT
 };
 
@@ -308,6 +321,12 @@ enum zc_sock_flags {
 	 * the attach (or the first zc_recv()); zc_stats.uring_error says
 	 * why. */
 	ZC_SOCK_FALLBACK = 1u << 1,
+	/* dmabuf_fd is set: bind the application's dma-buf (devmem); else
+	 * zcopy makes one with udmabuf (ZC_RX_DEVMEM only). */
+	ZC_SOCK_DMABUF = 1u << 2,
+	/* ZC_RX_ZCRX without an interface (Linux 7.1+): the kernel copies
+	 * everything into the area; for tests of the zcrx path. */
+	ZC_SOCK_ZCRX_NODEV = 1u << 3,
 };
 
 /* Options for zc_sock_attach(); zero fields take the defaults. */
@@ -330,9 +349,15 @@ struct zc_sock_opts {
 	 * reused, with the buffer's segments still valid (NULL: nothing). */
 	const struct zc_ubuf_ops *rx_done;
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
+	/* ZC_RX_ZCRX, ZC_RX_DEVMEM, ZC_TX_DEVMEM: the interface (if_nametoindex)
+	 * and the hardware RX queue the flow is steered to (ethtool -N). */
+	unsigned ifindex;
+	unsigned rx_queue;
+	int dmabuf_fd;		  /* with ZC_SOCK_DMABUF: the dma-buf to bind */
+	unsigned zcrx_rq_entries; /* zcrx refill ring (0: rx_buf_count) */
 	/* Must be zero: room for options of later versions, so that one this
 	 * library does not know is refused (-EINVAL), not ignored. */
-	uint64_t reserved[8];
+	uint64_t reserved[6];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
@@ -366,8 +391,8 @@ ZC_API int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 ZC_API int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 
 enum zc_result {
-	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
-	ZC_RESULT_COPIED,    /* the data was copied; see why */
+	ZC_RESULT_ZEROCOPY, /* the kernel sent from the caller's pages */
+	ZC_RESULT_COPIED,   /* the data was copied; see why */
 	/* Failed; see error.  Also a zero-copy send the kernel reported on
 	 * after the TCP connection failed: it may not have arrived. */
 	ZC_RESULT_ERROR,
@@ -422,8 +447,8 @@ ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
  * zc_send() on an unconnected socket fails with -EDESTADDRREQ.  Errors as
  * zc_send(), and -EINVAL (dest NULL, destlen wrong for its family),
  * -EAFNOSUPPORT (family differs from the socket's), -EISCONN (TCP). */
-ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov,
-		     int iovcnt, const struct sockaddr *dest, socklen_t destlen,
+ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+		     const struct sockaddr *dest, socklen_t destlen,
 		     zc_send_cb cb, void *arg);
 /* Same, for the segments of buf (which stays the caller's). */
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
@@ -454,8 +479,8 @@ ZC_API ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
  * it back with zc_sock_release()), n == 0 at end of stream, n < 0 an error
  * (buf NULL for both; no more calls follow).  from is the sender on UDP
  * sockets (NULL on TCP). */
-typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf,
-			   ssize_t n, const struct sockaddr *from, void *arg);
+typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
+			   const struct sockaddr *from, void *arg);
 /* Deliver received data to cb from zc_ctx_process(): the context fd
  * becomes readable when data arrives, whatever the receive transport.
  * Replaces an earlier callback.  Errors: -EINVAL, or the error of setting
@@ -498,11 +523,11 @@ ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
 #define ZC_STATS_SLOTS 8
 
 struct zc_stats {
-	uint64_t sends;			   /* accepted sends */
-	uint64_t bytes;			   /* bytes of accepted sends */
-	uint64_t completions;		   /* callbacks run */
-	uint64_t zerocopy;		   /* completed as ZC_RESULT_ZEROCOPY */
-	uint64_t copied;		   /* completed as ZC_RESULT_COPIED */
+	uint64_t sends;	      /* accepted sends */
+	uint64_t bytes;	      /* bytes of accepted sends */
+	uint64_t completions; /* callbacks run */
+	uint64_t zerocopy;    /* completed as ZC_RESULT_ZEROCOPY */
+	uint64_t copied;      /* completed as ZC_RESULT_COPIED */
 	/* Copied, by reason (enum zc_copy_why); room for ZC_STATS_SLOTS
 	 * reasons, so the array keeps its size as reasons are added. */
 	uint64_t copied_why[ZC_STATS_SLOTS];
@@ -536,13 +561,32 @@ struct zc_stats {
 	int uring_error;
 	/* io_uring sends from registered regions (fixed buffers). */
 	uint64_t fixed_sends;
+	/* Why the pinned device transport (ZC_RX_ZCRX, ZC_RX_DEVMEM;
+	 * ZC_TX_DEVMEM) was refused (negative errno): set when
+	 * ZC_SOCK_FALLBACK moved the socket to another transport. */
+	int rx_error;
+	int tx_error;
+	/* Of rx_bytes: received without a copy, as the kernel confirmed
+	 * (devmem payload; zcrx on kernels with copy counters, the rest of
+	 * which count as rx_bytes_copied). */
+	uint64_t rx_bytes_zerocopy;
+	/* Of rx_bytes: received by zcrx on a kernel that does not say
+	 * whether it copied (before Linux 7.1): not verified. */
+	uint64_t rx_bytes_unverified;
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[26];
+	uint64_t reserved[23];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
+/* The device memory of a ZC_RX_ZCRX, ZC_RX_DEVMEM or ZC_TX_DEVMEM socket
+ * as a region: the zcrx area, or a stand-in for the dma-buf
+ * (ZC_REGION_UNREADABLE: never touch it) whose offsets are dma-buf
+ * offsets.  ZC_TX_DEVMEM sends must lie inside it.  -EINVAL (NULL),
+ * -EOPNOTSUPP (another mode, or the socket fell back), or the error of
+ * setting up the receive path. */
+ZC_API int zc_sock_dev_region(struct zc_sock *sock, struct zc_region **out);
 /* "auto", "copy", "msgzc", "uring", "uring-fixed"; NULL if out of range. */
 ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
