@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """zcopy probe --json on loopback (and veth when root), checked against
-what this kernel does: MSG_ZEROCOPY works and is copied, zcrx is not
-supported on lo, TCP_ZEROCOPY_RECEIVE maps 100% with MSS 4108."""
+what this kernel does: MSG_ZEROCOPY works and is copied, zcrx and devmem
+are refused on lo and veth with the setting to change, TCP_ZEROCOPY_RECEIVE
+maps 100% with MSS 4108."""
 import json
 import os
 import subprocess
@@ -18,9 +19,14 @@ def check(cond, what):
 
 
 def probe(*args):
-    out = subprocess.run([zcopy, "probe", "--json", *args], check=True,
-                         capture_output=True, text=True, timeout=60)
-    return json.loads(out.stdout)
+    """The report, and the pid of the probe (it names its namespaces
+    after it)."""
+    p = subprocess.Popen([zcopy, "probe", "--json", *args], text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = p.communicate(timeout=60)
+    if p.returncode:
+        raise SystemExit(f"zcopy probe failed: {err}")
+    return json.loads(out), p.pid
 
 
 def mech(rep, name, path):
@@ -54,12 +60,28 @@ def check_path(rep, path):
     check(zcrx.get("works") is False
           and zcrx.get("errno") in ("EOPNOTSUPP", "EINVAL"),
           f"zcrx/{path} unsupported: {zcrx.get('errno')}")
+    check("queue management" in (zcrx.get("hint") or "")
+          or "ethtool" in (zcrx.get("hint") or ""),
+          f"zcrx/{path} names what to change: {zcrx.get('hint')}")
+    dm = mech(rep, "devmem-rx", path)
+    want = "EOPNOTSUPP" if os.path.exists("/dev/udmabuf") else "ENODEV"
+    check(dm.get("works") is False and dm.get("errno") == want,
+          f"devmem-rx/{path} refused with {want}: {dm.get('errno')}")
+    check(bool(dm.get("hint")), f"devmem-rx/{path} says why: {dm.get('hint')}")
     nics = [n for n in rep["interfaces"] if n["path"] == path]
     check(len(nics) == 1 and nics[0]["header_split"] == "unsupported",
           f"no header split on {path}")
 
 
-rep = probe()
+rep, _ = probe()
+nodev = mech(rep, "zcrx-nodev", "lo")
+if nodev.get("works"):
+    print("ok   zcrx-nodev/lo works (Linux 7.1+)")
+else:
+    check(nodev.get("errno") in ("EOPNOTSUPP", "EPERM")
+          and bool(nodev.get("hint")),
+          f"zcrx-nodev/lo refused with a reason: {nodev.get('errno')}, "
+          f"{nodev.get('hint')}")
 with open("/proc/sys/net/core/optmem_max") as f:
     check(rep["limits"]["optmem_max"] == int(f.read()),
           "optmem_max matches /proc")
@@ -67,11 +89,12 @@ check(rep["limits"]["kernel"] == os.uname().release, "kernel release")
 check_path(rep, "lo")
 
 if os.geteuid() == 0:
-    rep = probe("--netns")
+    rep, pid = probe("--netns")
     check_path(rep, "veth")
+    # Only the namespaces this probe made: others may run beside us.
     left = subprocess.run(["ip", "netns", "list"], capture_output=True,
                           text=True).stdout
-    check("zcopy-probe-" not in left, "namespaces removed")
+    check(f"zcopy-probe-{pid}-" not in left, "namespaces removed")
 else:
     print("skip --netns: needs root")
 
