@@ -413,8 +413,8 @@ struct zc_completion {
 	enum zc_copy_why why; /* for ZC_RESULT_COPIED */
 	int error;	      /* negative errno for ZC_RESULT_ERROR */
 	size_t bytes;	      /* bytes the kernel accepted */
-	/* Transport that carried (most of) it: copy, msgzc, uring or
-	 * uring-fixed, never auto. */
+	/* Transport that carried (most of) it: copy, msgzc, uring,
+	 * uring-fixed or devmem, never auto. */
 	enum zc_tx_mode tx;
 	/* 0: reserved for ZC_COMPL_* flags of later versions. */
 	unsigned flags;
@@ -587,7 +587,9 @@ ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
  * -EOPNOTSUPP (another mode, or the socket fell back), or the error of
  * setting up the receive path. */
 ZC_API int zc_sock_dev_region(struct zc_sock *sock, struct zc_region **out);
-/* "auto", "copy", "msgzc", "uring", "uring-fixed"; NULL if out of range. */
+/* "auto", "copy", "msgzc", "uring", "uring-fixed", "devmem"; receive:
+ * "auto", "copy", "uring", "tcpmmap", "zcrx", "devmem"; NULL if out of
+ * range. */
 ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
 ZC_API const char *zc_result_name(enum zc_result result);
