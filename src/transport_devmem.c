@@ -394,6 +394,15 @@ struct dm_tx {
 	struct zc_netdev_bind bind;
 };
 
+/* The kernel's ABI: the offset in the dma-buf where the address would
+ * be. */
+static void *dm_offset(const struct zc_region *r, const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)r->base;
+
+	return (void *)off; /* NOLINT(performance-no-int-to-ptr) */
+}
+
 /* The unsent part of req as offsets in the dma-buf, with the binding's
  * id; -1/EFAULT if it does not lie in the dma-buf's stand-in. */
 static ssize_t dm_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
@@ -412,8 +421,7 @@ static ssize_t dm_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
 			errno = EFAULT;
 			return -1;
 		}
-		iov[i].iov_base =
-			(void *)((char *)iov[i].iov_base - (char *)r->base);
+		iov[i].iov_base = dm_offset(r, iov[i].iov_base);
 	}
 	msg.msg_control = ctl;
 	msg.msg_controllen = sizeof(ctl);
