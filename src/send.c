@@ -461,9 +461,10 @@ int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 /* ---- choosing the transport --------------------------------------------- */
 
 /* A pinned transport does what it says or attach fails with its error;
- * ZC_SOCK_FALLBACK lets an io_uring socket that cannot have its ring send
- * through MSG_ZEROCOPY or copy instead (stats.uring_error says why). */
-static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
+ * ZC_SOCK_FALLBACK lets an io_uring socket that cannot have its ring, or a
+ * devmem socket refused its dma-buf, send through MSG_ZEROCOPY or copy
+ * instead (*why, stats.uring_error or tx_error, says why). */
+static int sock_pin(struct zc_sock *sock, const struct zc_tx_ops *tx, int *why)
 {
 	int ret;
 
@@ -471,26 +472,7 @@ static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
 	ret = tx->init(&sock->t);
 	if (!ret)
 		return 0;
-	sock->t.stats.uring_error = ret;
-	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
-		return ret;
-	sock->tx = &zc_tx_msgzc;
-	if (zc_tx_msgzc.init(&sock->t))
-		sock->tx = &zc_tx_copy;
-	return 0;
-}
-
-/* devmem sends from a bound dma-buf or fails; with ZC_SOCK_FALLBACK it
- * sends as ZC_TX_MSGZC would (stats.tx_error says why). */
-static int sock_pin_devmem(struct zc_sock *sock)
-{
-	int ret;
-
-	sock->tx = &zc_tx_devmem;
-	ret = zc_tx_devmem.init(&sock->t);
-	if (!ret)
-		return 0;
-	sock->t.stats.tx_error = ret;
+	*why = ret;
 	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
 		return ret;
 	sock->tx = &zc_tx_msgzc;
@@ -525,11 +507,12 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 		sock->tx = &zc_tx_msgzc;
 		return zc_tx_msgzc.init(&sock->t);
 	case ZC_TX_URING:
-		return sock_pin_uring(sock, &zc_tx_uring);
+		return sock_pin(sock, &zc_tx_uring, &sock->t.stats.uring_error);
 	case ZC_TX_URING_FIXED:
-		return sock_pin_uring(sock, &zc_tx_uring_fixed);
+		return sock_pin(sock, &zc_tx_uring_fixed,
+				&sock->t.stats.uring_error);
 	case ZC_TX_DEVMEM:
-		return sock_pin_devmem(sock);
+		return sock_pin(sock, &zc_tx_devmem, &sock->t.stats.tx_error);
 	default:
 		return -EOPNOTSUPP;
 	}
