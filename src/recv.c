@@ -24,6 +24,10 @@ static const struct zc_rx_ops *sock_pick_rx(const struct zc_sock *sock)
 		return &zc_rx_tcpmmap;
 	case ZC_RX_URING:
 		return &zc_rx_uring;
+	case ZC_RX_ZCRX:
+		return &zc_rx_zcrx;
+	case ZC_RX_DEVMEM:
+		return &zc_rx_devmem;
 	default:
 		return NULL;
 	}
@@ -37,6 +41,8 @@ static bool rx_may_fall_back(const struct zc_sock *sock)
 	case ZC_RX_AUTO:
 		return true;
 	case ZC_RX_URING:
+	case ZC_RX_ZCRX:
+	case ZC_RX_DEVMEM:
 		return sock->t.opts.flags & ZC_SOCK_FALLBACK;
 	default:
 		return false;
@@ -56,6 +62,8 @@ int zc_sock_rx_start(struct zc_sock *sock)
 	ret = rx->init(&sock->t);
 	if (ret && rx == &zc_rx_uring)
 		sock->t.stats.uring_error = ret;
+	if (ret && zc_rx_mode_is_dev(rx->mode))
+		sock->t.stats.rx_error = ret;
 	if (ret && rx != &zc_rx_copy && rx_may_fall_back(sock)) {
 		rx = &zc_rx_copy;
 		ret = rx->init(&sock->t);

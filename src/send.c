@@ -547,9 +547,10 @@ int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 /* ---- choosing the transport --------------------------------------------- */
 
 /* A pinned transport does what it says or attach fails with its error;
- * ZC_SOCK_FALLBACK lets an io_uring socket that cannot have its ring send
- * through MSG_ZEROCOPY or copy instead (stats.uring_error says why). */
-static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
+ * ZC_SOCK_FALLBACK lets an io_uring socket that cannot have its ring, or a
+ * devmem socket refused its dma-buf, send through MSG_ZEROCOPY or copy
+ * instead (*why, stats.uring_error or tx_error, says why). */
+static int sock_pin(struct zc_sock *sock, const struct zc_tx_ops *tx, int *why)
 {
 	int ret;
 
@@ -557,7 +558,7 @@ static int sock_pin_uring(struct zc_sock *sock, const struct zc_tx_ops *tx)
 	ret = tx->init(&sock->t);
 	if (!ret)
 		return 0;
-	sock->t.stats.uring_error = ret;
+	*why = ret;
 	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
 		return ret;
 	sock->tx = &zc_tx_msgzc;
@@ -592,9 +593,12 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 		sock->tx = &zc_tx_msgzc;
 		return zc_tx_msgzc.init(&sock->t);
 	case ZC_TX_URING:
-		return sock_pin_uring(sock, &zc_tx_uring);
+		return sock_pin(sock, &zc_tx_uring, &sock->t.stats.uring_error);
 	case ZC_TX_URING_FIXED:
-		return sock_pin_uring(sock, &zc_tx_uring_fixed);
+		return sock_pin(sock, &zc_tx_uring_fixed,
+				&sock->t.stats.uring_error);
+	case ZC_TX_DEVMEM:
+		return sock_pin(sock, &zc_tx_devmem, &sock->t.stats.tx_error);
 	default:
 		return -EOPNOTSUPP;
 	}

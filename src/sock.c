@@ -232,17 +232,19 @@ static int opts_check(const struct zc_sock_opts *o)
 {
 	if ((unsigned)o->tx >= ZC_TX_MODE_COUNT ||
 	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
-	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK)) ||
+	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK |
+			  ZC_SOCK_DMABUF | ZC_SOCK_ZCRX_NODEV)) ||
 	    o->max_inflight > 65536 || o->rx_lowat < 0)
 		return -EINVAL;
 	if (!zc_reserved_zero(o->reserved, ZC_ARRAY_SIZE(o->reserved)))
 		return -EINVAL;
-	return 0;
+	return zc_sock_dev_opts_check(o);
 }
 
 static int sock_setup(struct zc_sock *sock)
 {
 	unsigned gso = sock->t.opts.udp_gso_size;
+	int ret;
 
 	if (gso) {
 		if (sock->t.type != SOCK_DGRAM || gso > 65535)
@@ -255,7 +257,11 @@ static int sock_setup(struct zc_sock *sock)
 	    setsockopt(sock->t.fd, SOL_SOCKET, SO_RCVLOWAT,
 		       &sock->t.opts.rx_lowat, sizeof(sock->t.opts.rx_lowat)))
 		return -errno;
-	return zc_sock_tx_setup(sock);
+	ret = zc_sock_tx_setup(sock);
+	/* Device receive paths are refused (or fall back) at attach. */
+	if (!ret && zc_rx_mode_is_dev(sock->t.opts.rx))
+		ret = zc_sock_rx_start(sock);
+	return ret;
 }
 
 static void sock_free(struct zc_sock *sock)

@@ -168,6 +168,13 @@ bool zc_sock_rx_busy(struct zc_sock *sock);
 int zc_sock_rx_deliver(struct zc_sock *sock);
 /* True when the socket's fd must report EPOLLIN to the context. */
 bool zc_sock_rx_wants_epollin(const struct zc_sock *sock);
+/* ---- devsock.c ---------------------------------------------------------- */
+
+/* ZC_RX_ZCRX or ZC_RX_DEVMEM: set up at attach, refusals reported there. */
+bool zc_rx_mode_is_dev(enum zc_rx_mode mode);
+/* The options of device transports make sense together: 0 or -EINVAL. */
+int zc_sock_dev_opts_check(const struct zc_sock_opts *o);
+
 /* TCP_ZEROCOPY_RECEIVE sockets (ZC_RX_TCPMMAP): map pages (on, the
  * default) or copy everything (off) from now on.  -EOPNOTSUPP for other
  * receive modes (under ZC_RX_AUTO the policy decides every receive). */

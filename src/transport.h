@@ -87,6 +87,8 @@ struct zc_tx_ops {
 	int (*push)(struct zc_tsock *sock, struct zc_req *req);
 	void (*reap)(struct zc_tsock *sock);
 	void (*fini)(struct zc_tsock *sock);
+	/* Optional: device memory that sends must lie in (devmem). */
+	struct zc_region *(*region)(struct zc_tsock *sock);
 };
 
 enum zc_rx_flags {
@@ -125,6 +127,8 @@ struct zc_rx_ops {
 	bool (*owns)(struct zc_tsock *sock, const struct zc_buf *buf);
 	/* Optional: resume receiving after a pause. */
 	void (*kick)(struct zc_tsock *sock);
+	/* Optional: the device memory received into (zcrx, devmem). */
+	struct zc_region *(*region)(struct zc_tsock *sock);
 	/* The socket is going; buffers the application still holds stay
 	 * valid and free what is left when the last is released. */
 	void (*fini)(struct zc_tsock *sock);
@@ -137,6 +141,9 @@ extern const struct zc_tx_ops zc_tx_uring_fixed;
 extern const struct zc_rx_ops zc_rx_copy;
 extern const struct zc_rx_ops zc_rx_tcpmmap;
 extern const struct zc_rx_ops zc_rx_uring;
+extern const struct zc_rx_ops zc_rx_zcrx;
+extern const struct zc_rx_ops zc_rx_devmem;
+extern const struct zc_tx_ops zc_tx_devmem;
 
 /* ---- the request API ---------------------------------------------------- */
 
@@ -156,6 +163,17 @@ ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
 /* Send the rest of req with plain sendmsg(): the copy transport, and every
  * transport's fallback. */
 int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags);
+/* One sendmsg() of what is left of req with flags, for zc_msgzc_push():
+ * what the system call returns (errno set on -1). */
+typedef ssize_t (*zc_msgzc_send_fn)(struct zc_tsock *sock,
+				    const struct zc_req *req, int flags);
+/* Push req with MSG_ZEROCOPY through send (NULL: zc_req_sendmsg), each
+ * call taking a completion id; out of optmem or locked pages the rest
+ * goes by copy if copy_ok, else the error stays.  Returns as push. */
+int zc_msgzc_push(struct zc_tsock *sock, struct zc_req *req,
+		  zc_msgzc_send_fn send, bool copy_ok);
+/* Collect MSG_ZEROCOPY completions from the error queue into sock->ids. */
+void zc_msgzc_reap(struct zc_tsock *sock);
 /* Zero-copy ran out of optmem or locked pages: the rest of req goes by
  * copy; returns what zc_copy_push() does. */
 int zc_req_fall_back(struct zc_req *req);

@@ -29,9 +29,11 @@ static int msgzc_init(struct zc_tsock *sock)
 	return 0;
 }
 
-static int msgzc_push(struct zc_tsock *sock, struct zc_req *req)
+int zc_msgzc_push(struct zc_tsock *sock, struct zc_req *req,
+		  zc_msgzc_send_fn send, bool copy_ok)
 {
 	int flags = MSG_ZEROCOPY | MSG_NOSIGNAL;
+
 	if (sock->nonblock)
 		flags |= MSG_DONTWAIT;
 	while (zc_req_left(req)) {
@@ -42,7 +44,8 @@ static int msgzc_push(struct zc_tsock *sock, struct zc_req *req)
 		 * completions that make room wake the context. */
 		if (zc_tracker_full(&sock->ids))
 			return -EAGAIN;
-		n = zc_req_sendmsg(sock, req, flags);
+		n = send ? send(sock, req, flags)
+			 : zc_req_sendmsg(sock, req, flags);
 		if (n > 0) {
 			zc_tracker_issue(&sock->ids, req, &id);
 			zc_ubuf_get(&req->ubuf);
@@ -51,7 +54,7 @@ static int msgzc_push(struct zc_tsock *sock, struct zc_req *req)
 		}
 		if (n == 0 || errno == EAGAIN)
 			return -EAGAIN;
-		if (errno == ENOBUFS || errno == ENOMEM)
+		if (copy_ok && (errno == ENOBUFS || errno == ENOMEM))
 			return zc_req_fall_back(req);
 		if (errno != EINTR)
 			return -errno;
@@ -82,7 +85,12 @@ static bool msgzc_is_recverr(const struct cmsghdr *cm)
 	       (cm->cmsg_level == SOL_IPV6 && cm->cmsg_type == IPV6_RECVERR);
 }
 
-static void msgzc_reap(struct zc_tsock *sock)
+static int msgzc_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	return zc_msgzc_push(sock, req, NULL, true);
+}
+
+void zc_msgzc_reap(struct zc_tsock *sock)
 {
 	char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) +
 			     sizeof(struct sockaddr_in6))];
@@ -107,5 +115,5 @@ const struct zc_tx_ops zc_tx_msgzc = {
 	.mode = ZC_TX_MSGZC,
 	.init = msgzc_init,
 	.push = msgzc_push,
-	.reap = msgzc_reap,
+	.reap = zc_msgzc_reap,
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """zcopy probe --json on loopback (and veth when root), checked against
-what this kernel does: MSG_ZEROCOPY works and is copied, zcrx is not
-supported on lo, TCP_ZEROCOPY_RECEIVE maps (nearly) all with MSS 4108."""
+what this kernel does: MSG_ZEROCOPY works and is copied, zcrx and devmem
+are refused on lo and veth with the setting to change, TCP_ZEROCOPY_RECEIVE
+maps (nearly) all with MSS 4108."""
 import json
 import os
 import subprocess
@@ -69,6 +70,14 @@ def check_path(rep, path, pid):
           and zcrx.get("errno") in ("EOPNOTSUPP", "EINVAL"),
           f"zcrx/{path} unsupported: {zcrx.get('errno')}")
     own = "lo" if path == "lo" else f"zcp{pid}b"
+    check("queue management" in (zcrx.get("hint") or "")
+          or "ethtool" in (zcrx.get("hint") or ""),
+          f"zcrx/{path} names what to change: {zcrx.get('hint')}")
+    dm = mech(rep, "devmem-rx", path)
+    want = "EOPNOTSUPP" if os.path.exists("/dev/udmabuf") else "ENODEV"
+    check(dm.get("works") is False and dm.get("errno") == want,
+          f"devmem-rx/{path} refused with {want}: {dm.get('errno')}")
+    check(bool(dm.get("hint")), f"devmem-rx/{path} says why: {dm.get('hint')}")
     nics = [n for n in rep["interfaces"] if n["path"] == path]
     check(len(nics) == 1 and nics[0]["name"] == own,
           f"{path}: one interface, {own}: {[n['name'] for n in nics]}")
@@ -77,6 +86,14 @@ def check_path(rep, path, pid):
 
 
 rep, pid = probe()
+nodev = mech(rep, "zcrx-nodev", "lo")
+if nodev.get("works"):
+    print("ok   zcrx-nodev/lo works (Linux 7.1+)")
+else:
+    check(nodev.get("errno") in ("EOPNOTSUPP", "EPERM")
+          and bool(nodev.get("hint")),
+          f"zcrx-nodev/lo refused with a reason: {nodev.get('errno')}, "
+          f"{nodev.get('hint')}")
 with open("/proc/sys/net/core/optmem_max") as f:
     check(rep["limits"]["optmem_max"] == int(f.read()),
           "optmem_max matches /proc")

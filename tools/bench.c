@@ -202,12 +202,19 @@ static int rx_by_name(const char *name)
 	return -1;
 }
 
+static bool device_mode(int tx, int rx);
+
 static int add_mode(struct bench_opts *o, int tx, int rx)
 {
 	struct bench_mode *m = &o->modes[o->nmodes];
 
 	if (o->nmodes == BENCH_MAX_MODES)
 		return bad("too many modes", "");
+	if (device_mode(tx, rx))
+		return bad("device modes need an interface and a queue (see "
+			   "zcopy probe -i IF)",
+			   device_mode(tx, ZC_RX_AUTO) ? zc_tx_mode_name(tx)
+						       : zc_rx_mode_name(rx));
 	m->tx = (uint8_t)tx;
 	m->rx = (uint8_t)rx;
 	if (rx == ZC_RX_AUTO)
@@ -219,10 +226,18 @@ static int add_mode(struct bench_opts *o, int tx, int rx)
 	return 0;
 }
 
+/* Device modes (zcrx, devmem) need an interface and a queue the bench
+ * does not know: `zcopy probe -i IF` says whether they could work. */
+static bool device_mode(int tx, int rx)
+{
+	return tx == ZC_TX_DEVMEM || rx == ZC_RX_ZCRX || rx == ZC_RX_DEVMEM;
+}
+
 /*
  * Every sending mode with the default receiver, then every receiving mode
  * beyond copy with a MSG_ZEROCOPY sender (what TCP_ZEROCOPY_RECEIVE needs
- * to map pages).  Straight from the enums: new modes appear by themselves.
+ * to map pages).  Straight from the enums: new modes appear by themselves,
+ * but for device modes.
  */
 static int default_modes(struct bench_opts *o)
 {
@@ -230,9 +245,11 @@ static int default_modes(struct bench_opts *o)
 
 	o->nmodes = 0;
 	for (int tx = 0; tx < ZC_TX_MODE_COUNT && !ret; tx++)
-		ret = add_mode(o, tx, ZC_RX_AUTO);
+		if (!device_mode(tx, ZC_RX_AUTO))
+			ret = add_mode(o, tx, ZC_RX_AUTO);
 	for (int rx = ZC_RX_COPY + 1; rx < ZC_RX_MODE_COUNT && !ret; rx++)
-		ret = add_mode(o, ZC_TX_MSGZC, rx);
+		if (!device_mode(ZC_TX_MSGZC, rx))
+			ret = add_mode(o, ZC_TX_MSGZC, rx);
 	return ret;
 }
 

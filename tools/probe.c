@@ -148,6 +148,7 @@ static struct probe_result *next(struct probe_report *rep)
 static void probe_iface(struct probe_report *rep, const struct probe_path *path)
 {
 	probe_zcrx(path, next(rep));
+	probe_devmem(path, next(rep));
 	probe_nic(path, &rep->nic[rep->nnic++]);
 }
 
@@ -177,6 +178,7 @@ static int probe_run(const struct probe_opts *o, struct probe_report *rep)
 
 	probe_limits(&rep->limits);
 	probe_path_all(rep, &lo);
+	probe_zcrx_nodev(&lo, next(rep));
 	if (o->ifname) {
 		struct probe_path nic = { .name = o->ifname,
 					  .ifname = o->ifname,

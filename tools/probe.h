@@ -77,6 +77,12 @@ void probe_uring_buf_ring(const struct probe_path *path,
 void probe_tcp_zc_receive(const struct probe_path *path, int mss,
 			  struct probe_result *r);
 void probe_zcrx(const struct probe_path *path, struct probe_result *r);
+/* probe_dev.c: devmem receive and zcrx without a device, through the
+ * library; what to change for a refusal of either (positive errno), or
+ * NULL. */
+void probe_devmem(const struct probe_path *path, struct probe_result *r);
+void probe_zcrx_nodev(const struct probe_path *path, struct probe_result *r);
+const char *probe_dev_hint(int err);
 
 /* What the driver of an interface reports through the ethtool ioctl.
  * The ioctl has no header-split field: a driver without ring parameters

@@ -39,9 +39,6 @@
 #define HINT_MAP                                                           \
 	"pages map only with 4096-byte payloads per segment (MTU 4148 or " \
 	"TCP_MAXSEG 4108) from a page-aligned zero-copy sender"
-#define HINT_ZCRX                                                           \
-	"zcrx needs a NIC with header split and queue management (ethtool " \
-	"-G IF tcp-data-split on)"
 
 /* ---- io_uring provided buffer ring + multishot recv -------------------- */
 
@@ -315,10 +312,7 @@ void probe_zcrx(const struct probe_path *path, struct probe_result *r)
 	ifindex = if_nametoindex(path->ifname);
 	r->err = ifindex ? zcrx_try(ifindex) : errno;
 	probe_ns_leave(saved);
-	if (r->err == EOPNOTSUPP || r->err == EINVAL)
-		r->hint = HINT_ZCRX;
-	else if (r->err == EPERM)
-		r->hint = "zcrx needs CAP_NET_ADMIN";
+	r->hint = probe_dev_hint(r->err);
 }
 
 /* ---- the NIC: ring parameters through the ethtool ioctl ---------------- */

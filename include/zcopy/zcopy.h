@@ -26,8 +26,8 @@
  *    version node), enum values and flags (handle ones you do not know),
  *    and struct fields taken from the struct's reserved[] words.  Existing
  *    functions keep their signatures and meaning; public structs keep
- *    their size and the place of every field.  Except zc_copy_why and
- *    zc_tx_mode: their _COUNT sizes arrays in zc_stats, so they do not grow.
+ *    their size and the place of every field.  zc_stats has room for
+ *    ZC_STATS_SLOTS copy reasons and send transports.
  *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
  *    set what you need.  A zero field means the default in every version,
  *    so such a struct stays valid.  Their reserved words must be zero
@@ -287,6 +287,11 @@ enum zc_tx_mode {
 	ZC_TX_MSGZC,	   /* MSG_ZEROCOPY */
 	ZC_TX_URING,	   /* io_uring SEND_ZC / SENDMSG_ZC */
 	ZC_TX_URING_FIXED, /* io_uring SEND_ZC from registered regions */
+	/* devmem TCP: payload sent from a dma-buf bound to the interface
+	 * (ifindex; dmabuf_fd with ZC_SOCK_DMABUF); zc_send()'s memory
+	 * lies in zc_sock_dev_region().  Linux 6.15+, CAP_NET_ADMIN, a NIC
+	 * with netmem TX. */
+	ZC_TX_DEVMEM,
 	ZC_TX_MODE_COUNT
 };
 
@@ -301,6 +306,14 @@ enum zc_rx_mode {
 	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
 	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied;
 			* what cannot be mapped is copied (TCP only) */
+	/* io_uring zero-copy receive: the NIC writes payload into an area of
+	 * this process (ifindex, rx_queue).  Linux 6.15+, CAP_NET_ADMIN, a
+	 * NIC with header split, flow steering to rx_queue (TCP only). */
+	ZC_RX_ZCRX,
+	/* devmem TCP: payload stays in a dma-buf bound to rx_queue and is
+	 * ZC_F_UNREADABLE; headers and stray packets come copied (TCP only).
+	 * Linux 6.12+, CAP_NET_ADMIN, the same NIC features as zcrx. */
+	ZC_RX_DEVMEM,
 	ZC_RX_MODE_COUNT
 };
 
@@ -313,6 +326,12 @@ enum zc_sock_flags {
 	 * the attach (or the first zc_recv()); zc_stats.uring_error says
 	 * why. */
 	ZC_SOCK_FALLBACK = 1u << 1,
+	/* dmabuf_fd is set: bind the application's dma-buf (devmem); else
+	 * zcopy makes one with udmabuf (ZC_RX_DEVMEM only). */
+	ZC_SOCK_DMABUF = 1u << 2,
+	/* ZC_RX_ZCRX without an interface (Linux 7.1+): the kernel copies
+	 * everything into the area; for tests of the zcrx path. */
+	ZC_SOCK_ZCRX_NODEV = 1u << 3,
 };
 
 /* Options for zc_sock_attach(); zero fields take the defaults. */
@@ -335,9 +354,15 @@ struct zc_sock_opts {
 	 * reused, with the buffer's segments still valid (NULL: nothing). */
 	const struct zc_ubuf_ops *rx_done;
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
+	/* ZC_RX_ZCRX, ZC_RX_DEVMEM, ZC_TX_DEVMEM: the interface (if_nametoindex)
+	 * and the hardware RX queue the flow is steered to (ethtool -N). */
+	unsigned ifindex;
+	unsigned rx_queue;
+	int dmabuf_fd;		  /* with ZC_SOCK_DMABUF: the dma-buf to bind */
+	unsigned zcrx_rq_entries; /* zcrx refill ring (0: rx_buf_count) */
 	/* Must be zero: room for options of later versions, so that one this
 	 * library does not know is refused (-EINVAL), not ignored. */
-	uint64_t reserved[8];
+	uint64_t reserved[6];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
@@ -393,8 +418,8 @@ struct zc_completion {
 	enum zc_copy_why why; /* for ZC_RESULT_COPIED */
 	int error;	      /* negative errno for ZC_RESULT_ERROR */
 	size_t bytes;	      /* bytes the kernel accepted */
-	/* Transport that carried (most of) it: copy, msgzc, uring or
-	 * uring-fixed, never auto. */
+	/* Transport that carried (most of) it: copy, msgzc, uring,
+	 * uring-fixed or devmem, never auto. */
 	enum zc_tx_mode tx;
 	/* 0: reserved for ZC_COMPL_* flags of later versions. */
 	unsigned flags;
@@ -566,14 +591,35 @@ struct zc_stats {
 	 * why (enum zc_policy_why). */
 	enum zc_rx_mode policy_rx_using;
 	int policy_rx_why;
+	/* Why the pinned device transport (ZC_RX_ZCRX, ZC_RX_DEVMEM;
+	 * ZC_TX_DEVMEM) was refused (negative errno): set when
+	 * ZC_SOCK_FALLBACK moved the socket to another transport. */
+	int rx_error;
+	int tx_error;
+	/* Of rx_bytes: received without a copy, as the kernel confirmed
+	 * (devmem payload; zcrx on kernels with copy counters, the rest of
+	 * which count as rx_bytes_copied). */
+	uint64_t rx_bytes_zerocopy;
+	/* Of rx_bytes: received by zcrx on a kernel that does not say
+	 * whether it copied (before Linux 7.1): not verified. */
+	uint64_t rx_bytes_unverified;
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[17];
+	uint64_t reserved[14];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
-/* "auto", "copy", "msgzc", "uring", "uring-fixed"; NULL if out of range. */
+/* The device memory of a ZC_RX_ZCRX, ZC_RX_DEVMEM or ZC_TX_DEVMEM socket
+ * as a region: the zcrx area, or a stand-in for the dma-buf
+ * (ZC_REGION_UNREADABLE: never touch it) whose offsets are dma-buf
+ * offsets.  ZC_TX_DEVMEM sends must lie inside it.  -EINVAL (NULL),
+ * -EOPNOTSUPP (another mode, or the socket fell back), or the error of
+ * setting up the receive path. */
+ZC_API int zc_sock_dev_region(struct zc_sock *sock, struct zc_region **out);
+/* "auto", "copy", "msgzc", "uring", "uring-fixed", "devmem"; receive:
+ * "auto", "copy", "uring", "tcpmmap", "zcrx", "devmem"; NULL if out of
+ * range. */
 ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
 ZC_API const char *zc_result_name(enum zc_result result);
