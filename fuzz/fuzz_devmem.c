@@ -36,8 +36,9 @@ static void check_batches(const struct zc_devmem_frag *f, unsigned n)
 			abort();
 		for (unsigned r = 0; r < nout; r++)
 			for (uint32_t j = 0; j < out[r].token_count; j++)
-				if (toks[done + covered++] !=
-				    out[r].token_start + j)
+				if (done + covered >= nt ||
+				    toks[done + covered++] !=
+					    out[r].token_start + j)
 					abort();
 		if (covered != k)
 			abort();

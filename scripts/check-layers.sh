@@ -26,8 +26,12 @@ src/policy.*		core
 src/sockreg.*		core
 src/version.c		core
 src/abi.h		core
+src/zcrx.*		core
+src/devmem.*		core
 src/transport.h		transport
 src/rxpool.*		transport
+src/dmabuf.*		transport
+src/netdev*		transport
 src/transport_*.c	transport
 src/uring.*		transport
 src/sock*		socket
@@ -35,6 +39,7 @@ src/ctx.*		socket
 src/send.c		socket
 src/recv.c		socket
 src/thread.c		socket
+src/devsock.c		socket
 tools/*			tools
 '
 # --------------------------------------------------------------------------

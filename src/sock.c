@@ -232,8 +232,8 @@ static int opts_check(const struct zc_sock_opts *o)
 {
 	if ((unsigned)o->tx >= ZC_TX_MODE_COUNT ||
 	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
-	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK |
-			  ZC_SOCK_DMABUF | ZC_SOCK_ZCRX_NODEV)) ||
+	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK | ZC_SOCK_DMABUF |
+			  ZC_SOCK_ZCRX_NODEV)) ||
 	    o->max_inflight > 65536 || o->rx_lowat < 0)
 		return -EINVAL;
 	if (!zc_reserved_zero(o->reserved, ZC_ARRAY_SIZE(o->reserved)))

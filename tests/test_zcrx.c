@@ -15,7 +15,7 @@
 
 #include "zcrx.h"
 
-#define PAGE 4096u
+#define PAGE ((uint64_t)4096)
 #define AREA_LEN (64u * PAGE)
 #define AREA_ID 3u
 #define TOKEN ((uint64_t)AREA_ID << IORING_ZCRX_AREA_SHIFT)
@@ -130,7 +130,7 @@ static struct fake *fake_new(uint32_t entries, uint32_t cap, uint32_t start)
 	f->entries = entries;
 	f->size = zc_zcrx_rq_region_size(entries, PAGE);
 	assert_int_equal(f->size % PAGE, 0);
-	assert_true(f->size >= PAGE + entries * 16);
+	assert_true(f->size >= PAGE + (uint64_t)entries * 16);
 	f->region = aligned_alloc(PAGE, f->size);
 	assert_non_null(f->region);
 	memset(f->region, 0xa5, f->size);
