@@ -1,216 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * echo_server: a TCP and UDP echo server on one thread, with one epoll set
- * that watches only the zcopy context's fd.
+ * echo_server: the echo server (echo.h) on one thread, with one epoll set
+ * that watches only the zcopy context's fd and the listener.
  *
  *   echo_server [-a ADDR] [-p PORT] [-c CLIENTS]
- *
- * Listens on ADDR:PORT (IPv4, 127.0.0.1 by default; TCP and UDP; PORT 0
- * picks one and prints it).
- * Every byte received is sent back from the very buffer it arrived in (no
- * copy in user space), and that buffer is released when the send
- * completes.  At end of stream the server shuts down its side once every
- * echo has completed, then closes.  With -c it exits after CLIENTS TCP
- * clients have been served, printing what it moved.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <zcopy/zcopy.h>
-
-#define MAX_CONNS 1024
-
-struct conn {
-	struct zc_sock *sock;
-	bool done; /* shut down: close once outside the callbacks */
-};
-
-struct server {
-	struct zc_ctx *ctx;
-	int lfd;	     /* TCP listener */
-	struct zc_sock *udp; /* unconnected UDP socket */
-	struct conn conns[MAX_CONNS];
-	unsigned served, want;
-	unsigned long long bytes, datagrams, zerocopy, copied;
-	int error;
-};
-
-static struct server srv;
-static struct in_addr listen_addr; /* -a; 127.0.0.1 by default */
-
-/* The echo of one received buffer went out: give the buffer back. */
-static void echoed(struct zc_sock *sock, const struct zc_completion *c,
-		   void *arg)
-{
-	struct zc_buf *buf = arg;
-
-	if (c->result == ZC_RESULT_ZEROCOPY)
-		srv.zerocopy++;
-	else if (c->result == ZC_RESULT_COPIED)
-		srv.copied++;
-	else if (!srv.error)
-		srv.error = c->error;
-	zc_sock_release(sock, buf);
-}
-
-static void shut_done(struct zc_sock *sock, int status, void *arg)
-{
-	struct conn *c = arg;
-
-	(void)sock;
-	if (status && !srv.error)
-		srv.error = status;
-	c->done = true;
-}
-
-static void tcp_data(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
-		     const struct sockaddr *from, void *arg)
-{
-	struct conn *c = arg;
-	int ret;
-
-	(void)from;
-	if (n <= 0) {
-		/* The client is done sending: finish our echoes, then
-		 * half-close so that it reads end of stream. */
-		if (n < 0 && !srv.error)
-			srv.error = (int)n;
-		ret = zc_sock_shutdown(sock, shut_done, c);
-		if (ret)
-			c->done = true;
-		return;
-	}
-	srv.bytes += (unsigned long long)n;
-	ret = zc_send_buf(sock, buf, echoed, buf);
-	if (ret) {
-		fprintf(stderr, "echo_server: send: %s\n", zc_strerror(ret));
-		zc_sock_release(sock, buf);
-	}
-}
-
-static void udp_data(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
-		     const struct sockaddr *from, void *arg)
-{
-	struct iovec iov[1];
-	int ret;
-
-	(void)arg;
-	if (n <= 0 || !from)
-		return;
-	srv.datagrams++;
-	zc_buf_to_iov(buf, iov, 1);
-	ret = zc_sendto(sock, iov, 1, from,
-			from->sa_family == AF_INET
-				? sizeof(struct sockaddr_in)
-				: sizeof(struct sockaddr_in6),
-			echoed, buf);
-	if (ret)
-		zc_sock_release(sock, buf);
-}
-
-static int accept_one(void)
-{
-	int fd = accept4(srv.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	struct conn *c = NULL;
-	int ret;
-
-	if (fd < 0)
-		return errno == EAGAIN ? 0 : -errno;
-	for (unsigned i = 0; i < MAX_CONNS && !c; i++)
-		if (!srv.conns[i].sock)
-			c = &srv.conns[i];
-	if (!c) {
-		close(fd);
-		return 0;
-	}
-	ret = zc_sock_attach(srv.ctx, fd, NULL, &c->sock);
-	if (!ret)
-		ret = zc_recv_start(c->sock, tcp_data, c);
-	if (ret) {
-		fprintf(stderr, "echo_server: %s\n", zc_strerror(ret));
-		if (c->sock)
-			zc_sock_close(c->sock);
-		else
-			close(fd);
-		c->sock = NULL;
-	}
-	return 1;
-}
-
-/* Sockets are closed outside callbacks: zc_sock_close() refuses there. */
-static void reap_conns(void)
-{
-	for (unsigned i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &srv.conns[i];
-
-		if (!c->sock || !c->done)
-			continue;
-		zc_sock_close(c->sock);
-		c->sock = NULL;
-		c->done = false;
-		srv.served++;
-	}
-}
-
-static int listen_on(int type, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port),
-				 .sin_addr = listen_addr };
-	int one = 1;
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    (type == SOCK_STREAM && listen(fd, 128))) {
-		int ret = -errno;
-
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
-static int bound_port(int fd)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-
-	getsockname(fd, (struct sockaddr *)&a, &len);
-	return ntohs(a.sin_port);
-}
-
-static int setup(int port)
-{
-	int ufd, ret;
-
-	ret = zc_ctx_create(NULL, &srv.ctx);
-	if (ret)
-		return ret;
-	srv.lfd = listen_on(SOCK_STREAM, port);
-	if (srv.lfd < 0)
-		return srv.lfd;
-	ufd = listen_on(SOCK_DGRAM, bound_port(srv.lfd));
-	if (ufd < 0)
-		return ufd;
-	/* Room for bursts from many clients: a full receive buffer drops
-	 * datagrams (UDP's rule, not zcopy's). */
-	setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &(int){ 4 << 20 }, sizeof(int));
-	ret = zc_sock_attach(srv.ctx, ufd, NULL, &srv.udp);
-	if (ret)
-		return ret;
-	return zc_recv_start(srv.udp, udp_data, NULL);
-}
+#include "echo.h"
 
 static int serve(void)
 {
@@ -219,23 +17,18 @@ static int serve(void)
 	int ret = 0;
 
 	/* The one fd of the context, plus the listener. */
-	ev.data.fd = zc_ctx_fd(srv.ctx);
+	ev.data.fd = echo_ctx_fd();
 	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	ev.data.fd = srv.lfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, srv.lfd, &ev);
-	while (!srv.want || srv.served < srv.want) {
+	ev.data.fd = echo_listen_fd();
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	while (!echo_done() && !ret) {
 		struct epoll_event out[8];
 		int n = epoll_wait(ep, out, 8, 1000);
 
 		for (int i = 0; i < n; i++)
-			if (out[i].data.fd == srv.lfd)
-				while (accept_one() > 0)
-					;
-		ret = zc_ctx_process(srv.ctx, 0);
-		if (ret < 0)
-			break;
-		reap_conns();
-		ret = 0;
+			if (out[i].data.fd == echo_listen_fd())
+				echo_accept();
+		ret = echo_process();
 	}
 	close(ep);
 	return ret;
@@ -243,33 +36,7 @@ static int serve(void)
 
 int main(int argc, char **argv)
 {
-	int port = 0, opt, ret;
-
-	listen_addr.s_addr = htonl(INADDR_LOOPBACK);
-	while ((opt = getopt(argc, argv, "a:p:c:")) != -1) {
-		if (opt == 'a' && inet_pton(AF_INET, optarg, &listen_addr) == 1)
-			continue;
-		if (opt == 'p')
-			port = atoi(optarg);
-		else if (opt == 'c')
-			srv.want = (unsigned)atoi(optarg);
-		else
-			return 2;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	ret = setup(port);
-	if (ret) {
-		fprintf(stderr, "echo_server: setup: %s\n", zc_strerror(ret));
-		return 1;
-	}
-	printf("port %d\n", bound_port(srv.lfd));
-	fflush(stdout);
-	ret = serve();
-	printf("served %u clients, %llu bytes, %llu datagrams; echoes: "
-	       "%llu zero-copy, %llu copied; error %d\n",
-	       srv.served, srv.bytes, srv.datagrams, srv.zerocopy, srv.copied,
-	       srv.error);
-	zc_ctx_destroy(srv.ctx);
-	close(srv.lfd);
-	return ret || srv.error ? 1 : 0;
+	if (echo_start(argc, argv, "echo_server"))
+		return 2;
+	return echo_finish(serve());
 }

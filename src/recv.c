@@ -292,6 +292,7 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 		struct zc_buf *buf = NULL;
 		ssize_t n;
 
+		sock->t.rx_drained = false;
 		n = sock_recv(sock, &buf, ZC_RXF_NOWAIT,
 			      want_from ? &from : NULL);
 		if (n == -EAGAIN || n == -ENOBUFS) {
@@ -314,6 +315,12 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 				    ? (struct sockaddr *)&from.addr
 				    : NULL,
 			    sock->rx_arg);
+		/* Nothing left: save the recv() that would say -EAGAIN (but
+		 * not past the peer's end: that recv() says 0). */
+		if (sock->t.rx_drained && !sock->rx_hup) {
+			sock->rx_ready = false;
+			return ncb;
+		}
 	}
 	/* More may be queued: go on in the next round. */
 	if (sock->rx_cb && !sock->rx_ended && tries > ZC_RX_PER_RUN)

@@ -99,6 +99,10 @@ static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	}
 	zc_buf_trim(buf, (size_t)n);
 	zc_tsock_count_copied(sock, (size_t)n);
+	/* A stream gives all it has, up to the size asked: less means the
+	 * queue is empty now (new data raises a new edge). */
+	if (sock->type == SOCK_STREAM && (size_t)n < max)
+		sock->rx_drained = true;
 	*out = buf;
 	return n;
 }

@@ -157,6 +157,8 @@ void zc_sock_event(struct zc_sock *sock, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
 		sock->rx_ready = true;
+	if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+		sock->rx_hup = true;
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		/* The error first: completions of a reset connection must
 		 * see it. */

@@ -74,6 +74,7 @@ struct zc_sock {
 	zc_recv_cb rx_cb;
 	void *rx_arg;
 	bool rx_ready; /* data may be queued: try to deliver */
+	bool rx_hup;   /* the peer is done: read on to the end of stream */
 	bool rx_ended; /* end of stream or an error was delivered */
 	/* A TCP error read (and so cleared) from SO_ERROR by an event: the
 	 * receive path reports it instead of end of stream. */

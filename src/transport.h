@@ -30,6 +30,9 @@ struct zc_tsock {
 	int type;   /* SOCK_STREAM or SOCK_DGRAM */
 	bool nonblock;
 	bool unconnected; /* UDP without a peer: sends name theirs */
+	/* Set by a receive that left nothing queued (a stream read shorter
+	 * than asked): the next one would only say -EAGAIN. */
+	bool rx_drained;
 	struct zc_sock_opts opts;
 	void *tx_priv;	       /* the send transport's state */
 	void *rx_priv;	       /* the receive transport's state */
