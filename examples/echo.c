@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -177,10 +178,11 @@ static int listen_on(int type, int port)
 
 static int bound_port(int fd)
 {
-	struct sockaddr_in a;
+	struct sockaddr_in a = { 0 };
 	socklen_t len = sizeof(a);
 
-	getsockname(fd, (struct sockaddr *)&a, &len);
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -1;
 	return ntohs(a.sin_port);
 }
 
@@ -237,8 +239,19 @@ int echo_listen_fd(void)
 	return srv.lfd;
 }
 
+/* A whole number in [0, max]: 0, or -EINVAL. */
+static int number(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return errno || end == s || *end || *out > max ? -EINVAL : 0;
+}
+
 int echo_start(int argc, char **argv, const char *name)
 {
+	unsigned long n;
 	int port = 0, opt, ret;
 
 	prog = name;
@@ -246,10 +259,10 @@ int echo_start(int argc, char **argv, const char *name)
 	while ((opt = getopt(argc, argv, "a:p:c:")) != -1) {
 		if (opt == 'a' && inet_pton(AF_INET, optarg, &listen_addr) == 1)
 			continue;
-		if (opt == 'p')
-			port = atoi(optarg);
-		else if (opt == 'c')
-			srv.want = (unsigned)atoi(optarg);
+		if (opt == 'p' && !number(optarg, 65535, &n))
+			port = (int)n;
+		else if (opt == 'c' && !number(optarg, UINT_MAX, &n))
+			srv.want = (unsigned)n;
 		else
 			return -EINVAL;
 	}

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Usage: clang-tidy.sh SOURCE_ROOT BUILD_DIR
-# clang-tidy over every C file in src/, tools/, tests/ and bench/ (their
+# clang-tidy over every C file in src/, tools/, tests/, bench/ and examples/ (their
 # headers too, via HeaderFilterRegex) with the build's
 # compile_commands.json, and over fuzz/ with the flags its targets are
 # built with (the plain build does not build them: they need clang's
@@ -13,7 +13,7 @@ jobs=${TIDY_JOBS:-2}
 fail=0
 
 # gcc's -ffat-lto-objects (LTO build) means nothing to clang: ignore it.
-find "$root/src" "$root/tools" "$root/tests" "$root/bench" -maxdepth 1 \
+find "$root/src" "$root/tools" "$root/tests" "$root/bench" "$root/examples" -maxdepth 1 \
 	-name '*.c' | sort |
 	xargs -n 1 -P "$jobs" clang-tidy -p "$build" --quiet \
 		--extra-arg=-Wno-ignored-optimization-argument || fail=1
