@@ -23,6 +23,8 @@ static const struct zc_rx_ops *sock_pick_rx(const struct zc_sock *sock)
 		return &zc_rx_tcpmmap;
 	case ZC_RX_URING:
 		return &zc_rx_uring;
+	case ZC_RX_SHM:
+		return &zc_rx_shm;
 	default:
 		return NULL;
 	}

@@ -509,6 +509,9 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 		return sock_pin_uring(sock, &zc_tx_uring);
 	case ZC_TX_URING_FIXED:
 		return sock_pin_uring(sock, &zc_tx_uring_fixed);
+	case ZC_TX_SHM:
+		sock->tx = &zc_tx_shm;
+		return zc_tx_shm.init(&sock->t);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -22,8 +22,9 @@
  *    version node), enum values and flags (handle ones you do not know),
  *    and struct fields taken from the struct's reserved[] words.  Existing
  *    functions keep their signatures and meaning; public structs keep
- *    their size and the place of every field.  Except zc_copy_why and
- *    zc_tx_mode: their _COUNT sizes arrays in zc_stats, so they do not grow.
+ *    their size and the place of every field.  zc_copy_why and
+ *    zc_tx_mode index arrays of ZC_STATS_SLOTS entries in zc_stats, so
+ *    they grow up to that many values and no further.
  *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
  *    set what you need.  A zero field means the default in every version,
  *    so such a struct stays valid.  Their reserved words must be zero
@@ -282,6 +283,11 @@ enum zc_tx_mode {
 	ZC_TX_MSGZC,	   /* MSG_ZEROCOPY */
 	ZC_TX_URING,	   /* io_uring SEND_ZC / SENDMSG_ZC */
 	ZC_TX_URING_FIXED, /* io_uring SEND_ZC from registered regions */
+	/* Same-host channel over an AF_UNIX stream socket: memory shared
+	 * once at attach, sends from zc_sock_region() pass descriptors only;
+	 * with ZC_RX_SHM on both ends (see zc_sock_attach(3)).  Never
+	 * picked by auto. */
+	ZC_TX_SHM,
 	ZC_TX_MODE_COUNT
 };
 
@@ -296,6 +302,9 @@ enum zc_rx_mode {
 	ZC_RX_URING,   /* io_uring multishot recv into a provided buffer ring */
 	ZC_RX_TCPMMAP, /* TCP_ZEROCOPY_RECEIVE: pages mapped, not copied;
 			* what cannot be mapped is copied (TCP only) */
+	/* The shared-region channel (with ZC_TX_SHM): buffers point into
+	 * the peer's region, mapped read-only. */
+	ZC_RX_SHM,
 	ZC_RX_MODE_COUNT
 };
 
@@ -330,15 +339,25 @@ struct zc_sock_opts {
 	 * reused, with the buffer's segments still valid (NULL: nothing). */
 	const struct zc_ubuf_ops *rx_done;
 	void *rx_done_arg; /* zc_ubuf_priv() of the ubuf rx_done gets */
+	/* ZC_TX_SHM: bytes of the region zc_sock_region() gives out, a
+	 * multiple of 4096 up to 1 GiB (0: 4 MiB); copied sends use a second
+	 * area of the same size.  Must be 0 for other modes. */
+	uint64_t shm_size;
 	/* Must be zero: room for options of later versions, so that one this
 	 * library does not know is refused (-EINVAL), not ignored. */
-	uint64_t reserved[8];
+	uint64_t reserved[7];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
- * (IPv4 or IPv6, blocking or not; unconnected UDP sends with zc_sendto()).
+ * (IPv4 or IPv6, blocking or not; unconnected UDP sends with zc_sendto()),
+ * or, with ZC_TX_SHM and ZC_RX_SHM together, a connected AF_UNIX stream
+ * socket whose other end attaches the same way: attach then waits for the
+ * peer's handshake (up to the close timeout, 2 s if none).
  * Errors: -EBADF, -ENOTSOCK, -EPROTONOSUPPORT (not TCP/UDP),
- * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options),
+ * -EAFNOSUPPORT (not IPv4/IPv6; AF_UNIX without shm, shm on another
+ * family), -ENOTCONN, -EINVAL (bad options, one shm mode without the
+ * other), shm: -ETIMEDOUT (no answer), -EPROTO (the peer answered
+ * something else), -ECONNRESET (the peer closed),
  * -EEXIST (the socket is attached already, in any context, through this or
  * another fd), or the error of enabling the chosen transport (e.g.
  * -EOPNOTSUPP). */
@@ -351,6 +370,13 @@ ZC_API int zc_sock_attach(struct zc_ctx *ctx, int fd,
  * Returns 0, or -ETIMEDOUT if anything was abandoned or cancelled. */
 ZC_API int zc_sock_close(struct zc_sock *sock);
 ZC_API int zc_sock_fd(const struct zc_sock *sock);
+/* ZC_TX_SHM: the region shared with the peer.  Sends whose segments lie
+ * in it (a zc_pool over it) pass descriptors only and complete as
+ * ZC_RESULT_ZEROCOPY once the receiver released them; the memory must
+ * stay untouched until then.  Owned by the socket: destroy pools over it
+ * before zc_sock_close(), else the region is left to the application to
+ * zc_region_destroy().  -EINVAL (NULL), -EOPNOTSUPP (not a shm socket). */
+ZC_API int zc_sock_region(struct zc_sock *sock, struct zc_region **out);
 
 /* Runs once, from zc_ctx_process(): status 0, or the connection's first
  * error (negative errno) if it failed. */
@@ -366,8 +392,8 @@ ZC_API int zc_sock_flush(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 ZC_API int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 
 enum zc_result {
-	ZC_RESULT_ZEROCOPY,  /* the kernel sent from the caller's pages */
-	ZC_RESULT_COPIED,    /* the data was copied; see why */
+	ZC_RESULT_ZEROCOPY, /* the kernel sent from the caller's pages */
+	ZC_RESULT_COPIED,   /* the data was copied; see why */
 	/* Failed; see error.  Also a zero-copy send the kernel reported on
 	 * after the TCP connection failed: it may not have arrived. */
 	ZC_RESULT_ERROR,
@@ -380,6 +406,9 @@ enum zc_copy_why {
 	ZC_WHY_TRANSPORT, /* the copy transport was chosen for the socket */
 	ZC_WHY_POLICY,	  /* auto chose to copy (small send, backing off) */
 	ZC_WHY_NOBUFS,	  /* zero-copy ran out of optmem/locked pages */
+	/* shm: the memory was not in the channel's region (zc_sock_region),
+	 * so it was copied once into the channel */
+	ZC_WHY_SHM_COPY,
 	ZC_WHY_COUNT
 };
 
@@ -422,8 +451,8 @@ ZC_API int zc_send(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
  * zc_send() on an unconnected socket fails with -EDESTADDRREQ.  Errors as
  * zc_send(), and -EINVAL (dest NULL, destlen wrong for its family),
  * -EAFNOSUPPORT (family differs from the socket's), -EISCONN (TCP). */
-ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov,
-		     int iovcnt, const struct sockaddr *dest, socklen_t destlen,
+ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
+		     const struct sockaddr *dest, socklen_t destlen,
 		     zc_send_cb cb, void *arg);
 /* Same, for the segments of buf (which stays the caller's). */
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
@@ -454,8 +483,8 @@ ZC_API ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
  * it back with zc_sock_release()), n == 0 at end of stream, n < 0 an error
  * (buf NULL for both; no more calls follow).  from is the sender on UDP
  * sockets (NULL on TCP). */
-typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf,
-			   ssize_t n, const struct sockaddr *from, void *arg);
+typedef void (*zc_recv_cb)(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
+			   const struct sockaddr *from, void *arg);
 /* Deliver received data to cb from zc_ctx_process(): the context fd
  * becomes readable when data arrives, whatever the receive transport.
  * Replaces an earlier callback.  Errors: -EINVAL, or the error of setting
@@ -498,11 +527,11 @@ ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
 #define ZC_STATS_SLOTS 8
 
 struct zc_stats {
-	uint64_t sends;			   /* accepted sends */
-	uint64_t bytes;			   /* bytes of accepted sends */
-	uint64_t completions;		   /* callbacks run */
-	uint64_t zerocopy;		   /* completed as ZC_RESULT_ZEROCOPY */
-	uint64_t copied;		   /* completed as ZC_RESULT_COPIED */
+	uint64_t sends;	      /* accepted sends */
+	uint64_t bytes;	      /* bytes of accepted sends */
+	uint64_t completions; /* callbacks run */
+	uint64_t zerocopy;    /* completed as ZC_RESULT_ZEROCOPY */
+	uint64_t copied;      /* completed as ZC_RESULT_COPIED */
 	/* Copied, by reason (enum zc_copy_why); room for ZC_STATS_SLOTS
 	 * reasons, so the array keeps its size as reasons are added. */
 	uint64_t copied_why[ZC_STATS_SLOTS];
@@ -543,7 +572,8 @@ struct zc_stats {
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
-/* "auto", "copy", "msgzc", "uring", "uring-fixed"; NULL if out of range. */
+/* "auto", "copy", "msgzc", "uring", "uring-fixed", "shm"; NULL if out of
+ * range. */
 ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
 ZC_API const char *zc_result_name(enum zc_result result);
