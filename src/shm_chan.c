@@ -68,6 +68,14 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* ---- our file ----------------------------------------------------------- */
 
 static int chan_map_own(struct zc_shm_chan *c, int memfd)
@@ -402,6 +410,32 @@ void zc_shm_bell_drain(const struct zc_shm_chan *c)
 	(void)eventfd_read(c->bell, &v);
 }
 
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+bool zc_shm_rx_spin(struct zc_shm_chan *c, unsigned us)
+{
+	int64_t end = 0;
+
+	for (unsigned i = 0;; i++) {
+		uint32_t n;
+
+		if (zc_shm_rx_avail(c, &n) || n)
+			return true;
+		if (i % 64)
+			continue;
+		if (!end)
+			end = now_us() + us;
+		else if (now_us() >= end)
+			return false;
+		cpu_relax();
+	}
+}
+
 void zc_shm_wait(const struct zc_shm_chan *c)
 {
 	struct pollfd p[2] = { { .fd = c->bell, .events = POLLIN },
@@ -433,12 +467,16 @@ bool zc_shm_peer_gone(const struct zc_shm_chan *c)
 
 int zc_shm_tx_room(struct zc_shm_chan *c, uint32_t pending, uint32_t *room)
 {
-	uint32_t used;
+	uint32_t head = c->ctrl->d_head + pending, used;
 
-	if (zc_shm_ring_count(c->ctrl->d_head + pending,
-			      load(&c->pctrl->d_tail), &used))
-		return -EPROTO;
-	*room = ZC_SHM_RING - used;
+	if (head - c->d_tail_seen >= ZC_SHM_RING) {
+		uint32_t tail = load(&c->pctrl->d_tail);
+
+		if (zc_shm_ring_count(head, tail, &used))
+			return -EPROTO;
+		c->d_tail_seen = tail;
+	}
+	*room = ZC_SHM_RING - (head - c->d_tail_seen);
 	return 0;
 }
 
@@ -454,8 +492,8 @@ void zc_shm_tx_publish(struct zc_shm_chan *c, uint32_t n)
 
 	store(&c->ctrl->d_head, head);
 	fence();
-	if (zc_shm_should_ring(load(&c->pctrl->rx_armed),
-			       load(&c->pctrl->d_tail), head, &c->d_rung))
+	if (load(&c->pctrl->rx_armed) &&
+	    zc_shm_should_ring(1, load(&c->pctrl->d_tail), head, &c->d_rung))
 		ring(c);
 }
 
@@ -494,7 +532,17 @@ bool zc_shm_ret_done(struct zc_shm_chan *c, uint32_t head)
 
 int zc_shm_rx_avail(struct zc_shm_chan *c, uint32_t *n)
 {
-	return zc_shm_ring_count(load(&c->pctrl->d_head), c->ctrl->d_tail, n);
+	uint32_t head;
+
+	if (c->d_head_seen != c->ctrl->d_tail) {
+		*n = c->d_head_seen - c->ctrl->d_tail;
+		return 0;
+	}
+	head = load(&c->pctrl->d_head);
+	if (zc_shm_ring_count(head, c->ctrl->d_tail, n))
+		return -EPROTO;
+	c->d_head_seen = head;
+	return 0;
 }
 
 int zc_shm_rx_read(const struct zc_shm_chan *c, struct zc_shm_desc *d)
@@ -520,7 +568,8 @@ bool zc_shm_rx_arm(struct zc_shm_chan *c)
 {
 	uint32_t n;
 
-	store(&c->ctrl->rx_armed, 1);
+	if (!c->ctrl->rx_armed)
+		store(&c->ctrl->rx_armed, 1);
 	fence();
 	return zc_shm_rx_avail(c, &n) || n;
 }
@@ -529,14 +578,18 @@ int zc_shm_ret_push(struct zc_shm_chan *c, const struct zc_shm_ret *r)
 {
 	uint32_t head = c->ctrl->r_head, used;
 
-	if (zc_shm_ring_count(head, load(&c->pctrl->r_tail), &used) ||
-	    used == ZC_SHM_RING)
-		return -EAGAIN;
+	if (head - c->r_tail_seen >= ZC_SHM_RING) {
+		uint32_t tail = load(&c->pctrl->r_tail);
+
+		if (zc_shm_ring_count(head, tail, &used) || used == ZC_SHM_RING)
+			return -EAGAIN;
+		c->r_tail_seen = tail;
+	}
 	c->rring[head % ZC_SHM_RING] = *r;
 	store(&c->ctrl->r_head, ++head);
 	fence();
-	if (zc_shm_should_ring(load(&c->pctrl->tx_armed),
-			       load(&c->pctrl->r_tail), head, &c->r_rung))
+	if (load(&c->pctrl->tx_armed) &&
+	    zc_shm_should_ring(1, load(&c->pctrl->r_tail), head, &c->r_rung))
 		ring(c);
 	return 0;
 }

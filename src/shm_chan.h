@@ -40,6 +40,10 @@ struct zc_shm_chan {
 	const uint8_t *pdata;
 	uint64_t pdata_len;
 	uint32_t d_rung, r_rung; /* zc_shm_should_ring() */
+	/* The peer's positions as last read (and checked): read again only
+	 * when they say there is nothing (no room, no data), so a busy
+	 * channel does not pull the peer's cache lines per message. */
+	uint32_t d_tail_seen, d_head_seen, r_tail_seen;
 };
 
 /* Set up both ends over the connected AF_UNIX stream socket fd: create
@@ -89,6 +93,9 @@ int zc_shm_peer_ended(const struct zc_shm_chan *c);
 bool zc_shm_peer_gone(const struct zc_shm_chan *c);
 /* Forget the rings seen so far (before waiting on the doorbell). */
 void zc_shm_bell_drain(const struct zc_shm_chan *c);
+/* Look at the descriptor ring for up to us microseconds without asking
+ * to be rung; true if something came. */
+bool zc_shm_rx_spin(struct zc_shm_chan *c, unsigned us);
 /* Block until the doorbell rings or the socket has news. */
 void zc_shm_wait(const struct zc_shm_chan *c);
 

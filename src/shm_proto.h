@@ -65,18 +65,20 @@ struct zc_shm_ret {
 };
 
 /*
- * Control words, one group per cache line.  Producer side: d_head (data
- * for the peer); after publishing, the producer rings the peer's eventfd
- * only if the peer set rx_armed (resp. tx_armed for returns), so a busy
- * peer costs no system call.
+ * Control words, each on its own cache line: the peer reads a line only
+ * when it needs that word, and a word written per message (a position)
+ * does not drag the ones that change rarely (the armed flags) along.
+ * After publishing, a producer rings the peer's eventfd only if the peer
+ * set rx_armed (descriptors) or tx_armed (returns), so a busy peer costs
+ * no system call.
  */
 struct zc_shm_ctrl {
-	_Alignas(64) uint32_t d_head; /* descriptors published */
-	_Alignas(64) uint32_t r_tail; /* peer's returns consumed */
-	uint32_t tx_armed;	      /* ring me for returns */
-	_Alignas(64) uint32_t d_tail; /* peer's descriptors consumed */
-	uint32_t rx_armed;	      /* ring me for descriptors */
-	_Alignas(64) uint32_t r_head; /* returns published */
+	_Alignas(64) uint32_t d_head;	/* descriptors published */
+	_Alignas(64) uint32_t d_tail;	/* peer's descriptors consumed */
+	_Alignas(64) uint32_t r_head;	/* returns published */
+	_Alignas(64) uint32_t r_tail;	/* peer's returns consumed */
+	_Alignas(64) uint32_t rx_armed; /* ring me for descriptors */
+	_Alignas(64) uint32_t tx_armed; /* ring me for returns */
 };
 
 /* 0 if hello describes a layout this version speaks, else -EPROTO. */

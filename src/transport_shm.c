@@ -38,6 +38,8 @@
  * the receiver works on one while the next is written), at least this
  * much when the area is fragmented. */
 #define SHM_MIN_CHUNK 4096u
+/* A blocking receive looks this long before it sleeps. */
+#define SHM_SPIN_US 50
 
 struct shm_tx {
 	struct zc_shm_chan *chan;
@@ -231,7 +233,8 @@ static int shm_push(struct zc_tsock *sock, struct zc_req *req)
 	int ret;
 
 	for (;;) {
-		shm_returns(sock, tx);
+		/* Returns are read when room runs out (below) or the
+		 * doorbell rings (reap), not per send. */
 		if (tx->error)
 			return tx->error;
 		ret = shm_push_some(sock, tx, req);
@@ -431,8 +434,13 @@ static ssize_t rx_take(struct zc_tsock *sock, struct shm_rx *rx,
  * caller must not wait, or an error. */
 static ssize_t rx_idle(struct zc_tsock *sock, struct shm_rx *rx, unsigned flags)
 {
+	bool wait = !sock->nonblock && !(flags & ZC_RXF_NOWAIT);
 	int end;
 
+	/* A peer on another CPU often answers within microseconds: look a
+	 * while before paying for a sleep and the peer for a wake-up. */
+	if (wait && zc_shm_rx_spin(rx->chan, SHM_SPIN_US))
+		return 1;
 	if (zc_shm_rx_arm(rx->chan))
 		return 1;
 	end = zc_shm_peer_ended(rx->chan);
@@ -440,7 +448,7 @@ static ssize_t rx_idle(struct zc_tsock *sock, struct shm_rx *rx, unsigned flags)
 		return rx_fail(sock, rx, end);
 	if (end) /* what it published before it ended is still ours */
 		return zc_shm_rx_arm(rx->chan) ? 1 : 0;
-	if (sock->nonblock || (flags & ZC_RXF_NOWAIT))
+	if (!wait)
 		return -EAGAIN;
 	zc_shm_bell_drain(rx->chan);
 	if (!zc_shm_rx_arm(rx->chan))
