@@ -200,16 +200,14 @@ static void rx_shm(int fd, bool read, struct report *r)
 	zc_ctx_destroy(ctx);
 }
 
-static int rx_child(enum mode m, int fd, bool read, struct report *r)
+static void rx_child(enum mode m, int fd, bool read, struct report *r)
 {
-	bench_pin(BENCH_CPU_RX);
 	if (m == M_TCP || m == M_UNIX)
 		rx_sock(fd, read, r);
 	else
 		rx_shm(fd, read, r);
 	r->t1 = bench_now_ns();
 	r->cpu = proc_cpu() - r->cpu;
-	return r->err ? 1 : 0;
 }
 
 /* ---- senders (in the parent) -------------------------------------------- */
@@ -334,7 +332,11 @@ static void tx_run(enum mode m, int fd, size_t msg, uint64_t total)
 
 /* ---- one bulk run ------------------------------------------------------- */
 
-static pid_t fork_rx(enum mode m, int sv[2], bool read, struct report *r)
+/* fn(fd, ...) in a child on the receiver's CPU, holding only its end. */
+static pid_t fork_peer(int sv[2],
+		       void (*fn)(enum mode m, int fd, bool read,
+				  struct report *r),
+		       enum mode m, bool read, struct report *r)
 {
 	pid_t pid;
 
@@ -344,9 +346,12 @@ static pid_t fork_rx(enum mode m, int sv[2], bool read, struct report *r)
 		die("fork");
 	if (!pid) {
 		close(sv[0]);
-		_exit(rx_child(m, sv[1], read, r));
+		bench_pin(BENCH_CPU_RX);
+		fn(m, sv[1], read, r);
+		_exit(r && r->err ? 1 : 0);
 	}
 	close(sv[1]);
+	bench_pin(BENCH_CPU_TX);
 	return pid;
 }
 
@@ -358,8 +363,7 @@ static void run_stream(enum mode m, size_t msg, bool read, uint64_t total,
 
 	memset(r, 0, sizeof(*r));
 	make_pair(m, sv);
-	pid = fork_rx(m, sv, read, r);
-	bench_pin(BENCH_CPU_TX);
+	pid = fork_peer(sv, rx_child, m, read, r);
 	tx_mark();
 	tx_run(m, sv[0], msg, total);
 	res->tx_cpu_gb = bench_thread_cpu() - tx_cpu0;
@@ -469,6 +473,16 @@ static void pp_client(enum mode m, int fd, unsigned iters)
 	close(fd);
 }
 
+static void pp_echo(enum mode m, int fd, bool read, struct report *r)
+{
+	(void)read;
+	(void)r;
+	if (m == M_SHM_COPY)
+		pp_shm_echo(fd);
+	else
+		pp_sock_echo(fd);
+}
+
 /* Round trip in microseconds. */
 static double run_pingpong(enum mode m)
 {
@@ -477,21 +491,7 @@ static double run_pingpong(enum mode m)
 	pid_t pid;
 
 	make_pair(m, sv);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (!pid) {
-		close(sv[0]);
-		bench_pin(BENCH_CPU_RX);
-		if (m == M_SHM_COPY)
-			pp_shm_echo(sv[1]);
-		else
-			pp_sock_echo(sv[1]);
-		_exit(0);
-	}
-	close(sv[1]);
-	bench_pin(BENCH_CPU_TX);
+	pid = fork_peer(sv, pp_echo, m, false, NULL);
 	t0 = bench_now_ns();
 	pp_client(m, sv[0], PP_ITERS);
 	t0 = bench_now_ns() - t0;
