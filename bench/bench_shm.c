@@ -20,6 +20,9 @@
  * end of stream; CPU is getrusage() of each process (user + system).
  *
  * usage: bench_shm [-n rounds] [-m MiB per run] [-S shm MiB] [-s KiB,...]
+ *                  [-M mode,...] [-q]
+ * -M runs only the bulk modes named (tcp, unix, shm-copy, shm-region);
+ * -q skips the 64-byte runs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +57,8 @@ static const char *const mode_names[NMODES] = { "tcp", "unix", "shm-copy",
 static unsigned rounds = 5;
 static uint64_t run_bytes = 1ull << 30;
 static uint64_t shm_bytes = 16u << 20;
+static unsigned modes = (1u << NMODES) - 1; /* -M: bulk modes to run */
+static bool small = true;		    /* -q: no 64-byte runs */
 
 /* What the receiving child reports back (shared memory). */
 struct report {
@@ -541,6 +546,8 @@ static void bulk_rounds(size_t msg, bool read, struct bulk *b)
 			enum mode m = (enum mode)((k + r) % NMODES);
 			struct result res;
 
+			if (!(modes & (1u << m)))
+				continue;
 			run_stream(m, msg, read, run_bytes, report, &res);
 			b->gbps[m][r] = res.gbps;
 			b->tx[m][r] = res.tx_cpu_gb;
@@ -560,6 +567,8 @@ static void bulk_print(size_t msg, bool read, struct bulk *b)
 	for (int m = 0; m < NMODES; m++) {
 		double g = bench_median(b->gbps[m], (int)rounds);
 
+		if (!(modes & (1u << m)))
+			continue;
 		printf("%7zu KiB  %-4s  %-10s  %7.2f  %6.2fx  %8.3f  %8.3f\n",
 		       msg >> 10, read ? "yes" : "no", mode_names[m], g,
 		       g / tcp, bench_median(b->tx[m], (int)rounds),
@@ -615,8 +624,24 @@ static int parse_sizes(char *s, size_t *sizes)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_shm [-n rounds] [-m MiB per run] "
-			"[-S shm MiB] [-s KiB,KiB,...]\n");
+			"[-S shm MiB] [-s KiB,KiB,...] [-M mode,...] [-q]\n");
 	exit(2);
+}
+
+static unsigned parse_modes(char *s)
+{
+	unsigned mask = 0;
+
+	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
+		int m = 0;
+
+		while (m < NMODES && strcmp(t, mode_names[m]))
+			m++;
+		if (m == NMODES)
+			usage();
+		mask |= 1u << m;
+	}
+	return mask;
 }
 
 int main(int argc, char **argv)
@@ -624,7 +649,7 @@ int main(int argc, char **argv)
 	size_t sizes[MAX_SIZES] = { 64u << 10, 1u << 20 };
 	int nsizes = 2, opt;
 
-	while ((opt = getopt(argc, argv, "n:m:S:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:S:s:M:q")) != -1) {
 		if (opt == 'n')
 			rounds = (unsigned)strtoul(optarg, NULL, 10);
 		else if (opt == 'm')
@@ -633,6 +658,10 @@ int main(int argc, char **argv)
 			shm_bytes = strtoull(optarg, NULL, 10) << 20;
 		else if (opt == 's')
 			nsizes = parse_sizes(optarg, sizes);
+		else if (opt == 'M')
+			modes = parse_modes(optarg);
+		else if (opt == 'q')
+			small = false;
 		else
 			usage();
 	}
@@ -659,6 +688,7 @@ int main(int argc, char **argv)
 	}
 	printf("\none core checksumming: 1 MiB %.2f GB/s, 64 MiB %.2f GB/s\n",
 	       bench_median(bw_1m, nbw), bench_median(bw_64m, nbw));
-	small_rounds();
+	if (small)
+		small_rounds();
 	return 0;
 }
