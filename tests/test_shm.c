@@ -1118,6 +1118,65 @@ static void test_recv_callback(void **state)
 	assert_int_equal(child_wait(pid), 0);
 }
 
+/* ---- one send from both kinds of memory, then shutdown ------------------ */
+
+static void shut_cb(struct zc_sock *sock, int status, void *arg)
+{
+	(void)sock;
+	*(int *)arg = status;
+}
+
+/* Region memory and ordinary memory in one send: one copy for the part
+ * outside the region, completed once as copied when the receiver has
+ * released the region part; then zc_sock_shutdown() ends the stream the
+ * receiver reads to the end, the socket still open. */
+static void test_mixed_then_shutdown(void **state)
+{
+	struct rx_check rc = { .expect = 3 * 65536, .ready_fd = -1 };
+	struct counts n = { 0 };
+	uint8_t *plain = malloc(2 * 65536);
+	struct zc_region *region;
+	struct zc_sock *sock;
+	struct zc_pool *pool;
+	struct zc_ctx *ctx;
+	struct zc_buf *buf;
+	struct zc_seg seg;
+	struct iovec iov[2];
+	int sv[2], status = 1;
+	pid_t pid;
+
+	(void)state;
+	pair(sv);
+	pid = child_start(sv, rx_child, &rc);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	assert_int_equal(shm_attach(ctx, sv[0], 0, &sock), 0);
+	assert_int_equal(zc_sock_region(sock, &region), 0);
+	assert_int_equal(zc_pool_create(region, 65536, NULL, NULL, &pool), 0);
+	assert_int_equal(zc_pool_get(pool, &buf), 0);
+	assert_int_equal(zc_buf_seg(buf, 0, &seg), 0);
+	for (size_t i = 0; i < 65536; i++)
+		((uint8_t *)seg.base)[i] = nu_pattern(i);
+	for (size_t i = 0; i < 2 * 65536; i++)
+		plain[i] = nu_pattern(65536 + i);
+	iov[0] = (struct iovec){ seg.base, 65536 };
+	iov[1] = (struct iovec){ plain, 2 * 65536 };
+	assert_int_equal(zc_send(sock, iov, 2, count_cb, &n), 0);
+	assert_int_equal(zc_sock_shutdown(sock, shut_cb, &status), 0);
+	for (int i = 0; i < 100 && status == 1; i++)
+		zc_ctx_process(ctx, 100);
+	assert_int_equal(status, 0);
+	assert_int_equal(n.calls, 1);
+	assert_int_equal(n.last.result, ZC_RESULT_COPIED);
+	assert_int_equal(n.last.why, ZC_WHY_SHM_COPY);
+	assert_int_equal(n.last.bytes, 3 * 65536);
+	assert_int_equal(child_wait(pid), 0);
+	zc_buf_release(buf);
+	assert_int_equal(zc_pool_destroy(pool), 0);
+	assert_int_equal(zc_sock_close(sock), 0);
+	zc_ctx_destroy(ctx);
+	free(plain);
+}
+
 /* ---- the pure checks ---------------------------------------------------- */
 
 static void test_proto_checks(void **state)
@@ -1176,6 +1235,7 @@ int main(void)
 		cmocka_unit_test_setup(test_full_ring, watchdog),
 		cmocka_unit_test_setup(test_full_region, watchdog),
 		cmocka_unit_test_setup(test_recv_callback, watchdog),
+		cmocka_unit_test_setup(test_mixed_then_shutdown, watchdog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
