@@ -224,6 +224,7 @@ struct tx_run {
 	size_t size;
 	unsigned count;
 	bool region;
+	uint64_t shm_size; /* 0: the default */
 	/* Optional: bytes completed without error, in memory shared with the
 	 * parent; a stop hook asked before each send. */
 	volatile uint64_t *acked;
@@ -355,6 +356,9 @@ static void tx_loop(struct zc_ctx *ctx, struct zc_sock *sock, struct tx_run *r,
  * No cmocka asserts: children run it too. */
 static int tx_run(int fd, struct tx_run *r)
 {
+	struct zc_sock_opts o = { .tx = ZC_TX_SHM,
+				  .rx = ZC_RX_SHM,
+				  .shm_size = r->shm_size };
 	struct tx_slot slots[SLOTS];
 	struct zc_pool *pool = NULL;
 	struct zc_region *region;
@@ -364,7 +368,7 @@ static int tx_run(int fd, struct tx_run *r)
 
 	ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
-		ret = shm_attach(ctx, fd, 0, &sock);
+		ret = zc_sock_attach(ctx, fd, &o, &sock);
 	if (ret)
 		return ret;
 	tx_slots_init(r, slots);
@@ -454,6 +458,25 @@ static void test_ring_wrap(void **state)
 	(void)state;
 	stream_n(7, 20000, false);
 	stream_n(100, 5000, true);
+}
+
+/* A sender with a copy area of four pages against a receiver with the
+ * default: large sends go in 4 KiB chunks, the area wraps hundreds of
+ * times per send, and each end uses the other's sizes. */
+static void test_small_area(void **state)
+{
+	struct tx_run r = { .size = 1u << 20, .count = 24, .shm_size = 16384 };
+	struct rx_check rc = { .expect = 24u << 20, .ready_fd = -1 };
+
+	(void)state;
+	run_checked(&r, &rc);
+	assert_int_equal(r.results[ZC_RESULT_COPIED], 24);
+	r = (struct tx_run){
+		.size = 16384, .count = 500, .region = true, .shm_size = 16384
+	};
+	rc = (struct rx_check){ .expect = 16384 * 500, .ready_fd = -1 };
+	run_checked(&r, &rc);
+	assert_int_equal(r.results[ZC_RESULT_ZEROCOPY], 500);
 }
 
 /* ---- attach rules ------------------------------------------------------- */
@@ -1226,6 +1249,7 @@ int main(void)
 		cmocka_unit_test_setup(test_integrity_copied, watchdog),
 		cmocka_unit_test_setup(test_integrity_region, watchdog),
 		cmocka_unit_test_setup(test_ring_wrap, watchdog),
+		cmocka_unit_test_setup(test_small_area, watchdog),
 		cmocka_unit_test_setup(test_garbage_descriptors, watchdog),
 		cmocka_unit_test_setup(test_descriptor_edges, watchdog),
 		cmocka_unit_test_setup(test_garbage_returns, watchdog),
