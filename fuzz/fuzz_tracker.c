@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "tracker.h"
 
 #define MODEL_CAP (1u << 12) /* ids one input may issue: 4x max */
@@ -38,15 +39,6 @@ struct model {
 
 static uint8_t state[MODEL_CAP];
 static uint8_t times[MODEL_CAP];
-
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: mismatch: %s\n", __FILE__, \
-				__LINE__, #cond);                          \
-			abort();                                           \
-		}                                                          \
-	} while (0)
 
 static uint32_t pow2(uint32_t v)
 {

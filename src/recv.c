@@ -28,6 +28,8 @@ static const struct zc_rx_ops *sock_pick_rx(const struct zc_sock *sock)
 		return &zc_rx_zcrx;
 	case ZC_RX_DEVMEM:
 		return &zc_rx_devmem;
+	case ZC_RX_SHM:
+		return &zc_rx_shm;
 	default:
 		return NULL;
 	}

@@ -105,6 +105,17 @@ int zc_region_wrap(void *addr, size_t len, unsigned flags,
 	return 0;
 }
 
+int zc_region_adopt(void *base, size_t len, struct zc_region **out)
+{
+	struct zc_region *region = region_alloc(base, len, ZC_REGION_NOLOCK);
+
+	if (!region)
+		return -ENOMEM;
+	region->map_len = len;
+	*out = region;
+	return 0;
+}
+
 int zc_region_destroy(struct zc_region *region)
 {
 	if (!region)

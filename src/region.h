@@ -18,6 +18,9 @@ struct zc_region {
 
 void zc_region_use(struct zc_region *region);
 void zc_region_unuse(struct zc_region *region);
+/* A region over a mapping the caller made (len bytes at base, page
+ * aligned): zc_region_destroy() unmaps it.  Not locked. */
+int zc_region_adopt(void *base, size_t len, struct zc_region **out);
 /* True if [addr, addr+len) lies inside the region. */
 bool zc_region_contains(const struct zc_region *region, const void *addr,
 			size_t len);

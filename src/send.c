@@ -599,6 +599,9 @@ int zc_sock_tx_setup(struct zc_sock *sock)
 				&sock->t.stats.uring_error);
 	case ZC_TX_DEVMEM:
 		return sock_pin(sock, &zc_tx_devmem, &sock->t.stats.tx_error);
+	case ZC_TX_SHM:
+		sock->tx = &zc_tx_shm;
+		return zc_tx_shm.init(&sock->t);
 	default:
 		return -EOPNOTSUPP;
 	}

@@ -39,7 +39,7 @@ void zc_tsock_error(struct zc_tsock *t, int err)
 	t->stats.last_error = err;
 	if (t->type == SOCK_STREAM &&
 	    (err == -EPIPE || err == -ECONNRESET || err == -ETIMEDOUT ||
-	     err == -ECONNABORTED))
+	     err == -ECONNABORTED || err == -EPROTO))
 		sock->dead = true;
 }
 
@@ -68,6 +68,33 @@ void zc_tsock_uring_reap(struct zc_tsock *t)
 
 	if (ctx->uring)
 		zc_uring_submit(ctx->uring);
+}
+
+int zc_tsock_watch(struct zc_tsock *t, int fd)
+{
+	struct zc_sock *sock = zc_sock_of(t);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.ptr = sock };
+
+	if (sock->watching)
+		return -EBUSY;
+	if (epoll_ctl(sock->ctx->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	sock->watching = true;
+	sock->watch_fd = fd;
+	/* Counted as a socket in the set: the context must not wait in
+	 * its ring alone while a doorbell may ring. */
+	sock->ctx->nsocks_ep++;
+	return 0;
+}
+
+static void sock_unwatch(struct zc_sock *sock)
+{
+	if (!sock->watching)
+		return;
+	epoll_ctl(sock->ctx->epfd, EPOLL_CTL_DEL, sock->watch_fd, NULL);
+	sock->ctx->nsocks_ep--;
+	sock->watching = false;
 }
 
 static void sock_defer_unlink(struct zc_sock *sock)
@@ -99,7 +126,8 @@ void zc_sock_ep_update(struct zc_sock *sock)
 	uint32_t want = 0;
 	int op;
 
-	if (space || sock->t.ids.inflight) {
+	/* A watched socket (zc_tsock_watch) stays for its hang-up. */
+	if (space || sock->t.ids.inflight || sock->watching) {
 		want = EPOLLET | (sock->ep_events & EPOLLOUT);
 		if (space)
 			want |= EPOLLOUT;
@@ -164,6 +192,8 @@ void zc_sock_event(struct zc_sock *sock, uint32_t events)
 		 * see it. */
 		sock_read_error(sock);
 		zc_sock_reap(sock);
+	} else if ((events & EPOLLIN) && sock->watching) {
+		zc_sock_reap(sock); /* the doorbell may bring completions */
 	}
 	zc_sock_run(sock);
 }
@@ -175,6 +205,19 @@ static int sockopt_int(int fd, int level, int name, int *val)
 	socklen_t len = sizeof(*val);
 
 	return getsockopt(fd, level, name, val, &len) ? -errno : 0;
+}
+
+/* IPv4 and IPv6 for the network transports; AF_UNIX streams only for
+ * the shared-region channel, which needs them. */
+static int sock_family_check(const struct zc_sock *sock)
+{
+	bool shm = sock->t.opts.tx == ZC_TX_SHM;
+
+	if (sock->t.domain == AF_UNIX)
+		return shm && sock->t.type == SOCK_STREAM ? 0 : -EAFNOSUPPORT;
+	if (sock->t.domain != AF_INET && sock->t.domain != AF_INET6)
+		return -EAFNOSUPPORT;
+	return shm ? -EAFNOSUPPORT : 0;
 }
 
 static int sock_identify(struct zc_sock *sock, int fd)
@@ -192,13 +235,15 @@ static int sock_identify(struct zc_sock *sock, int fd)
 	ret = sockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &sock->t.domain);
 	if (ret)
 		return ret;
-	if (sock->t.domain != AF_INET && sock->t.domain != AF_INET6)
-		return -EAFNOSUPPORT;
+	ret = sock_family_check(sock);
+	if (ret)
+		return ret;
 	ret = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto);
 	if (ret)
 		return ret;
 	if (!(sock->t.type == SOCK_STREAM && proto == IPPROTO_TCP) &&
-	    !(sock->t.type == SOCK_DGRAM && proto == IPPROTO_UDP))
+	    !(sock->t.type == SOCK_DGRAM && proto == IPPROTO_UDP) &&
+	    sock->t.domain != AF_UNIX)
 		return -EPROTONOSUPPORT;
 	/* A UDP server's socket has no peer: its sends name theirs. */
 	if (getpeername(fd, (struct sockaddr *)&peer, &len)) {
@@ -240,6 +285,11 @@ static int opts_check(const struct zc_sock_opts *o)
 		return -EINVAL;
 	if (!zc_reserved_zero(o->reserved, ZC_ARRAY_SIZE(o->reserved)))
 		return -EINVAL;
+	/* The shared-region channel carries both directions or neither. */
+	if ((o->tx == ZC_TX_SHM) != (o->rx == ZC_RX_SHM))
+		return -EINVAL;
+	if (o->shm_size && o->tx != ZC_TX_SHM)
+		return -EINVAL;
 	return zc_sock_dev_opts_check(o);
 }
 
@@ -268,6 +318,7 @@ static int sock_setup(struct zc_sock *sock)
 
 static void sock_free(struct zc_sock *sock)
 {
+	sock_unwatch(sock);
 	if (sock->ino)
 		zc_sockreg_del(sock->ino);
 	zc_tracker_fini(&sock->t.ids);
@@ -328,6 +379,15 @@ int zc_sock_fd(const struct zc_sock *sock)
 	return sock ? sock->t.fd : -EINVAL;
 }
 
+int zc_sock_region(struct zc_sock *sock, struct zc_region **out)
+{
+	if (!sock || !out)
+		return -EINVAL;
+	if (sock->tx != &zc_tx_shm)
+		return -EOPNOTSUPP;
+	return zc_tx_shm_region(&sock->t, out);
+}
+
 int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out)
 {
 	if (!sock || !out)
@@ -350,20 +410,24 @@ static int64_t now_ms(void)
 /* Wait for the socket to be writable or to report completions. */
 static void sock_wait(struct zc_sock *sock, int64_t deadline, bool idle)
 {
-	/* io_uring completions arrive on the ring's eventfd (-1: none). */
-	struct pollfd pfd[2] = { { .fd = sock->t.fd },
-				 { .fd = zc_ctx_uring_fd(sock->ctx),
-				   .events = POLLIN } };
+	/* io_uring completions arrive on the ring's eventfd, a watching
+	 * transport's on its doorbell (-1: none). */
+	struct pollfd pfd[3] = {
+		{ .fd = sock->t.fd },
+		{ .fd = zc_ctx_uring_fd(sock->ctx), .events = POLLIN },
+		{ .fd = sock->watching ? sock->watch_fd : -1,
+		  .events = POLLIN },
+	};
 	int64_t left = deadline - now_ms();
 
 	if (left <= 0)
 		return;
-	if (sock->sendq_head)
+	if (zc_sock_waits_for_space(sock))
 		pfd[0].events = POLLOUT;
 	/* A hung-up socket polls ready at once; pace the retries. */
 	if (idle && left > 10)
 		left = 10;
-	poll(pfd, 2, (int)left);
+	poll(pfd, 3, (int)left);
 }
 
 static void sock_drain(struct zc_sock *sock)
@@ -415,6 +479,8 @@ int zc_sock_destroy(struct zc_sock *sock)
 	sock->ctx->depth++;
 	sock_drain(sock);
 	lost = st->abandoned + st->errors;
+	/* Before the transports close the doorbell. */
+	sock_unwatch(sock);
 	zc_sock_cancel_sends(sock);
 	zc_ctx_run_done(sock->ctx, sock, INT_MAX);
 	/* A flush or shutdown still waiting is told it will not happen. */

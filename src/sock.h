@@ -83,6 +83,9 @@ struct zc_sock {
 	zc_sock_cb drain_cb;
 	void *drain_arg;
 	bool shut_wr; /* zc_sock_shutdown: no new sends */
+	/* A transport's doorbell in the epoll set (zc_tsock_watch). */
+	bool watching;
+	int watch_fd;
 };
 
 static inline struct zc_sock *zc_sock_of(struct zc_tsock *t)

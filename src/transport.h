@@ -26,7 +26,7 @@ struct zc_uring;
 /* The transport's view of a socket. */
 struct zc_tsock {
 	int fd;
-	int domain; /* AF_INET or AF_INET6 */
+	int domain; /* AF_INET, AF_INET6, or AF_UNIX (shm) */
 	int type;   /* SOCK_STREAM or SOCK_DGRAM */
 	bool nonblock;
 	bool unconnected; /* UDP without a peer: sends name theirs */
@@ -147,6 +147,11 @@ extern const struct zc_rx_ops zc_rx_uring;
 extern const struct zc_rx_ops zc_rx_zcrx;
 extern const struct zc_rx_ops zc_rx_devmem;
 extern const struct zc_tx_ops zc_tx_devmem;
+extern const struct zc_tx_ops zc_tx_shm;
+extern const struct zc_rx_ops zc_rx_shm;
+
+/* The shm socket's region (zc_sock_region). */
+int zc_tx_shm_region(struct zc_tsock *sock, struct zc_region **out);
 
 /* ---- the request API ---------------------------------------------------- */
 
@@ -197,6 +202,12 @@ void zc_tsock_defer(struct zc_tsock *t);
 int zc_tsock_uring(struct zc_tsock *t, struct zc_uring **out);
 /* Reap the context's ring: every socket's CQEs, not only this one's. */
 void zc_tsock_uring_reap(struct zc_tsock *t);
+/* Watch fd (a doorbell the peer writes) in the context's epoll set for
+ * this socket, and the socket itself for hang-ups, until the socket goes:
+ * a readable fd runs the send transport's reap and the socket's work (its
+ * queue, the receive callback) from zc_ctx_process(); close waits on it
+ * too.  The fd must stay open as long as the socket. */
+int zc_tsock_watch(struct zc_tsock *t, int fd);
 
 /* Count n bytes handed out by copy in the socket's statistics. */
 static inline void zc_tsock_count_copied(struct zc_tsock *sock, size_t n)

@@ -245,10 +245,10 @@ static int default_modes(struct bench_opts *o)
 
 	o->nmodes = 0;
 	for (int tx = 0; tx < ZC_TX_MODE_COUNT && !ret; tx++)
-		if (!device_mode(tx, ZC_RX_AUTO))
+		if (!device_mode(tx, ZC_RX_AUTO) && tx != ZC_TX_SHM)
 			ret = add_mode(o, tx, ZC_RX_AUTO);
 	for (int rx = ZC_RX_COPY + 1; rx < ZC_RX_MODE_COUNT && !ret; rx++)
-		if (!device_mode(ZC_TX_MSGZC, rx))
+		if (!device_mode(ZC_TX_MSGZC, rx) && rx != ZC_RX_SHM)
 			ret = add_mode(o, ZC_TX_MSGZC, rx);
 	return ret;
 }
@@ -305,6 +305,11 @@ static int parse_mode(char *item, struct bench_opts *o)
 			return bad_mode("unknown mode", true, true, item);
 		tx = ZC_TX_MSGZC;
 	}
+	/* The bench runs over TCP; the same-host channel has its own. */
+	if (tx == ZC_TX_SHM || rx == ZC_RX_SHM)
+		return bad("shm runs over an AF_UNIX socket pair, not TCP: "
+			   "bench/bench_shm measures it",
+			   item);
 	return add_mode(o, tx, rx);
 }
 

@@ -26,8 +26,9 @@
  *    version node), enum values and flags (handle ones you do not know),
  *    and struct fields taken from the struct's reserved[] words.  Existing
  *    functions keep their signatures and meaning; public structs keep
- *    their size and the place of every field.  zc_stats has room for
- *    ZC_STATS_SLOTS copy reasons and send transports.
+ *    their size and the place of every field.  zc_copy_why and
+ *    zc_tx_mode index arrays of ZC_STATS_SLOTS entries in zc_stats, so
+ *    they grow up to that many values and no further.
  *  - Option structs (zc_ctx_opts, zc_sock_opts): zero-initialise them and
  *    set what you need.  A zero field means the default in every version,
  *    so such a struct stays valid.  Their reserved words must be zero
@@ -292,6 +293,11 @@ enum zc_tx_mode {
 	 * lies in zc_sock_dev_region().  Linux 6.15+, CAP_NET_ADMIN, a NIC
 	 * with netmem TX. */
 	ZC_TX_DEVMEM,
+	/* Same-host channel over an AF_UNIX stream socket: memory shared
+	 * once at attach, sends from zc_sock_region() pass descriptors only;
+	 * with ZC_RX_SHM on both ends (see zc_sock_attach(3)).  Never
+	 * picked by auto. */
+	ZC_TX_SHM,
 	ZC_TX_MODE_COUNT
 };
 
@@ -314,6 +320,9 @@ enum zc_rx_mode {
 	 * ZC_F_UNREADABLE; headers and stray packets come copied (TCP only).
 	 * Linux 6.12+, CAP_NET_ADMIN, the same NIC features as zcrx. */
 	ZC_RX_DEVMEM,
+	/* The shared-region channel (with ZC_TX_SHM): buffers point into
+	 * the peer's region, mapped read-only. */
+	ZC_RX_SHM,
 	ZC_RX_MODE_COUNT
 };
 
@@ -360,15 +369,25 @@ struct zc_sock_opts {
 	unsigned rx_queue;
 	int dmabuf_fd;		  /* with ZC_SOCK_DMABUF: the dma-buf to bind */
 	unsigned zcrx_rq_entries; /* zcrx refill ring (0: rx_buf_count) */
+	/* ZC_TX_SHM: bytes of the region zc_sock_region() gives out, a
+	 * multiple of 4096 up to 1 GiB (0: 4 MiB); copied sends use a second
+	 * area of the same size.  Must be 0 for other modes. */
+	uint64_t shm_size;
 	/* Must be zero: room for options of later versions, so that one this
 	 * library does not know is refused (-EINVAL), not ignored. */
-	uint64_t reserved[6];
+	uint64_t reserved[5];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
- * (IPv4 or IPv6, blocking or not; unconnected UDP sends with zc_sendto()).
+ * (IPv4 or IPv6, blocking or not; unconnected UDP sends with zc_sendto()),
+ * or, with ZC_TX_SHM and ZC_RX_SHM together, a connected AF_UNIX stream
+ * socket whose other end attaches the same way: attach then waits for the
+ * peer's handshake (up to the close timeout, 2 s if none).
  * Errors: -EBADF, -ENOTSOCK, -EPROTONOSUPPORT (not TCP/UDP),
- * -EAFNOSUPPORT (not IPv4/IPv6), -ENOTCONN, -EINVAL (bad options),
+ * -EAFNOSUPPORT (not IPv4/IPv6; AF_UNIX without shm, shm on another
+ * family), -ENOTCONN, -EINVAL (bad options, one shm mode without the
+ * other), shm: -ETIMEDOUT (no answer), -EPROTO (the peer answered
+ * something else), -ECONNRESET (the peer closed),
  * -EEXIST (the socket is attached already, in any context, through this or
  * another fd), or the error of enabling the chosen transport (e.g.
  * -EOPNOTSUPP). */
@@ -381,6 +400,13 @@ ZC_API int zc_sock_attach(struct zc_ctx *ctx, int fd,
  * Returns 0, or -ETIMEDOUT if anything was abandoned or cancelled. */
 ZC_API int zc_sock_close(struct zc_sock *sock);
 ZC_API int zc_sock_fd(const struct zc_sock *sock);
+/* ZC_TX_SHM: the region shared with the peer.  Sends whose segments lie
+ * in it (a zc_pool over it) pass descriptors only and complete as
+ * ZC_RESULT_ZEROCOPY once the receiver released them; the memory must
+ * stay untouched until then.  Owned by the socket: destroy pools over it
+ * before zc_sock_close(), else the region is left to the application to
+ * zc_region_destroy().  -EINVAL (NULL), -EOPNOTSUPP (not a shm socket). */
+ZC_API int zc_sock_region(struct zc_sock *sock, struct zc_region **out);
 
 /* Runs once, from zc_ctx_process(): status 0, or the connection's first
  * error (negative errno) if it failed. */
@@ -410,6 +436,9 @@ enum zc_copy_why {
 	ZC_WHY_TRANSPORT, /* the copy transport was chosen for the socket */
 	ZC_WHY_POLICY,	  /* auto chose to copy (small send, backing off) */
 	ZC_WHY_NOBUFS,	  /* zero-copy ran out of optmem/locked pages */
+	/* shm: the memory was not in the channel's region (zc_sock_region),
+	 * so it was copied once into the channel */
+	ZC_WHY_SHM_COPY,
 	ZC_WHY_COUNT
 };
 
@@ -617,8 +646,9 @@ ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
  * -EOPNOTSUPP (another mode, or the socket fell back), or the error of
  * setting up the receive path. */
 ZC_API int zc_sock_dev_region(struct zc_sock *sock, struct zc_region **out);
-/* "auto", "copy", "msgzc", "uring", "uring-fixed", "devmem"; receive:
- * "auto", "copy", "uring", "tcpmmap", "zcrx", "devmem"; NULL if out of
+/* "auto", "copy", "msgzc", "uring", "uring-fixed", "devmem", "shm";
+ * receive:
+ * "auto", "copy", "uring", "tcpmmap", "zcrx", "devmem", "shm"; NULL if out of
  * range. */
 ZC_API const char *zc_tx_mode_name(enum zc_tx_mode mode);
 ZC_API const char *zc_rx_mode_name(enum zc_rx_mode mode);
