@@ -28,10 +28,12 @@ src/version.c		core
 src/abi.h		core
 src/zcrx.*		core
 src/devmem.*		core
+src/shm_proto.*		core
 src/transport.h		transport
 src/rxpool.*		transport
 src/dmabuf.*		transport
 src/netdev*		transport
+src/shm_chan.*		transport
 src/transport_*.c	transport
 src/uring.*		transport
 src/sock*		socket

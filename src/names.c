@@ -5,14 +5,14 @@
 #define NAME_OF(tab, i) \
 	((unsigned)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : NULL)
 
-static const char *const tx_names[] = { "auto",  "copy",	 "msgzc",
+static const char *const tx_names[] = { "auto",	 "copy",	"msgzc",
 					"uring", "uring-fixed", "devmem",
 					"shm" };
-static const char *const rx_names[] = { "auto", "copy", "uring", "tcpmmap",
+static const char *const rx_names[] = { "auto", "copy",	  "uring", "tcpmmap",
 					"zcrx", "devmem", "shm" };
 static const char *const result_names[] = { "zerocopy", "copied", "error",
 					    "abandoned" };
-static const char *const why_names[] = { "none", "kernel", "transport",
+static const char *const why_names[] = { "none",   "kernel", "transport",
 					 "policy", "nobufs", "shm-copy" };
 static const char *const policy_state_names[] = { "pinned", "probing",
 						  "zerocopy", "backoff",
