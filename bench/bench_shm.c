@@ -89,8 +89,8 @@ static double proc_cpu(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
 }
 
 /* Reads every byte: the receiver's work when it uses the data. */
@@ -636,7 +636,7 @@ static unsigned parse_modes(char *s)
 	for (char *t = strtok(s, ","); t; t = strtok(NULL, ",")) {
 		int m = 0;
 
-		while (m < NMODES && strcmp(t, mode_names[m]))
+		while (m < NMODES && strcmp(t, mode_names[m]) != 0)
 			m++;
 		if (m == NMODES)
 			usage();
