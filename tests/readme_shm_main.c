@@ -50,7 +50,7 @@ int main(void)
 		fprintf(stderr, "sender failed\n");
 		return 1;
 	}
-	if (ret || strcmp(got, MSG)) {
+	if (ret || strcmp(got, MSG) != 0) {
 		fprintf(stderr, "receiver: %s, got '%s'\n", zc_strerror(ret),
 			got);
 		return 1;
