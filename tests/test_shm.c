@@ -614,10 +614,16 @@ static void fake_recv(int fd, struct fake *f)
 			      .msg_iovlen = 1,
 			      .msg_control = ctl.buf,
 			      .msg_controllen = sizeof(ctl.buf) };
-	int fds[2];
+	struct cmsghdr *cm;
+	int fds[2] = { -1, -1 };
 
 	assert_int_equal(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), sizeof(h));
-	memcpy(fds, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(fds));
+	/* One SCM_RIGHTS message with both descriptors: memfd, doorbell. */
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(fds)))
+		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	assert_true(fds[0] >= 0 && fds[1] >= 0);
 	f->peer_len = h.file_len;
 	f->peer = mmap(NULL, f->peer_len, PROT_READ, MAP_SHARED, fds[0], 0);
 	assert_true(f->peer != MAP_FAILED);
