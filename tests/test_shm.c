@@ -963,7 +963,7 @@ static void test_sender_killed(void **state)
 			    .count = UINT32_MAX,
 			    .acked = acked };
 	struct zc_buf *buf, *held = NULL;
-	uint64_t got = 0, held_at = 0, acked_at_death;
+	uint64_t got = 0, held_at = 0, acked_at_death = 0;
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	ssize_t n;
