@@ -474,7 +474,8 @@ static void test_small_area(void **state)
 	r = (struct tx_run){
 		.size = 16384, .count = 500, .region = true, .shm_size = 16384
 	};
-	rc = (struct rx_check){ .expect = 16384 * 500, .ready_fd = -1 };
+	rc = (struct rx_check){ .expect = (uint64_t)16384 * 500,
+				.ready_fd = -1 };
 	run_checked(&r, &rc);
 	assert_int_equal(r.results[ZC_RESULT_ZEROCOPY], 500);
 }
@@ -1164,9 +1165,10 @@ static void shut_cb(struct zc_sock *sock, int status, void *arg)
  * receiver reads to the end, the socket still open. */
 static void test_mixed_then_shutdown(void **state)
 {
-	struct rx_check rc = { .expect = 3 * 65536, .ready_fd = -1 };
+	const size_t plain_len = (size_t)2 * 65536;
+	struct rx_check rc = { .expect = (uint64_t)3 * 65536, .ready_fd = -1 };
 	struct counts n = { 0 };
-	uint8_t *plain = malloc(2 * 65536);
+	uint8_t *plain = malloc(plain_len);
 	struct zc_region *region;
 	struct zc_sock *sock;
 	struct zc_pool *pool;
@@ -1188,10 +1190,10 @@ static void test_mixed_then_shutdown(void **state)
 	assert_int_equal(zc_buf_seg(buf, 0, &seg), 0);
 	for (size_t i = 0; i < 65536; i++)
 		((uint8_t *)seg.base)[i] = nu_pattern(i);
-	for (size_t i = 0; i < 2 * 65536; i++)
+	for (size_t i = 0; i < plain_len; i++)
 		plain[i] = nu_pattern(65536 + i);
 	iov[0] = (struct iovec){ seg.base, 65536 };
-	iov[1] = (struct iovec){ plain, 2 * 65536 };
+	iov[1] = (struct iovec){ plain, plain_len };
 	assert_int_equal(zc_send(sock, iov, 2, count_cb, &n), 0);
 	assert_int_equal(zc_sock_shutdown(sock, shut_cb, &status), 0);
 	for (int i = 0; i < 100 && status == 1; i++)
