@@ -33,6 +33,7 @@ src/uring.*		transport
 src/sock*		socket
 src/ctx.*		socket
 src/send.c		socket
+src/send_file.c		socket
 src/recv.c		socket
 src/thread.c		socket
 tools/*			tools

@@ -5,13 +5,14 @@
 #define NAME_OF(tab, i) \
 	((unsigned)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : NULL)
 
-static const char *const tx_names[] = { "auto", "copy", "msgzc", "uring",
-					"uring-fixed" };
+static const char *const tx_names[] = { "auto",	 "copy",	"msgzc",
+					"uring", "uring-fixed", "sendfile",
+					"splice" };
 static const char *const rx_names[] = { "auto", "copy", "uring", "tcpmmap" };
 static const char *const result_names[] = { "zerocopy", "copied", "error",
 					    "abandoned" };
-static const char *const why_names[] = { "none", "kernel", "transport",
-					 "policy", "nobufs" };
+static const char *const why_names[] = { "none",   "kernel", "transport",
+					 "policy", "nobufs", "unverified" };
 static const char *const policy_state_names[] = { "pinned", "probing",
 						  "zerocopy", "backoff",
 						  "no-zc" };

@@ -234,7 +234,7 @@ static int opts_check(const struct zc_sock_opts *o)
 		return -EINVAL;
 	if (!zc_reserved_zero(o->reserved, ZC_ARRAY_SIZE(o->reserved)))
 		return -EINVAL;
-	return 0;
+	return zc_sock_file_opts_check(o);
 }
 
 static int sock_setup(struct zc_sock *sock)
