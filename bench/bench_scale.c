@@ -44,7 +44,7 @@ static void die(const char *what, int err)
 
 static long rss_bytes(void)
 {
-	long size, rss;
+	long size, rss = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (!f || fscanf(f, "%ld %ld", &size, &rss) != 2)
