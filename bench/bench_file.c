@@ -90,7 +90,7 @@ static void run_zc(int fd, int file, enum zc_tx_mode mode, size_t size,
 				  .max_inflight = 1024,
 				  .flags = ZC_SOCK_KEEP_FD };
 	struct zc_ctx *ctx;
-	struct zc_sock *sock;
+	struct zc_sock *sock = NULL;
 	unsigned inflight = 0;
 	int ret = zc_ctx_create(NULL, &ctx);
 
@@ -277,7 +277,7 @@ static void rx_zc(int sock, int file)
 {
 	struct zc_sock_opts o = { .flags = ZC_SOCK_KEEP_FD };
 	struct zc_ctx *ctx;
-	struct zc_sock *zs;
+	struct zc_sock *zs = NULL;
 	int ret = zc_ctx_create(NULL, &ctx);
 
 	if (!ret)
