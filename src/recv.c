@@ -93,6 +93,16 @@ static unsigned rx_flags(struct zc_sock *sock)
 		       : ZC_RXF_COPY;
 }
 
+/* The end of a TCP stream that was reset is not a clean end: the reset
+ * was seen first (SO_ERROR, read when the socket reported EPOLLERR,
+ * clears it, so recv() then says 0), and it is what the receiver gets. */
+static ssize_t rx_end_result(const struct zc_sock *sock, ssize_t n)
+{
+	if (n || sock->t.type != SOCK_STREAM || !sock->dead)
+		return n;
+	return sock->t.stats.last_error ? sock->t.stats.last_error : n;
+}
+
 ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 {
 	ZC_CTX_GUARD(sock ? sock->ctx : NULL);
@@ -103,7 +113,8 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	return sock->rx->recv(&sock->t, out, rx_flags(sock), NULL);
+	return rx_end_result(sock, sock->rx->recv(&sock->t, out,
+						  rx_flags(sock), NULL));
 }
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
@@ -148,7 +159,9 @@ static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
 		    !(sock->rx->flags & ZC_RXO_FROM))
 			return -EOPNOTSUPP;
 	}
-	return sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from);
+	return rx_end_result(sock, sock->rx->recv(&sock->t, out,
+						  flags | rx_flags(sock),
+						  from));
 }
 
 ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,
