@@ -19,11 +19,18 @@
  * connection; the tables give median throughput and median sender (send)
  * or receiver (recv) thread CPU per GB.
  *
+ * push: one whole FILE to HOST:PORT by zc_send_file() (auto), ranges of 16
+ * MiB, 4 in flight, for bench/compare_file.sh to set beside socat and
+ * iperf3 -F.
+ *
  * Usage: bench_file send|recv [rounds (5)] [DIR (/dev/shm)] [MiB (512)]
+ *        (BENCH_FILE_SIZES=65536,1048576 limits send to those sizes)
+ *        bench_file push FILE HOST PORT
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <netinet/tcp.h>
@@ -66,8 +73,10 @@ static const enum zc_tx_mode smode[] = {
 	[S_MSGZC] = ZC_TX_MSGZC,
 };
 
-static const size_t ssizes[] = { 4096,	    16384,	65536,	 1 << 20,
-				 16u << 20, 256u << 20, FILE_MAX };
+static const size_t ssizes[] = {
+	4096,	  16384,     65536,	 262144,   1 << 20,
+	4u << 20, 16u << 20, 256u << 20, FILE_MAX,
+};
 
 struct sample {
 	double wall; /* seconds to the last byte received */
@@ -177,6 +186,24 @@ static int make_file(const char *dir, size_t len)
 	return fd;
 }
 
+/* BENCH_FILE_SIZES="65536,1048576" runs only those sizes. */
+static bool size_wanted(size_t size)
+{
+	const char *list = getenv("BENCH_FILE_SIZES");
+	char *end;
+
+	if (!list || !*list)
+		return true;
+	while (*list) {
+		if (strtoull(list, &end, 10) == size)
+			return true;
+		if (end == list)
+			return false;
+		list = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
 static void bench_send(int rounds, const char *dir, size_t volume)
 {
 	int file = make_file(dir, FILE_MAX);
@@ -194,6 +221,9 @@ static void bench_send(int rounds, const char *dir, size_t volume)
 	printf("\n");
 	for (size_t i = 0; i < sizeof(ssizes) / sizeof(ssizes[0]); i++) {
 		double tp[S_COUNT][MAX_ROUNDS], cpu[S_COUNT][MAX_ROUNDS];
+
+		if (!size_wanted(ssizes[i]))
+			continue;
 
 		for (int r = 0; r < rounds; r++)
 			for (int k = 0; k < S_COUNT; k++) {
@@ -467,12 +497,66 @@ static void bench_recv(int rounds, const char *dir, size_t volume)
 	close(src);
 }
 
+/* ---- push: one file to a peer ---------------------------------------- */
+
+#define PUSH_RANGE (16u << 20)
+#define PUSH_INFLIGHT 4
+
+static int push(const char *path, const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct stat st;
+	int file = open(path, O_RDONLY), fd;
+	unsigned inflight = 0;
+	struct zc_ctx *ctx;
+	struct zc_sock *sock = NULL;
+	off_t off = 0;
+	int ret;
+
+	if (file < 0 || fstat(file, &st))
+		die(path, errno);
+	if (getaddrinfo(host, port, &hints, &ai))
+		die("getaddrinfo", EHOSTUNREACH);
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen))
+		die("connect", errno);
+	freeaddrinfo(ai);
+	ret = zc_ctx_create(NULL, &ctx);
+	if (!ret)
+		ret = zc_sock_attach(ctx, fd, NULL, &sock);
+	if (ret)
+		die("attach", ret);
+	while (off < st.st_size || inflight) {
+		size_t len = (size_t)(st.st_size - off) < PUSH_RANGE
+				     ? (size_t)(st.st_size - off)
+				     : PUSH_RANGE;
+
+		if (off == st.st_size || inflight == PUSH_INFLIGHT) {
+			zc_ctx_process(ctx, -1);
+			continue;
+		}
+		ret = zc_send_file(sock, file, off, len, done_cb, &inflight);
+		if (ret)
+			die("zc_send_file", ret);
+		inflight++;
+		off += (off_t)len;
+	}
+	zc_ctx_destroy(ctx);
+	close(file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
-	const char *dir = argc > 3 ? argv[3] : "/dev/shm";
-	size_t mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;
+	int rounds;
+	const char *dir;
+	size_t mib;
 
+	if (argc == 5 && !strcmp(argv[1], "push"))
+		return push(argv[2], argv[3], argv[4]);
+	rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
+	dir = argc > 3 ? argv[3] : "/dev/shm";
+	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;
 	if (argc < 2 || rounds < 1 || rounds > MAX_ROUNDS || mib < 1 ||
 	    (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
 		fprintf(stderr, "usage: bench_file send|recv [rounds 1..32] "

@@ -34,8 +34,9 @@
 #define ZC_POLICY_RX_BACKOFF_MIN 16
 #define ZC_POLICY_RX_BACKOFF_MAX 16384
 /* File sends (auto): below this many bytes pread + send, from it on
- * sendfile; see bench/README.md ("File sends"). */
-#define ZC_POLICY_FILE_READ_MAX 32768
+ * sendfile.  Measured on loopback, where the receiver's copy sets the
+ * pace; see bench/README.md ("File sends"). */
+#define ZC_POLICY_FILE_READ_MAX (2u << 20)
 
 /* Exponential back-off counted in decisions. */
 struct zc_backoff {
@@ -85,8 +86,8 @@ void zc_policy_note(struct zc_policy *pol, enum zc_policy_event ev);
 bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
 			   uint64_t copied);
 /* The mechanism of an auto file send of len bytes (zc_send_file):
- * ZC_TX_SENDFILE, or ZC_TX_COPY (pread + send) below
- * ZC_POLICY_FILE_READ_MAX; see bench/README.md ("File sends"). */
+ * ZC_TX_COPY (pread + send) below ZC_POLICY_FILE_READ_MAX, else
+ * ZC_TX_SENDFILE; see bench/README.md ("File sends"). */
 enum zc_tx_mode zc_policy_file_tx(size_t len);
 /* Copy the policy's decisions and state into st. */
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st);
