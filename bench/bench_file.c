@@ -558,7 +558,7 @@ int main(int argc, char **argv)
 	dir = argc > 3 ? argv[3] : "/dev/shm";
 	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;
 	if (argc < 2 || rounds < 1 || rounds > MAX_ROUNDS || mib < 1 ||
-	    (strcmp(argv[1], "send") && strcmp(argv[1], "recv"))) {
+	    (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "recv") != 0)) {
 		fprintf(stderr, "usage: bench_file send|recv [rounds 1..32] "
 				"[DIR] [MiB]\n");
 		return 2;

@@ -113,8 +113,8 @@ ssize_t zc_recv(struct zc_sock *sock, struct zc_buf **out)
 	ret = zc_sock_rx_start(sock);
 	if (ret)
 		return ret;
-	return rx_end_result(sock, sock->rx->recv(&sock->t, out,
-						  rx_flags(sock), NULL));
+	return rx_end_result(
+		sock, sock->rx->recv(&sock->t, out, rx_flags(sock), NULL));
 }
 
 int zc_sock_release(struct zc_sock *sock, struct zc_buf *buf)
@@ -159,9 +159,9 @@ static ssize_t sock_recv(struct zc_sock *sock, struct zc_buf **out,
 		    !(sock->rx->flags & ZC_RXO_FROM))
 			return -EOPNOTSUPP;
 	}
-	return rx_end_result(sock, sock->rx->recv(&sock->t, out,
-						  flags | rx_flags(sock),
-						  from));
+	return rx_end_result(
+		sock,
+		sock->rx->recv(&sock->t, out, flags | rx_flags(sock), from));
 }
 
 ssize_t zc_recvfrom(struct zc_sock *sock, struct zc_buf **out,

@@ -67,10 +67,11 @@ static int file_state(struct zc_tsock *sock, struct file_tx **out)
 	struct file_tx *ft = sock->file_priv;
 	int fl;
 
+	*out = ft;
 	if (!ft) {
 		fl = fcntl(sock->fd, F_GETFL);
 		if (fl < 0)
-			return -errno;
+			return -EBADF;
 		ft = calloc(1, sizeof(*ft));
 		if (!ft)
 			return -ENOMEM;

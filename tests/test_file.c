@@ -102,7 +102,7 @@ static bool all_zero(const uint8_t *p, size_t n)
 	while (n) {
 		size_t k = n < BLOCK ? n : BLOCK;
 
-		if (memcmp(p, zero, k))
+		if (memcmp(p, zero, k) != 0)
 			return false;
 		p += k;
 		n -= k;

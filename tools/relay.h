@@ -55,7 +55,8 @@ void relay_reset_close(int fd);
 
 /* The engines: run until *stop, serving lfd.  0 or -errno. */
 struct relay_worker;
-int relay_run_zc(const struct relay_opts *o, int lfd, volatile int *stop);
-int relay_run_splice(const struct relay_opts *o, int lfd, volatile int *stop);
+int relay_run_zc(const struct relay_opts *o, int lfd, const volatile int *stop);
+int relay_run_splice(const struct relay_opts *o, int lfd,
+		     const volatile int *stop);
 
 #endif

@@ -295,7 +295,8 @@ static void free_dead(struct sp_worker *w, bool all)
 	}
 }
 
-int relay_run_splice(const struct relay_opts *o, int lfd, volatile int *stop)
+int relay_run_splice(const struct relay_opts *o, int lfd,
+		     const volatile int *stop)
 {
 	struct sp_worker w = { .o = o, .lfd = lfd };
 	struct epoll_event evs[64];

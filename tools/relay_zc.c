@@ -57,6 +57,7 @@ struct pair {
 	struct fwd *free_fwd;
 	unsigned nfree;
 	struct pair *next, *prev; /* every pair of the worker */
+	struct pair *next_dead;	  /* in worker.dead */
 	struct worker *w;
 };
 
@@ -65,7 +66,7 @@ struct worker {
 	struct zc_ctx *ctx;
 	int ep, lfd, ctxfd;
 	struct pair *all;
-	unsigned ndead;
+	struct pair *dead; /* killed, not yet freed */
 	unsigned next_id;
 };
 
@@ -89,7 +90,8 @@ static void pair_kill(struct pair *p, bool reset)
 		p->err = -ECONNABORTED; /* unless a caller says better */
 	p->dead = true;
 	p->reset = reset;
-	p->w->ndead++;
+	p->next_dead = p->w->dead;
+	p->w->dead = p;
 }
 
 static void side_close(struct side *s, bool reset)
@@ -121,7 +123,6 @@ static void pair_unlink(struct pair *p)
 		p->w->all = p->next;
 	if (p->next)
 		p->next->prev = p->prev;
-	p->w->ndead--;
 }
 
 /* A reset for err on side s. */
@@ -164,24 +165,39 @@ static void pair_stop(struct pair *p)
 
 		if (s->zs)
 			zc_recv_stop(s->zs);
-		if (p->reset && s->zs)
-			connect(s->fd, &unspec, sizeof(unspec));
+		/* On failure the connection is gone already. */
+		if (p->reset && s->zs &&
+		    connect(s->fd, &unspec, sizeof(unspec)))
+			continue;
 	}
 }
 
 static void reap_dead(struct worker *w)
 {
-	struct pair *p = w->all, *next;
+	struct pair *p = w->dead, *keep = NULL;
 
-	for (; p && w->ndead; p = next) {
-		next = p->next;
-		if (!p->dead)
-			continue;
+	w->dead = NULL;
+	while (p) {
+		struct pair *next = p->next_dead;
+
 		if (!p->stopped)
 			pair_stop(p);
 		/* Every buffer back: both sockets can close. */
-		if (p->nfree == 2 * RX_BUFS || now_ms() > p->end_by)
+		if (p->nfree == 2 * RX_BUFS || now_ms() > p->end_by) {
 			pair_free(p);
+		} else {
+			p->next_dead = keep;
+			keep = p;
+		}
+		p = next;
+	}
+	/* Still waiting for buffers: back on the list (which closing may
+	 * have added to meanwhile). */
+	while (keep) {
+		p = keep;
+		keep = p->next_dead;
+		p->next_dead = w->dead;
+		w->dead = p;
 	}
 }
 
@@ -386,7 +402,7 @@ static void worker_end(struct worker *w)
 		close(w->ep);
 }
 
-int relay_run_zc(const struct relay_opts *o, int lfd, volatile int *stop)
+int relay_run_zc(const struct relay_opts *o, int lfd, const volatile int *stop)
 {
 	struct epoll_event evs[64];
 	struct worker w;

@@ -280,10 +280,11 @@ size_t xf_encode(const struct xf_msg *msg, uint8_t *buf)
 
 	if (plen < 0 || (size_t)plen > XF_MAX_LEN - XF_HDR_LEN || !msg_ok(msg))
 		return 0;
-	put(&c, XF_MAGIC0, 1);
-	put(&c, XF_MAGIC1, 1);
-	put(&c, XF_VERSION, 1);
-	put(&c, msg->type, 1);
+	buf[0] = XF_MAGIC0;
+	buf[1] = XF_MAGIC1;
+	buf[2] = XF_VERSION;
+	buf[3] = msg->type;
+	c.p = buf + 4;
 	put(&c, (uint64_t)plen, 4);
 	write_payload(&c, msg);
 	return XF_HDR_LEN + (size_t)plen;

@@ -302,7 +302,7 @@ static int take_file(struct receiver *r, int pfd, const char *leaf,
 	ret = recv_content(r, fd, e, hash, &werr);
 	if (fd < 0)
 		werr = fd;
-	if (!ret && !werr && memcmp(hash, e->hash, sizeof(hash)))
+	if (!ret && !werr && memcmp(hash, e->hash, sizeof(hash)) != 0)
 		werr = -EBADMSG;
 	if (!ret && !werr)
 		werr = put_in_place(r, pfd, fd, leaf, e);

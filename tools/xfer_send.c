@@ -224,12 +224,12 @@ static int try_connect(const struct addrinfo *ai, int timeout_ms)
 		return -errno;
 	if (!connect(fd, ai->ai_addr, ai->ai_addrlen))
 		return fd;
-	if (errno != EINPROGRESS)
-		err = errno;
-	else if (xf_wait(fd, POLLOUT, timeout_ms) != 1)
-		err = ETIMEDOUT;
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l))
-		err = errno;
+	err = errno;
+	if (err == EINPROGRESS) {
+		err = xf_wait(fd, POLLOUT, timeout_ms) == 1 ? 0 : ETIMEDOUT;
+		if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l))
+			err = errno;
+	}
 	if (!err)
 		return fd;
 	close(fd);
@@ -316,11 +316,9 @@ static int chunk_wait(struct sender *s, struct chunk_state *cs,
 			return n;
 		if (cs->done != before) {
 			xf_progress_add(&s->prog, cs->done - before, name);
-			before = cs->done;
-			quiet_since = xf_now_ms();
 			return 0;
 		}
-		if (xf_now_ms() - quiet_since > s->timeout_s * 1000)
+		if (xf_now_ms() - quiet_since > (int64_t)s->timeout_s * 1000)
 			return -ETIMEDOUT;
 	}
 	return 0;
@@ -706,15 +704,15 @@ int zc_cmd_send(int argc, char **argv)
 
 	if (ret)
 		return ret < 0 ? ZC_EXIT_OK : ret;
-	if (collect(&s, argc, argv))
-		return ZC_EXIT_FAIL;
-	fd = connect_to(argv[argc - 1], s.timeout_s);
-	if (fd < 0)
-		return ZC_EXIT_FAIL;
-	ret = session(&s, fd);
-	s.tally.ms = xf_now_ms() - start;
-	if (!s.quiet || s.json)
-		xf_summary(s.json ? stdout : stderr, "send", &s.tally, s.json);
+	ret = collect(&s, argc, argv);
+	if (!ret) {
+		fd = connect_to(argv[argc - 1], s.timeout_s);
+		ret = fd < 0 ? fd : session(&s, fd);
+		s.tally.ms = xf_now_ms() - start;
+		if (fd >= 0 && (!s.quiet || s.json))
+			xf_summary(s.json ? stdout : stderr, "send", &s.tally,
+				   s.json);
+	}
 	for (size_t i = 0; i < s.n; i++) {
 		free(s.ents[i].src);
 		free(s.ents[i].name);
