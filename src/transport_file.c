@@ -263,8 +263,9 @@ static bool go_by_read(const struct zc_tsock *sock, const struct file_tx *ft)
 }
 
 static int sendfile_loop(struct zc_tsock *sock, struct zc_req *req,
-			 struct sigpipe_guard *g)
+			 struct file_tx *ft, struct sigpipe_guard *g)
 {
+	(void)ft;
 	while (zc_req_left(req)) {
 		off_t off = req_file_pos(req, 0);
 		ssize_t n =
@@ -287,7 +288,13 @@ static int sendfile_loop(struct zc_tsock *sock, struct zc_req *req,
 	return 0;
 }
 
-static int sendfile_push(struct zc_tsock *sock, struct zc_req *req)
+typedef int (*file_loop_fn)(struct zc_tsock *sock, struct zc_req *req,
+			    struct file_tx *ft, struct sigpipe_guard *g);
+
+/* sendfile and splice: their loop with SIGPIPE held back, by read when
+ * they must not block or the file cannot be spliced (auto). */
+static int guarded_push(struct zc_tsock *sock, struct zc_req *req,
+			file_loop_fn loop)
 {
 	struct sigpipe_guard g;
 	struct file_tx *ft;
@@ -297,13 +304,18 @@ static int sendfile_push(struct zc_tsock *sock, struct zc_req *req)
 		return ret;
 	file_own(ft, req);
 	if (go_by_read(sock, ft))
-		return fread_push(sock, req);
+		return fread_push(sock, req); /* takes a pipe's bytes first */
 	sigpipe_block(&g);
-	ret = sendfile_loop(sock, req, &g);
+	ret = loop(sock, req, ft, &g);
 	sigpipe_restore(&g);
 	if (ret < 0 && file_unsupported(req, -ret))
 		return fall_back_read(sock, req);
 	return ret;
+}
+
+static int sendfile_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	return guarded_push(sock, req, sendfile_loop);
 }
 
 const struct zc_tx_ops zc_tx_sendfile = {
@@ -354,10 +366,13 @@ static int pipe_fill(struct file_tx *ft, const struct zc_req *req)
 static int splice_loop(struct zc_tsock *sock, struct zc_req *req,
 		       struct file_tx *ft, struct sigpipe_guard *g)
 {
+	int ret = pipe_open(ft);
+
+	if (ret)
+		return ret;
 	while (zc_req_left(req)) {
 		unsigned flags = SPLICE_F_MOVE;
 		ssize_t n;
-		int ret;
 
 		if (!ft->in_pipe) {
 			ret = pipe_fill(ft, req);
@@ -385,24 +400,7 @@ static int splice_loop(struct zc_tsock *sock, struct zc_req *req,
 
 static int splice_push(struct zc_tsock *sock, struct zc_req *req)
 {
-	struct sigpipe_guard g;
-	struct file_tx *ft;
-	int ret = file_state(sock, &ft);
-
-	if (ret)
-		return ret;
-	file_own(ft, req);
-	if (go_by_read(sock, ft))
-		return fread_push(sock, req); /* takes the pipe's bytes first */
-	ret = pipe_open(ft);
-	if (ret)
-		return ret;
-	sigpipe_block(&g);
-	ret = splice_loop(sock, req, ft, &g);
-	sigpipe_restore(&g);
-	if (ret < 0 && !req->sent && file_unsupported(req, -ret))
-		return fall_back_read(sock, req);
-	return ret;
+	return guarded_push(sock, req, splice_loop);
 }
 
 const struct zc_tx_ops zc_tx_splice = {
