@@ -25,7 +25,7 @@
  *
  * Usage: bench_file send|recv [rounds (5)] [DIR (/dev/shm)] [MiB (512)]
  *        (BENCH_FILE_SIZES=65536,1048576 limits send to those sizes)
- *        bench_file push FILE HOST PORT
+ *        bench_file push FILE HOST PORT [RANGE bytes (16 MiB)]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -502,7 +502,8 @@ static void bench_recv(int rounds, const char *dir, size_t volume)
 #define PUSH_RANGE (16u << 20)
 #define PUSH_INFLIGHT 4
 
-static int push(const char *path, const char *host, const char *port)
+static int push(const char *path, const char *host, const char *port,
+		size_t range)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	struct stat st;
@@ -527,9 +528,9 @@ static int push(const char *path, const char *host, const char *port)
 	if (ret)
 		die("attach", ret);
 	while (off < st.st_size || inflight) {
-		size_t len = (size_t)(st.st_size - off) < PUSH_RANGE
+		size_t len = (size_t)(st.st_size - off) < range
 				     ? (size_t)(st.st_size - off)
-				     : PUSH_RANGE;
+				     : range;
 
 		if (off == st.st_size || inflight == PUSH_INFLIGHT) {
 			zc_ctx_process(ctx, -1);
@@ -552,8 +553,10 @@ int main(int argc, char **argv)
 	const char *dir;
 	size_t mib;
 
-	if (argc == 5 && !strcmp(argv[1], "push"))
-		return push(argv[2], argv[3], argv[4]);
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "push"))
+		return push(argv[2], argv[3], argv[4],
+			    argc == 6 ? (size_t)bench_arg_long(argv[5], "range")
+				      : PUSH_RANGE);
 	rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
 	dir = argc > 3 ? argv[3] : "/dev/shm";
 	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;

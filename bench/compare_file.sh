@@ -1,5 +1,6 @@
 #!/bin/bash
-# zc_send_file (auto, bench_file push) against socat and iperf3 -F moving
+# zc_send_file (auto, bench_file push: ranges of 16 MiB, which auto sends
+# by sendfile, and of 1 MiB, by pread + send) against socat and iperf3 -F moving
 # the same file over loopback: wall time to the sender's exit and the
 # sender's CPU (user + system, /usr/bin/time), ROUNDS interleaved rounds,
 # medians.  zc_send_file and socat send to one socat sink (reads and
@@ -43,13 +44,16 @@ sink() {
 one() {
 	local t0 t1
 	case $1 in
-	zc_send_file) sink ;;
+	zc_send_file*) sink ;;
 	socat) sink ;;
 	esac
 	t0=$(date +%s%N)
 	case $1 in
 	zc_send_file) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
 		"$build/bench/bench_file" push "$file" 127.0.0.1 "$sink_port" ;;
+	zc_send_file-1M) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
+		"$build/bench/bench_file" push "$file" 127.0.0.1 "$sink_port" \
+		1048576 ;;
 	socat) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
 		socat -b 1048576 -u "OPEN:$file" "TCP:127.0.0.1:$sink_port" ;;
 	iperf3-F) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
@@ -63,7 +67,7 @@ one() {
 		"$size" "$((t1 - t0))" "$tmp/cpu"
 }
 
-methods=(zc_send_file socat iperf3-F)
+methods=(zc_send_file zc_send_file-1M socat iperf3-F)
 declare -A tp=() cp=()
 for ((r = 0; r < rounds; r++)); do
 	for ((k = 0; k < ${#methods[@]}; k++)); do
