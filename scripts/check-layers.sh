@@ -39,6 +39,7 @@ src/uring.*		transport
 src/sock*		socket
 src/ctx.*		socket
 src/send.c		socket
+src/send_file.c		socket
 src/recv.c		socket
 src/thread.c		socket
 src/devsock.c		socket

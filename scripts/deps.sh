@@ -8,6 +8,7 @@ set -euo pipefail
 
 pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
       liburing-dev libcmocka-dev libjansson-dev libmnl-dev libuv1-dev libevent-dev
+      libxxhash-dev
       cppcheck clang-tidy clang-format man-db
       iproute2 nftables ethtool util-linux gnuplot-nox iperf3 python3 procps)
 [ -n "${DEPS_PACKAGES:-}" ] && read -ra pkgs <<<"$DEPS_PACKAGES"

@@ -361,3 +361,8 @@ void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
 					      ? ZC_RX_TCPMMAP
 					      : ZC_RX_COPY;
 }
+
+enum zc_tx_mode zc_policy_file_tx(size_t len)
+{
+	return len < ZC_POLICY_FILE_READ_MAX ? ZC_TX_COPY : ZC_TX_SENDFILE;
+}

@@ -33,6 +33,10 @@
 /* ...else copy this many receives (doubling) before measuring again. */
 #define ZC_POLICY_RX_BACKOFF_MIN 16
 #define ZC_POLICY_RX_BACKOFF_MAX 16384
+/* File sends (auto): below this many bytes pread + send, from it on
+ * sendfile.  Measured on loopback, where the receiver's copy sets the
+ * pace; see bench/README.md ("File sends"). */
+#define ZC_POLICY_FILE_READ_MAX (2u << 20)
 
 /*
  * Cost: CPU time per byte, measured by the socket layer in the calls that
@@ -146,6 +150,10 @@ void zc_policy_rx_cost(struct zc_policy *pol, bool map, uint64_t bytes,
  * time spent reaping its completions). */
 void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
 		       uint64_t ns);
+/* The mechanism of an auto file send of len bytes (zc_send_file):
+ * ZC_TX_COPY (pread + send) below ZC_POLICY_FILE_READ_MAX, else
+ * ZC_TX_SENDFILE; see bench/README.md ("File sends"). */
+enum zc_tx_mode zc_policy_file_tx(size_t len);
 /* Copy the policy's decisions and state into st. */
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st);
 

@@ -22,6 +22,8 @@ static const struct zc_ubuf_ops req_ubuf_ops = {
 
 static void req_free(struct zc_sock *sock, struct zc_req *req)
 {
+	if (req->is_file)
+		zc_file_release(req);
 	req->next = sock->free_reqs;
 	sock->free_reqs = req;
 }
@@ -109,6 +111,8 @@ static void req_result(const struct zc_req *req, bool ok,
 	} else {
 		c->result = ZC_RESULT_COPIED;
 		c->why = req->why ? req->why : ZC_WHY_KERNEL;
+		if (c->why == ZC_WHY_UNVERIFIED)
+			c->flags |= ZC_COMPL_UNVERIFIED;
 	}
 }
 
@@ -302,11 +306,16 @@ static int req_push_measured(struct zc_sock *sock, struct zc_req *req)
 	return ret;
 }
 
+/* Hand what the kernel takes of req to its transport; file requests'
+ * errors are said in file terms. */
 static int req_push(struct zc_sock *sock, struct zc_req *req)
 {
-	if (tx_measured(sock))
-		return req_push_measured(sock, req);
-	return req->tx->push(&sock->t, req);
+	int ret = tx_measured(sock) ? req_push_measured(sock, req)
+				    : req->tx->push(&sock->t, req);
+
+	if (ret && ret != -EAGAIN && req->is_file)
+		ret = zc_file_error(req, ret);
+	return ret;
 }
 
 void zc_sock_push_queued(struct zc_sock *sock)
@@ -347,6 +356,7 @@ void zc_sock_cancel_sends(struct zc_sock *sock)
 	zc_tracker_drain(&sock->t.ids, zc_req_id_done, &sock->t);
 	if (tx && tx->fini)
 		tx->fini(&sock->t);
+	zc_file_fini(&sock->t);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -390,7 +400,8 @@ static int req_fill(struct zc_sock *sock, struct zc_req *req,
 	return 0;
 }
 
-static void req_start(struct zc_sock *sock, struct zc_req *req, zc_send_cb cb,
+static void req_start(struct zc_sock *sock, struct zc_req *req,
+		      const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
 		      void *arg)
 {
 	req->sock = &sock->t;
@@ -401,7 +412,8 @@ static void req_start(struct zc_sock *sock, struct zc_req *req, zc_send_cb cb,
 	req->kernel_copied = false;
 	req->abandoned = false;
 	req->notified = false;
-	req->tx = sock_pick(sock, req->buf.len, &req->why);
+	req->tx = tx;
+	req->why = why;
 	/* One reference for the unsent bytes: the buffer's own. */
 	zc_ubuf_init(&req->ubuf, &req_ubuf_ops,
 		     req->why ? 0 : ZC_F_REQUESTED | ZC_F_ENABLED, req);
@@ -443,7 +455,7 @@ static int req_submit(struct zc_sock *sock, struct zc_req *req)
 	return 0;
 }
 
-static int send_check(struct zc_sock *sock, zc_send_cb cb)
+int zc_sock_send_check(struct zc_sock *sock, zc_send_cb cb)
 {
 	if (!sock || !cb)
 		return -EINVAL;
@@ -478,10 +490,12 @@ static int send_common(struct zc_sock *sock, const struct iovec *iov,
 		       int iovcnt, const struct sockaddr *dest,
 		       socklen_t destlen, zc_send_cb cb, void *arg)
 {
+	const struct zc_tx_ops *tx;
 	struct zc_req *req;
+	uint8_t why;
 	int ret;
 
-	ret = send_check(sock, cb);
+	ret = zc_sock_send_check(sock, cb);
 	if (ret)
 		return ret;
 	if (!iov || iovcnt <= 0)
@@ -492,11 +506,22 @@ static int send_common(struct zc_sock *sock, const struct iovec *iov,
 	ret = req_fill(sock, req, iov, iovcnt);
 	if (ret)
 		return ret;
+	req->is_file = false;
 	req->destlen = destlen;
 	if (destlen)
 		memcpy(&req->dest, dest, destlen);
+	tx = sock_pick(sock, req->buf.len, &why);
+	return zc_sock_submit(sock, req, tx, why, cb, arg);
+}
+
+int zc_sock_submit(struct zc_sock *sock, struct zc_req *req,
+		   const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
+		   void *arg)
+{
+	int ret;
+
 	sock->free_reqs = req->next;
-	req_start(sock, req, cb, arg);
+	req_start(sock, req, tx, why, cb, arg);
 	ret = req_submit(sock, req);
 	zc_sock_ep_update(sock);
 	return ret;

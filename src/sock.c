@@ -277,6 +277,8 @@ static int sock_register(struct zc_sock *sock)
 
 static int opts_check(const struct zc_sock_opts *o)
 {
+	int ret;
+
 	if ((unsigned)o->tx >= ZC_TX_MODE_COUNT ||
 	    (unsigned)o->rx >= ZC_RX_MODE_COUNT ||
 	    (o->flags & ~(ZC_SOCK_KEEP_FD | ZC_SOCK_FALLBACK | ZC_SOCK_DMABUF |
@@ -290,7 +292,8 @@ static int opts_check(const struct zc_sock_opts *o)
 		return -EINVAL;
 	if (o->shm_size && o->tx != ZC_TX_SHM)
 		return -EINVAL;
-	return zc_sock_dev_opts_check(o);
+	ret = zc_sock_dev_opts_check(o);
+	return ret ? ret : zc_sock_file_opts_check(o);
 }
 
 static int sock_setup(struct zc_sock *sock)

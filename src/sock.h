@@ -154,12 +154,26 @@ bool zc_sock_waits_for_space(const struct zc_sock *sock);
 void zc_sock_reap(struct zc_sock *sock);
 /* Close: cancel what is queued and give up on what the kernel owes. */
 void zc_sock_cancel_sends(struct zc_sock *sock);
+/* 0 if sock takes a new send with callback cb now (a free record is
+ * ready), else the error zc_send() returns. */
+int zc_sock_send_check(struct zc_sock *sock, zc_send_cb cb);
+/* Accept req, the socket's first free record, filled by the caller, and
+ * send it by tx (why: enum zc_copy_why if tx copies, else 0).  Returns
+ * what zc_send() does. */
+int zc_sock_submit(struct zc_sock *sock, struct zc_req *req,
+		   const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
+		   void *arg);
 /* Run req's callback and recycle it. */
 void zc_req_deliver(struct zc_req *req);
 /* Choose and start the send transport for the socket's options. */
 int zc_sock_tx_setup(struct zc_sock *sock);
 /* Run a pending flush/shutdown callback once nothing is in flight. */
 void zc_sock_drained(struct zc_sock *sock);
+
+/* ---- send_file.c -------------------------------------------------------- */
+
+/* The file_tx option fits the socket's options: 0 or -EINVAL. */
+int zc_sock_file_opts_check(const struct zc_sock_opts *o);
 
 /* ---- recv.c ------------------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <zcopy/zcopy.h>
 
@@ -36,8 +37,23 @@ struct zc_tsock {
 	struct zc_sock_opts opts;
 	void *tx_priv;	       /* the send transport's state */
 	void *rx_priv;	       /* the receive transport's state */
+	void *file_priv;       /* the file mechanisms' state (pipe, buffer) */
 	struct zc_tracker ids; /* MSG_ZEROCOPY completion ids */
 	struct zc_stats stats;
+};
+
+/*
+ * The source of a file send (zc_send_file): bytes [off, off + buf.len) of
+ * fd.  The request's buf then has no segments, except under the map
+ * mechanism, whose one segment points into the mapping.
+ */
+struct zc_file_src {
+	int fd;
+	off_t off;
+	void *map; /* the map mechanism's mapping (page aligned), or NULL */
+	size_t map_len;
+	/* sendfile/splice unsupported for this file: go on by read (auto) */
+	bool may_fall_back;
 };
 
 /*
@@ -58,8 +74,10 @@ struct zc_req {
 	bool abandoned;		  /* teardown gave up on an id */
 	bool notified;		  /* the kernel reported on a completion id */
 	bool zc_ok;		  /* what the last ubuf put said */
+	bool is_file;		  /* the bytes come from file, not segs */
 	socklen_t destlen;	  /* 0: the socket's peer */
 	struct sockaddr_in6 dest; /* or a sockaddr_in */
+	struct zc_file_src file;
 	/* Free list, send queue, or the context's list of completions
 	 * waiting for their callback. */
 	struct zc_req *next;
@@ -71,6 +89,9 @@ struct zc_req {
 enum zc_tx_ops_flags {
 	/* Requests wait for the ring's results, not for socket space. */
 	ZC_TXO_RING = 1u << 0,
+	/* A file mechanism: reads the file of a file request itself (the
+	 * others send a file request's mapping, zc_file_map()). */
+	ZC_TXO_FILE = 1u << 1,
 };
 
 /*
@@ -141,6 +162,10 @@ extern const struct zc_tx_ops zc_tx_copy;
 extern const struct zc_tx_ops zc_tx_msgzc;
 extern const struct zc_tx_ops zc_tx_uring;
 extern const struct zc_tx_ops zc_tx_uring_fixed;
+/* File mechanisms (transport_file.c): requests with is_file only. */
+extern const struct zc_tx_ops zc_tx_sendfile;
+extern const struct zc_tx_ops zc_tx_splice;
+extern const struct zc_tx_ops zc_tx_fread; /* pread() + send() */
 extern const struct zc_rx_ops zc_rx_copy;
 extern const struct zc_rx_ops zc_rx_tcpmmap;
 extern const struct zc_rx_ops zc_rx_uring;
@@ -188,6 +213,24 @@ int zc_req_fall_back(struct zc_req *req);
 /* The kernel reported on one completion id of req (zc_track_fn). */
 void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
 		    void *arg);
+
+/* ---- file sends (transport_file.c) --------------------------------------- */
+
+/* Check that [off, off + *len) of fd can be sent (*len 0: to the end of
+ * the file): 0, -EBADF (not open), -ESPIPE (pipe, socket, character
+ * device), -EINVAL (other non-regular files, the range past the end),
+ * -EOVERFLOW.  Whether fd is open for reading is left to the mechanism. */
+int zc_file_check(int fd, off_t off, size_t *len);
+/* Map req's file range and make it req's one segment, for a zero-copy
+ * transport to send (the map mechanism).  0 or negative errno. */
+int zc_file_map(struct zc_req *req);
+/* The request is done with its file: unmap what zc_file_map() mapped. */
+void zc_file_release(struct zc_req *req);
+/* err from pushing a file request, in file terms: a fault on a mapping
+ * whose file shrank is -ENODATA. */
+int zc_file_error(struct zc_req *req, int err);
+/* The socket is going: free the file mechanisms' state. */
+void zc_file_fini(struct zc_tsock *sock);
 
 /* ---- services of the socket layer --------------------------------------- */
 

@@ -26,7 +26,7 @@ ZC_ABI_CHECK(zc_stats, ZC_ABI_SIZEOF_STATS);
 ZC_ABI_CHECK(zc_completion, ZC_ABI_SIZEOF_COMPLETION);
 /* zc_stats has room for this many reasons and transports. */
 _Static_assert(ZC_WHY_COUNT <= ZC_STATS_SLOTS &&
-		       ZC_TX_MODE_COUNT <= ZC_STATS_SLOTS,
+		       ZC_TX_ANY_COUNT <= ZC_STATS_SLOTS,
 	       "zc_stats.copied_why and tx_by_mode are too small");
 
 unsigned zc_version(void)

@@ -22,6 +22,10 @@ expect() {
 expect 0 '' --help
 expect 0 '' --version
 expect 0 '' probe --help
+expect 0 '' send --help
+expect 0 '' recv --help
+expect 2 'needs FILE' send onlyone
+expect 2 'not a port' recv --port 70000
 "$zcopy" --help | grep -q '^Usage: zcopy' || { echo "FAIL --help text"; fail=1; }
 "$zcopy" probe --help | grep -q -- '--json' || { echo "FAIL probe --help text"; fail=1; }
 "$zcopy" --version | grep -q '^zcopy [0-9]' || { echo "FAIL --version"; fail=1; }

@@ -378,6 +378,64 @@ static void test_ctx_destroy_stalled(void **state)
 	run_stalled(ZC_TX_COPY, true);
 }
 
+/* A receive callback is told of a reset as an error, not as the clean end
+ * of the stream (the reset's SO_ERROR is read, and cleared, on EPOLLERR). */
+struct rx_end {
+	ssize_t last;
+	unsigned ends;
+	uint64_t bytes;
+};
+
+static void rx_end_cb(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
+		      const struct sockaddr *from, void *arg)
+{
+	struct rx_end *e = arg;
+
+	(void)from;
+	if (n > 0) {
+		e->bytes += (uint64_t)n;
+		zc_sock_release(sock, buf);
+		return;
+	}
+	e->last = n;
+	e->ends++;
+}
+
+static void test_recv_cb_reset(void **state)
+{
+	static const enum zc_rx_mode modes[] = { ZC_RX_AUTO, ZC_RX_COPY,
+						 ZC_RX_TCPMMAP };
+	char data[1000] = { 0 };
+
+	(void)state;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct zc_sock_opts o = { .rx = modes[m] };
+		struct rx_end e = { 0 };
+		struct linger lg = { 1, 0 };
+		struct zc_ctx *ctx;
+		struct zc_sock *sock;
+		int64_t end = nu_now_ms() + PROMPT_MS;
+		int snd, rcv;
+
+		assert_int_equal(nu_tcp_pair(AF_INET, &snd, &rcv), 0);
+		assert_int_equal(nu_set_nonblock(rcv), 0);
+		assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+		assert_int_equal(zc_sock_attach(ctx, rcv, &o, &sock), 0);
+		assert_int_equal(zc_recv_start(sock, rx_end_cb, &e), 0);
+		assert_int_equal(send(snd, data, sizeof(data), 0),
+				 (ssize_t)sizeof(data));
+		while (e.bytes < sizeof(data) && nu_now_ms() < end)
+			zc_ctx_process(ctx, 100);
+		setsockopt(snd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(snd); /* RST */
+		while (!e.ends && nu_now_ms() < end)
+			zc_ctx_process(ctx, 100);
+		assert_int_equal(e.ends, 1);
+		assert_int_equal(e.last, -ECONNRESET);
+		zc_ctx_destroy(ctx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_ss_kill),
 		cmocka_unit_test(test_close_stalled),
 		cmocka_unit_test(test_ctx_destroy_stalled),
+		cmocka_unit_test(test_recv_cb_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

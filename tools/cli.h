@@ -21,5 +21,9 @@ enum {
 
 int zc_cmd_probe(int argc, char **argv);
 int zc_cmd_bench(int argc, char **argv);
+/* zcopy send / recv (without libxxhash: a message saying so). */
+int zc_cmd_send(int argc, char **argv);
+int zc_cmd_recv(int argc, char **argv);
+int zc_cmd_relay(int argc, char **argv);
 
 #endif

@@ -17,6 +17,9 @@ struct command {
 static const struct command commands[] = {
 	{ "probe", zc_cmd_probe, "what zero-copy really does on this machine" },
 	{ "bench", zc_cmd_bench, "compare transports on loopback or veth" },
+	{ "send", zc_cmd_send, "send files and directories to zcopy recv" },
+	{ "recv", zc_cmd_recv, "receive files from zcopy send, verified" },
+	{ "relay", zc_cmd_relay, "TCP proxy without copies in user space" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -298,8 +298,17 @@ enum zc_tx_mode {
 	 * with ZC_RX_SHM on both ends (see zc_sock_attach(3)).  Never
 	 * picked by auto. */
 	ZC_TX_SHM,
-	ZC_TX_MODE_COUNT
+	ZC_TX_MODE_COUNT,  /* the transports a socket can be attached with */
+	/* Mechanisms of file sends only (zc_send_file(), the file_tx option),
+	 * numbered after the socket transports so that ZC_TX_MODE_COUNT still
+	 * counts those.  The kernel reports nothing about their copies. */
+	ZC_TX_SENDFILE = ZC_TX_MODE_COUNT, /* sendfile(2) */
+	ZC_TX_SPLICE, /* splice(2) file -> pipe -> socket */
 };
+
+/* Values zc_completion.tx and zc_stats.tx_by_mode may take: socket
+ * transports and file mechanisms. */
+#define ZC_TX_ANY_COUNT (ZC_TX_SPLICE + 1)
 
 /* How zc_recv() receives. */
 enum zc_rx_mode {
@@ -373,9 +382,15 @@ struct zc_sock_opts {
 	 * multiple of 4096 up to 1 GiB (0: 4 MiB); copied sends use a second
 	 * area of the same size.  Must be 0 for other modes. */
 	uint64_t shm_size;
+	/* How zc_send_file() sends: ZC_TX_AUTO (measured: see
+	 * zc_send_file(3)), ZC_TX_SENDFILE, ZC_TX_SPLICE, ZC_TX_COPY (pread
+	 * and send), ZC_TX_MSGZC or ZC_TX_URING (the file mapped and sent by
+	 * that zero-copy transport, which the socket must have). */
+	enum zc_tx_mode file_tx;
+	unsigned reserved32; /* must be zero */
 	/* Must be zero: room for options of later versions, so that one this
 	 * library does not know is refused (-EINVAL), not ignored. */
-	uint64_t reserved[5];
+	uint64_t reserved[4];
 };
 
 /* Take over a connected TCP socket, or a UDP socket, connected or not
@@ -423,7 +438,9 @@ ZC_API int zc_sock_shutdown(struct zc_sock *sock, zc_sock_cb cb, void *arg);
 
 enum zc_result {
 	ZC_RESULT_ZEROCOPY, /* the kernel sent from the caller's pages */
-	ZC_RESULT_COPIED,   /* the data was copied; see why */
+	/* The data was copied, or (why ZC_WHY_UNVERIFIED) zero-copy was not
+	 * confirmed; see why. */
+	ZC_RESULT_COPIED,
 	/* Failed; see error.  Also a zero-copy send the kernel reported on
 	 * after the TCP connection failed: it may not have arrived. */
 	ZC_RESULT_ERROR,
@@ -439,7 +456,17 @@ enum zc_copy_why {
 	/* shm: the memory was not in the channel's region (zc_sock_region),
 	 * so it was copied once into the channel */
 	ZC_WHY_SHM_COPY,
+	/* The mechanism (sendfile, splice) reports nothing: the kernel may
+	 * have sent from the page cache without a copy, or not.  Neither is
+	 * claimed; ZC_COMPL_UNVERIFIED is set too. */
+	ZC_WHY_UNVERIFIED,
 	ZC_WHY_COUNT
+};
+
+/* zc_completion.flags */
+enum zc_completion_flags {
+	/* Whether the kernel copied is not known (ZC_WHY_UNVERIFIED). */
+	ZC_COMPL_UNVERIFIED = 1u << 0,
 };
 
 struct zc_completion {
@@ -448,10 +475,10 @@ struct zc_completion {
 	int error;	      /* negative errno for ZC_RESULT_ERROR */
 	size_t bytes;	      /* bytes the kernel accepted */
 	/* Transport that carried (most of) it: copy, msgzc, uring,
-	 * uring-fixed or devmem, never auto. */
+	 * uring-fixed, devmem or shm, never auto; file sends also sendfile
+	 * or splice. */
 	enum zc_tx_mode tx;
-	/* 0: reserved for ZC_COMPL_* flags of later versions. */
-	unsigned flags;
+	unsigned flags;	      /* ZC_COMPL_*; ignore flags you do not know */
 	uint32_t reserved[4]; /* zero: room for later fields */
 };
 
@@ -487,6 +514,18 @@ ZC_API int zc_sendto(struct zc_sock *sock, const struct iovec *iov, int iovcnt,
 /* Same, for the segments of buf (which stays the caller's). */
 ZC_API int zc_send_buf(struct zc_sock *sock, struct zc_buf *buf, zc_send_cb cb,
 		       void *arg);
+/* Send bytes [offset, offset + len) of the regular file file_fd (len 0: to
+ * the end of the file) on a TCP socket, in stream order with the socket's
+ * other sends, by the mechanism of the file_tx option.  Completes exactly
+ * once as zc_send() does; until then file_fd must stay open and the range
+ * unchanged.  The file's own offset is not used or moved.  Errors as
+ * zc_send(), and -EINVAL (offset or the range past the end of the file, a
+ * directory or other non-regular file), -ESPIPE (a pipe, FIFO, socket or
+ * character device), -EBADF (file_fd not open for reading), -EOPNOTSUPP
+ * (UDP, or a file_tx transport the socket lacks).  A file that shrinks
+ * under the send completes as ZC_RESULT_ERROR with -ENODATA. */
+ZC_API int zc_send_file(struct zc_sock *sock, int file_fd, off_t offset,
+			size_t len, zc_send_cb cb, void *arg);
 
 /* Receive the next data (ZC_RX_AUTO on TCP: mapped or copied as for
  * ZC_RX_TCPMMAP, the policy choosing; zc_stats.policy_rx_* count its
@@ -563,7 +602,7 @@ ZC_API int zc_ctx_unregister_region(struct zc_ctx *ctx,
 				    struct zc_region *region);
 
 /* Entries of the per-reason and per-transport arrays of zc_stats. */
-#define ZC_STATS_SLOTS 8
+#define ZC_STATS_SLOTS 12
 
 struct zc_stats {
 	uint64_t sends;	      /* accepted sends */
@@ -635,7 +674,7 @@ struct zc_stats {
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[14];
+	uint64_t reserved[6];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);

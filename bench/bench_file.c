@@ -1,0 +1,575 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File sends and receives: the numbers behind zc_send_file()'s auto
+ * (src/policy.h, ZC_POLICY_FILE_READ_MAX) and behind the receive pattern
+ * zc_recv(3) documents (and zcopy recv uses).
+ *
+ * send: one file, page cache warm, sent over loopback TCP in ranges of
+ * SIZE bytes until VOLUME bytes went, by each mechanism forced (sendfile,
+ * splice, read = pread + send, msgzc = the file mapped and sent with
+ * MSG_ZEROCOPY), by auto, and by a raw sendfile() loop without the
+ * library.  Timed to the last byte received.
+ *
+ * recv: VOLUME bytes from a sendfile() sender written into a file by
+ * recv() + write(), by splice() socket -> pipe -> file, and by zc_recv()
+ * (auto) + write(); with xxhash, also recv() + XXH3 + write() and splice
+ * followed by XXH3 over the file's pages (what a verifying receiver pays).
+ *
+ * Rounds interleave the methods in rotating order, each on its own
+ * connection; the tables give median throughput and median sender (send)
+ * or receiver (recv) thread CPU per GB.
+ *
+ * push: one whole FILE to HOST:PORT by zc_send_file() (auto), ranges of 16
+ * MiB, 4 in flight, for bench/compare_file.sh to set beside socat and
+ * iperf3 -F.
+ *
+ * Usage: bench_file send|recv [rounds (5)] [DIR (/dev/shm)] [MiB (512)]
+ *        (BENCH_FILE_SIZES=65536,1048576 limits send to those sizes)
+ *        bench_file push FILE HOST PORT [RANGE bytes (16 MiB)]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef HAVE_XXHASH
+#include <xxhash.h>
+#endif
+
+#include <zcopy/zcopy.h>
+
+#include "bench_util.h"
+
+#define MAX_ROUNDS 32
+#define RX_BUF (1u << 20)
+#define FILE_MAX ((size_t)1 << 30)
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench_file: %s: %s\n", what, zc_strerror(err));
+	exit(1);
+}
+
+/* ---- send --------------------------------------------------------------- */
+
+enum smethod { S_AUTO, S_SENDFILE, S_SPLICE, S_READ, S_MSGZC, S_RAW, S_COUNT };
+
+static const char *const sname[] = { "auto", "sendfile", "splice",
+				     "read", "msgzc",	 "raw-sf" };
+static const enum zc_tx_mode smode[] = {
+	[S_AUTO] = ZC_TX_AUTO,	   [S_SENDFILE] = ZC_TX_SENDFILE,
+	[S_SPLICE] = ZC_TX_SPLICE, [S_READ] = ZC_TX_COPY,
+	[S_MSGZC] = ZC_TX_MSGZC,
+};
+
+static const size_t ssizes[] = {
+	4096,	  16384,     65536,	 262144,   1 << 20,
+	4u << 20, 16u << 20, 256u << 20, FILE_MAX,
+};
+
+struct sample {
+	double wall; /* seconds to the last byte received */
+	double cpu;  /* the measured thread's CPU seconds */
+};
+
+static void done_cb(struct zc_sock *sock, const struct zc_completion *c,
+		    void *arg)
+{
+	(void)sock;
+	if (c->result == ZC_RESULT_ERROR)
+		die("completion", c->error);
+	(*(unsigned *)arg)--;
+}
+
+static void run_zc(int fd, int file, enum zc_tx_mode mode, size_t size,
+		   size_t n)
+{
+	struct zc_sock_opts o = { .file_tx = mode,
+				  .max_inflight = 1024,
+				  .flags = ZC_SOCK_KEEP_FD };
+	struct zc_ctx *ctx;
+	struct zc_sock *sock = NULL;
+	unsigned inflight = 0;
+	int ret = zc_ctx_create(NULL, &ctx);
+
+	if (!ret)
+		ret = zc_sock_attach(ctx, fd, &o, &sock);
+	if (ret)
+		die("attach", ret);
+	for (size_t i = 0; i < n;) {
+		ret = zc_send_file(sock, file, 0, size, done_cb, &inflight);
+		if (ret == -EAGAIN) {
+			zc_ctx_process(ctx, -1);
+			continue;
+		}
+		if (ret)
+			die("zc_send_file", ret);
+		inflight++;
+		i++;
+	}
+	while (inflight)
+		zc_ctx_process(ctx, -1);
+	zc_ctx_destroy(ctx);
+}
+
+static void run_raw(int fd, int file, size_t size, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		off_t off = 0;
+
+		while ((size_t)off < size) {
+			ssize_t r =
+				sendfile(fd, file, &off, size - (size_t)off);
+
+			if (r <= 0)
+				die("sendfile", r ? errno : EIO);
+		}
+	}
+}
+
+static struct sample send_once(enum smethod m, int file, size_t size,
+			       size_t volume)
+{
+	size_t n = volume / size ? volume / size : 1;
+	struct bench_pair p;
+	struct sample s;
+	uint64_t t0;
+	int one = 1;
+
+	bench_pair_open(&p, SOCK_STREAM);
+	setsockopt(p.tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s.cpu = bench_thread_cpu();
+	t0 = bench_now_ns();
+	if (m == S_RAW)
+		run_raw(p.tx, file, size, n);
+	else
+		run_zc(p.tx, file, smode[m], size, n);
+	bench_pair_finish(&p); /* to the last byte */
+	s.wall = (double)(bench_now_ns() - t0) / 1e9;
+	s.cpu = bench_thread_cpu() - s.cpu;
+	s.wall = s.wall > 0 ? s.wall : 1e-9;
+	/* per GB */
+	s.cpu = s.cpu / ((double)(n * size) / 1e9);
+	s.wall = (double)(n * size) / s.wall / 1e6; /* MB/s */
+	return s;
+}
+
+static int make_file(const char *dir, size_t len)
+{
+	char path[4096];
+	size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bench_file.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0 || !buf)
+		die("mkstemp", errno);
+	unlink(path);
+	for (size_t i = 0; i < chunk; i++)
+		buf[i] = (char)(i * 7 + (i >> 12));
+	for (size_t off = 0; off < len; off += chunk)
+		if (pwrite(fd, buf, chunk, (off_t)off) != (ssize_t)chunk)
+			die("pwrite", errno);
+	free(buf);
+	return fd;
+}
+
+/* BENCH_FILE_SIZES="65536,1048576" runs only those sizes. */
+static bool size_wanted(size_t size)
+{
+	const char *list = getenv("BENCH_FILE_SIZES");
+	char *end;
+
+	if (!list || !*list)
+		return true;
+	while (*list) {
+		if (strtoull(list, &end, 10) == size)
+			return true;
+		if (end == list)
+			return false;
+		list = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
+static void bench_send(int rounds, const char *dir, size_t volume)
+{
+	int file = make_file(dir, FILE_MAX);
+
+	printf("send: loopback TCP, page cache warm, %zu MiB per run (at "
+	       "least one range), %d interleaved rounds, medians.\n"
+	       "MB/s to the last byte received | sender CPU s/GB\n",
+	       volume >> 20, rounds);
+	printf("%10s", "size");
+	for (int m = 0; m < S_COUNT; m++)
+		printf(" %9s", sname[m]);
+	printf(" |");
+	for (int m = 0; m < S_COUNT; m++)
+		printf(" %8s", sname[m]);
+	printf("\n");
+	for (size_t i = 0; i < sizeof(ssizes) / sizeof(ssizes[0]); i++) {
+		double tp[S_COUNT][MAX_ROUNDS], cpu[S_COUNT][MAX_ROUNDS];
+
+		if (!size_wanted(ssizes[i]))
+			continue;
+
+		for (int r = 0; r < rounds; r++)
+			for (int k = 0; k < S_COUNT; k++) {
+				int m = (r + k) % S_COUNT;
+				struct sample s =
+					send_once(m, file, ssizes[i], volume);
+
+				tp[m][r] = s.wall;
+				cpu[m][r] = s.cpu;
+			}
+		printf("%10zu", ssizes[i]);
+		for (int m = 0; m < S_COUNT; m++)
+			printf(" %9.0f", bench_median(tp[m], rounds));
+		printf(" |");
+		for (int m = 0; m < S_COUNT; m++)
+			printf(" %8.3f", bench_median(cpu[m], rounds));
+		printf("\n");
+		fflush(stdout);
+	}
+	close(file);
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+enum rmethod {
+	R_RECV_WRITE,
+	R_SPLICE,
+	R_ZC_RECV,
+#ifdef HAVE_XXHASH
+	R_RECV_HASH,
+	R_SPLICE_HASH,
+#endif
+	R_COUNT
+};
+
+static const char *const rname[] = { "recv+write", "splice", "zc_recv+write",
+#ifdef HAVE_XXHASH
+				     "recv+xxh3", "splice+xxh3"
+#endif
+};
+
+static void write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			die("write", n ? errno : EIO);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void rx_recv(int sock, int file, bool hash)
+{
+	char *buf = malloc(RX_BUF);
+#ifdef HAVE_XXHASH
+	XXH3_state_t *st = XXH3_createState();
+
+	XXH3_128bits_reset(st);
+#endif
+	(void)hash;
+	for (;;) {
+		ssize_t n = recv(sock, buf, RX_BUF, 0);
+
+		if (n <= 0)
+			break;
+#ifdef HAVE_XXHASH
+		if (hash)
+			XXH3_128bits_update(st, buf, (size_t)n);
+#endif
+		write_all(file, buf, (size_t)n);
+	}
+#ifdef HAVE_XXHASH
+	XXH3_freeState(st);
+#endif
+	free(buf);
+}
+
+static void rx_zc(int sock, int file)
+{
+	struct zc_sock_opts o = { .flags = ZC_SOCK_KEEP_FD };
+	struct zc_ctx *ctx;
+	struct zc_sock *zs = NULL;
+	int ret = zc_ctx_create(NULL, &ctx);
+
+	if (!ret)
+		ret = zc_sock_attach(ctx, sock, &o, &zs);
+	if (ret)
+		die("attach", ret);
+	for (;;) {
+		struct zc_buf *b;
+		ssize_t n = zc_recv(zs, &b);
+		struct zc_seg seg;
+
+		if (n <= 0)
+			break;
+		for (unsigned i = 0; !zc_buf_seg(b, i, &seg); i++)
+			write_all(file, seg.base, seg.len);
+		zc_sock_release(zs, b);
+	}
+	zc_ctx_destroy(ctx);
+}
+
+static void rx_splice(int sock, int file, bool hash)
+{
+	int pfd[2];
+	off_t done = 0;
+
+	if (pipe(pfd))
+		die("pipe", errno);
+	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
+	for (;;) {
+		ssize_t n = splice(sock, NULL, pfd[1], NULL, 1 << 20,
+				   SPLICE_F_MOVE);
+
+		if (n <= 0)
+			break;
+		while (n > 0) {
+			ssize_t w = splice(pfd[0], NULL, file, NULL, (size_t)n,
+					   SPLICE_F_MOVE);
+
+			if (w <= 0)
+				die("splice", w ? errno : EIO);
+			n -= w;
+			done += w;
+		}
+	}
+	close(pfd[0]);
+	close(pfd[1]);
+#ifdef HAVE_XXHASH
+	if (hash && done) {
+		void *p = mmap(NULL, (size_t)done, PROT_READ, MAP_SHARED, file,
+			       0);
+
+		if (p == MAP_FAILED)
+			die("mmap", errno);
+		volatile XXH128_hash_t h = XXH3_128bits(p, (size_t)done);
+		(void)h;
+		munmap(p, (size_t)done);
+	}
+#endif
+	(void)hash;
+}
+
+/* A loopback TCP pair without a draining thread: *tx, *rx. */
+static void tcp_pair(int *tx, int *rx)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	*tx = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || *tx < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(l, (struct sockaddr *)&a, &len) || listen(l, 1) ||
+	    connect(*tx, (struct sockaddr *)&a, sizeof(a)))
+		die("loopback pair", errno);
+	*rx = accept(l, NULL, NULL);
+	if (*rx < 0)
+		die("accept", errno);
+	close(l);
+}
+
+struct tx_arg {
+	int sock, file;
+	size_t volume;
+};
+
+/* The sender of the receive runs: sendfile() of the source file. */
+static void *tx_thread(void *arg)
+{
+	struct tx_arg *t = arg;
+	size_t left = t->volume;
+
+	bench_pin(BENCH_CPU_RX);
+	while (left) {
+		size_t part = left < FILE_MAX ? left : FILE_MAX;
+		off_t off = 0;
+
+		while ((size_t)off < part) {
+			ssize_t r = sendfile(t->sock, t->file, &off,
+					     part - (size_t)off);
+
+			if (r <= 0)
+				die("sendfile", r ? errno : EIO);
+		}
+		left -= part;
+	}
+	shutdown(t->sock, SHUT_WR);
+	return NULL;
+}
+
+static void rx_run(enum rmethod m, int sock, int file)
+{
+	switch (m) {
+	case R_RECV_WRITE:
+		rx_recv(sock, file, false);
+		break;
+	case R_SPLICE:
+		rx_splice(sock, file, false);
+		break;
+	case R_ZC_RECV:
+		rx_zc(sock, file);
+		break;
+#ifdef HAVE_XXHASH
+	case R_RECV_HASH:
+		rx_recv(sock, file, true);
+		break;
+	case R_SPLICE_HASH:
+		rx_splice(sock, file, true);
+		break;
+#endif
+	default:
+		break;
+	}
+}
+
+static struct sample recv_once(enum rmethod m, const char *dir, int src,
+			       size_t volume)
+{
+	struct tx_arg t = { .file = src, .volume = volume };
+	struct sample s;
+	char path[4096];
+	pthread_t th;
+	uint64_t t0;
+	int rx, file;
+
+	snprintf(path, sizeof(path), "%s/bench_rx.XXXXXX", dir);
+	file = mkstemp(path);
+	if (file < 0)
+		die("mkstemp", errno);
+	unlink(path);
+	tcp_pair(&t.sock, &rx);
+	s.cpu = bench_thread_cpu();
+	t0 = bench_now_ns();
+	if (pthread_create(&th, NULL, tx_thread, &t))
+		die("pthread_create", errno);
+	rx_run(m, rx, file);
+	pthread_join(th, NULL);
+	s.wall = (double)(bench_now_ns() - t0) / 1e9;
+	s.cpu = (bench_thread_cpu() - s.cpu) / ((double)volume / 1e9);
+	s.wall = (double)volume / s.wall / 1e6;
+	close(rx);
+	close(t.sock);
+	close(file);
+	return s;
+}
+
+static void bench_recv(int rounds, const char *dir, size_t volume)
+{
+	size_t src_len = volume < FILE_MAX ? volume : FILE_MAX;
+	int src = make_file("/dev/shm", src_len);
+	double tp[R_COUNT][MAX_ROUNDS], cpu[R_COUNT][MAX_ROUNDS];
+
+	for (int r = 0; r < rounds; r++)
+		for (int k = 0; k < R_COUNT; k++) {
+			int m = (r + k) % R_COUNT;
+			struct sample s = recv_once(m, dir, src, volume);
+
+			tp[m][r] = s.wall;
+			cpu[m][r] = s.cpu;
+		}
+	printf("recv: loopback TCP into a file in %s, %zu MiB per run, %d "
+	       "interleaved rounds, medians\n%14s %8s %10s\n",
+	       dir, volume >> 20, rounds, "method", "MB/s", "rx CPU s/GB");
+	for (int m = 0; m < R_COUNT; m++)
+		printf("%14s %8.0f %10.3f\n", rname[m],
+		       bench_median(tp[m], rounds),
+		       bench_median(cpu[m], rounds));
+	close(src);
+}
+
+/* ---- push: one file to a peer ---------------------------------------- */
+
+#define PUSH_RANGE (16u << 20)
+#define PUSH_INFLIGHT 4
+
+static int push(const char *path, const char *host, const char *port,
+		size_t range)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct stat st;
+	int file = open(path, O_RDONLY), fd;
+	unsigned inflight = 0;
+	struct zc_ctx *ctx;
+	struct zc_sock *sock = NULL;
+	off_t off = 0;
+	int ret;
+
+	if (file < 0 || fstat(file, &st))
+		die(path, errno);
+	if (getaddrinfo(host, port, &hints, &ai))
+		die("getaddrinfo", EHOSTUNREACH);
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen))
+		die("connect", errno);
+	freeaddrinfo(ai);
+	ret = zc_ctx_create(NULL, &ctx);
+	if (!ret)
+		ret = zc_sock_attach(ctx, fd, NULL, &sock);
+	if (ret)
+		die("attach", ret);
+	while (off < st.st_size || inflight) {
+		size_t len = (size_t)(st.st_size - off) < range
+				     ? (size_t)(st.st_size - off)
+				     : range;
+
+		if (off == st.st_size || inflight == PUSH_INFLIGHT) {
+			zc_ctx_process(ctx, -1);
+			continue;
+		}
+		ret = zc_send_file(sock, file, off, len, done_cb, &inflight);
+		if (ret)
+			die("zc_send_file", ret);
+		inflight++;
+		off += (off_t)len;
+	}
+	zc_ctx_destroy(ctx);
+	close(file);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rounds;
+	const char *dir;
+	size_t mib;
+
+	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "push"))
+		return push(argv[2], argv[3], argv[4],
+			    argc == 6 ? (size_t)bench_arg_long(argv[5], "range")
+				      : PUSH_RANGE);
+	rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
+	dir = argc > 3 ? argv[3] : "/dev/shm";
+	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;
+	if (argc < 2 || rounds < 1 || rounds > MAX_ROUNDS || mib < 1 ||
+	    (strcmp(argv[1], "send") != 0 && strcmp(argv[1], "recv") != 0)) {
+		fprintf(stderr, "usage: bench_file send|recv [rounds 1..32] "
+				"[DIR] [MiB]\n");
+		return 2;
+	}
+	bench_pin(BENCH_CPU_TX);
+	if (!strcmp(argv[1], "send"))
+		bench_send(rounds, dir, mib << 20);
+	else
+		bench_recv(rounds, dir, mib << 20);
+	return 0;
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File mechanisms: the ways zc_send_file() moves a file range into a TCP
+ * socket.  sendfile(2); splice(2) from the file into a pipe and from the
+ * pipe into the socket; pread(2) into a buffer and send(2) from it (the
+ * fallback, always copied).  The fourth, a mapping of the file sent by a
+ * zero-copy transport, only maps here (zc_file_map): MSG_ZEROCOPY or
+ * SEND_ZC send it like memory and the kernel reports on it as on memory.
+ *
+ * Only the head of a socket's send queue is ever pushed, so the bytes a
+ * mechanism has read but not yet sent (in the pipe, in the buffer) belong
+ * to one request: the socket's state remembers which.
+ *
+ * Kernel rules this file relies on:
+ *  - sendfile() and splice() take explicit offsets (off_t *) and leave the
+ *    file's own position alone; they return 0 at the end of the file, so
+ *    0 before the range is sent means the file shrank;
+ *  - sendfile() and splice() into a socket follow the socket's O_NONBLOCK
+ *    only (no MSG_DONTWAIT), so a socket the library must not block on
+ *    that is blocking is served by pread() + send(MSG_DONTWAIT) instead;
+ *  - they take no MSG_NOSIGNAL: writing to a broken connection raises
+ *    SIGPIPE in the caller, so the calls run with SIGPIPE blocked and a
+ *    SIGPIPE they caused is taken back (sigtimedwait) before unblocking;
+ *  - the kernel reports nothing on sendfile()/splice() copies (on a NIC
+ *    with scatter-gather they send page-cache pages without a copy, on
+ *    loopback the receiver copies), hence ZC_WHY_UNVERIFIED;
+ *  - a kernel access to a mapping past the end of its file fails with
+ *    EFAULT (MSG_ZEROCOPY's pinning, a copying sendmsg), never SIGBUS:
+ *    only user-space reads raise that, and nothing here reads the mapping;
+ *  - sendfile() on a file whose file system cannot splice fails with
+ *    EINVAL before it moves a byte.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "transport.h"
+
+/* One call's share: sendfile() moves at most 0x7ffff000 bytes anyway. */
+#define ZC_FILE_CALL_MAX (1u << 30)
+/* The pipe of the splice mechanism, and the buffer of the read one; see
+ * bench/README.md ("File sends"). */
+#define ZC_FILE_PIPE_SIZE (1u << 20)
+#define ZC_FILE_BUF_SIZE (256u << 10)
+
+struct file_tx {
+	const struct zc_req *owner; /* whose bytes are staged below */
+	bool fd_nonblock;	    /* the socket's own O_NONBLOCK */
+	int pipe[2];		    /* splice; -1 until needed */
+	size_t pipe_size;
+	size_t in_pipe; /* bytes read into the pipe, not yet sent */
+	char *buf;	/* read; NULL until needed */
+	size_t buf_pos, buf_fill;
+};
+
+static int file_state(struct zc_tsock *sock, struct file_tx **out)
+{
+	struct file_tx *ft = sock->file_priv;
+	int fl;
+
+	*out = ft;
+	if (!ft) {
+		fl = fcntl(sock->fd, F_GETFL);
+		if (fl < 0)
+			return -EBADF;
+		ft = calloc(1, sizeof(*ft));
+		if (!ft)
+			return -ENOMEM;
+		ft->pipe[0] = ft->pipe[1] = -1;
+		ft->fd_nonblock = fl & O_NONBLOCK;
+		sock->file_priv = ft;
+	}
+	*out = ft;
+	return 0;
+}
+
+static void pipe_close(struct file_tx *ft)
+{
+	if (ft->pipe[0] >= 0) {
+		close(ft->pipe[0]);
+		close(ft->pipe[1]);
+	}
+	ft->pipe[0] = ft->pipe[1] = -1;
+	ft->in_pipe = 0;
+}
+
+/* Bytes staged for an earlier request (one that failed) are not req's:
+ * drop them. */
+static void file_own(struct file_tx *ft, const struct zc_req *req)
+{
+	if (ft->owner == req)
+		return;
+	ft->owner = req;
+	ft->buf_pos = ft->buf_fill = 0;
+	if (ft->in_pipe)
+		pipe_close(ft);
+}
+
+void zc_file_fini(struct zc_tsock *sock)
+{
+	struct file_tx *ft = sock->file_priv;
+
+	if (!ft)
+		return;
+	pipe_close(ft);
+	free(ft->buf);
+	free(ft);
+	sock->file_priv = NULL;
+}
+
+static off_t req_file_pos(const struct zc_req *req, size_t staged)
+{
+	return req->file.off + (off_t)(req->sent + staged);
+}
+
+static size_t call_len(size_t left, size_t max)
+{
+	return left < max ? left : max;
+}
+
+/* ---- SIGPIPE ------------------------------------------------------------ */
+
+struct sigpipe_guard {
+	sigset_t old;
+	bool epipe;
+};
+
+static void sigpipe_block(struct sigpipe_guard *g)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+	g->epipe = false;
+}
+
+static void sigpipe_restore(struct sigpipe_guard *g)
+{
+	static const struct timespec now = { 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	/* Ours, unless the caller had SIGPIPE blocked already. */
+	if (g->epipe && !sigismember(&g->old, SIGPIPE))
+		while (sigtimedwait(&set, NULL, &now) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* ---- pread() + send() ----------------------------------------------- */
+
+/* The next bytes of the range: those the splice mechanism left in its
+ * pipe first (it hands over when it must not block), then the file's. */
+static ssize_t buf_read(struct file_tx *ft, const struct zc_req *req)
+{
+	size_t want = call_len(zc_req_left(req), ZC_FILE_BUF_SIZE);
+	ssize_t n;
+
+	if (ft->in_pipe) {
+		n = read(ft->pipe[0], ft->buf, call_len(want, ft->in_pipe));
+		if (n > 0)
+			ft->in_pipe -= (size_t)n;
+		return n;
+	}
+	return pread(req->file.fd, ft->buf, want, req_file_pos(req, 0));
+}
+
+static int buf_fill(struct file_tx *ft, const struct zc_req *req)
+{
+	ssize_t n;
+
+	if (!ft->buf) {
+		ft->buf = malloc(ZC_FILE_BUF_SIZE);
+		if (!ft->buf)
+			return -ENOMEM;
+	}
+	do
+		n = buf_read(ft, req);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA; /* the file ended before the range did */
+	ft->buf_pos = 0;
+	ft->buf_fill = (size_t)n;
+	return 0;
+}
+
+static int fread_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	int flags = MSG_NOSIGNAL | (sock->nonblock ? MSG_DONTWAIT : 0);
+	struct file_tx *ft;
+	int ret = file_state(sock, &ft);
+
+	if (ret)
+		return ret;
+	file_own(ft, req);
+	while (zc_req_left(req)) {
+		ssize_t n;
+
+		if (ft->buf_pos == ft->buf_fill) {
+			ret = buf_fill(ft, req);
+			if (ret)
+				return ret;
+		}
+		n = send(sock->fd, ft->buf + ft->buf_pos,
+			 ft->buf_fill - ft->buf_pos, flags);
+		if (n > 0) {
+			req->sent += (size_t)n;
+			ft->buf_pos += (size_t)n;
+			continue;
+		}
+		if (n == 0 || errno == EAGAIN)
+			return -EAGAIN;
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+const struct zc_tx_ops zc_tx_fread = {
+	.name = "read",
+	.flags = ZC_TXO_FILE,
+	.mode = ZC_TX_COPY,
+	.push = fread_push,
+};
+
+/* ---- sendfile() --------------------------------------------------------- */
+
+/* The file cannot be spliced (sendfile's EINVAL before any byte, or no
+ * such call): under auto the rest goes by read. */
+static bool file_unsupported(const struct zc_req *req, int err)
+{
+	return req->file.may_fall_back &&
+	       (err == EINVAL || err == ENOSYS || err == EOPNOTSUPP);
+}
+
+static int fall_back_read(struct zc_tsock *sock, struct zc_req *req)
+{
+	req->tx = &zc_tx_fread;
+	req->why = ZC_WHY_POLICY;
+	return fread_push(sock, req);
+}
+
+/* The socket must not block now but would (pread() + send() can say
+ * MSG_DONTWAIT), or the read mechanism has bytes of the request staged
+ * already: those go first. */
+static bool go_by_read(const struct zc_tsock *sock, const struct file_tx *ft)
+{
+	return (sock->nonblock && !ft->fd_nonblock) ||
+	       ft->buf_pos < ft->buf_fill;
+}
+
+static int sendfile_loop(struct zc_tsock *sock, struct zc_req *req,
+			 struct file_tx *ft, struct sigpipe_guard *g)
+{
+	(void)ft;
+	while (zc_req_left(req)) {
+		off_t off = req_file_pos(req, 0);
+		ssize_t n =
+			sendfile(sock->fd, req->file.fd, &off,
+				 call_len(zc_req_left(req), ZC_FILE_CALL_MAX));
+
+		if (n > 0) {
+			req->sent += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return -ENODATA;
+		if (errno == EAGAIN)
+			return -EAGAIN;
+		if (errno == EINTR)
+			continue;
+		g->epipe = errno == EPIPE;
+		return -errno;
+	}
+	return 0;
+}
+
+typedef int (*file_loop_fn)(struct zc_tsock *sock, struct zc_req *req,
+			    struct file_tx *ft, struct sigpipe_guard *g);
+
+/* sendfile and splice: their loop with SIGPIPE held back, by read when
+ * they must not block or the file cannot be spliced (auto). */
+static int guarded_push(struct zc_tsock *sock, struct zc_req *req,
+			file_loop_fn loop)
+{
+	struct sigpipe_guard g;
+	struct file_tx *ft;
+	int ret = file_state(sock, &ft);
+
+	if (ret)
+		return ret;
+	file_own(ft, req);
+	if (go_by_read(sock, ft))
+		return fread_push(sock, req); /* takes a pipe's bytes first */
+	sigpipe_block(&g);
+	ret = loop(sock, req, ft, &g);
+	sigpipe_restore(&g);
+	if (ret < 0 && file_unsupported(req, -ret))
+		return fall_back_read(sock, req);
+	return ret;
+}
+
+static int sendfile_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	return guarded_push(sock, req, sendfile_loop);
+}
+
+const struct zc_tx_ops zc_tx_sendfile = {
+	.name = "sendfile",
+	.flags = ZC_TXO_FILE,
+	.mode = ZC_TX_SENDFILE,
+	.push = sendfile_push,
+};
+
+/* ---- splice(): file -> pipe -> socket ----------------------------------- */
+
+static int pipe_open(struct file_tx *ft)
+{
+	int sz;
+
+	if (ft->pipe[0] >= 0)
+		return 0;
+	if (pipe2(ft->pipe, O_CLOEXEC))
+		return -errno;
+	/* A larger pipe moves more per call; the default (64 KiB) stays
+	 * if /proc/sys/fs/pipe-max-size forbids it. */
+	sz = fcntl(ft->pipe[1], F_SETPIPE_SZ, (int)ZC_FILE_PIPE_SIZE);
+	if (sz < 0)
+		sz = fcntl(ft->pipe[1], F_GETPIPE_SZ);
+	ft->pipe_size = sz > 0 ? (size_t)sz : 65536;
+	return 0;
+}
+
+/* Read the next part of the range into the (empty) pipe. */
+static int pipe_fill(struct file_tx *ft, const struct zc_req *req)
+{
+	loff_t off = req_file_pos(req, 0);
+	ssize_t n;
+
+	do
+		n = splice(req->file.fd, &off, ft->pipe[1], NULL,
+			   call_len(zc_req_left(req), ft->pipe_size),
+			   SPLICE_F_MOVE);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;
+	ft->in_pipe = (size_t)n;
+	return 0;
+}
+
+static int splice_loop(struct zc_tsock *sock, struct zc_req *req,
+		       struct file_tx *ft, struct sigpipe_guard *g)
+{
+	int ret = pipe_open(ft);
+
+	if (ret)
+		return ret;
+	while (zc_req_left(req)) {
+		unsigned flags = SPLICE_F_MOVE;
+		ssize_t n;
+
+		if (!ft->in_pipe) {
+			ret = pipe_fill(ft, req);
+			if (ret)
+				return ret;
+		}
+		if (zc_req_left(req) > ft->in_pipe)
+			flags |= SPLICE_F_MORE;
+		n = splice(ft->pipe[0], NULL, sock->fd, NULL, ft->in_pipe,
+			   flags);
+		if (n > 0) {
+			req->sent += (size_t)n;
+			ft->in_pipe -= (size_t)n;
+			continue;
+		}
+		if (n == 0 || errno == EAGAIN)
+			return -EAGAIN;
+		if (errno == EINTR)
+			continue;
+		g->epipe = errno == EPIPE;
+		return -errno;
+	}
+	return 0;
+}
+
+static int splice_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	return guarded_push(sock, req, splice_loop);
+}
+
+const struct zc_tx_ops zc_tx_splice = {
+	.name = "splice",
+	.flags = ZC_TXO_FILE,
+	.mode = ZC_TX_SPLICE,
+	.push = splice_push,
+};
+
+/* ---- checks, mapping, errors -------------------------------------------- */
+
+static int file_type_check(const struct stat *st)
+{
+	if (S_ISREG(st->st_mode))
+		return 0;
+	if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode) ||
+	    S_ISCHR(st->st_mode))
+		return -ESPIPE;
+	return -EINVAL; /* a directory, a block device */
+}
+
+int zc_file_check(int fd, off_t off, size_t *len)
+{
+	struct stat st;
+	int ret;
+
+	/* One system call per send: a file not open for reading is told by
+	 * the mechanism's first call (-EBADF, the send refused). */
+	if (fd < 0)
+		return -EBADF;
+	if (fstat(fd, &st))
+		return -errno;
+	ret = file_type_check(&st);
+	if (ret)
+		return ret;
+	if (off < 0 || off > st.st_size)
+		return -EINVAL;
+	if (!*len)
+		*len = (size_t)(st.st_size - off);
+	else if (*len > (size_t)(st.st_size - off))
+		return -EINVAL;
+	return *len > SSIZE_MAX ? -EOVERFLOW : 0;
+}
+
+int zc_file_map(struct zc_req *req)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	off_t base = req->file.off & ~(off_t)(page - 1);
+	size_t skip = (size_t)(req->file.off - base);
+	size_t len = req->buf.len;
+	void *p;
+	int ret;
+
+	if (!len)
+		return 0;
+	/* Only what fstat said is there (zc_file_check): a mapping past the
+	 * end of the file would fault on the first page. */
+	p = mmap(NULL, skip + len, PROT_READ, MAP_SHARED, req->file.fd, base);
+	if (p == MAP_FAILED)
+		return errno == EACCES ? -EBADF : -errno; /* not readable */
+	req->buf.len = 0;
+	ret = zc_buf_add(&req->buf, (char *)p + skip, len);
+	if (ret) {
+		munmap(p, skip + len);
+		return ret;
+	}
+	req->file.map = p;
+	req->file.map_len = skip + len;
+	return 0;
+}
+
+void zc_file_release(struct zc_req *req)
+{
+	if (req->file.map)
+		munmap(req->file.map, req->file.map_len);
+	req->file.map = NULL;
+	req->is_file = false;
+}
+
+int zc_file_error(struct zc_req *req, int err)
+{
+	struct stat st;
+
+	if (err != -EFAULT || !req->file.map)
+		return err;
+	/* The mapping faulted: the file shrank under it. */
+	if (!fstat(req->file.fd, &st) &&
+	    st.st_size < req->file.off + (off_t)req->buf.len)
+		return -ENODATA;
+	return err;
+}
