@@ -12,8 +12,8 @@ static const char *const rx_names[] = { "auto", "copy",	  "uring", "tcpmmap",
 					"zcrx", "devmem", "shm" };
 static const char *const result_names[] = { "zerocopy", "copied", "error",
 					    "abandoned" };
-static const char *const why_names[] = { "none",     "kernel",	 "transport",
-					 "policy",   "nobufs",	 "shm-copy",
+static const char *const why_names[] = { "none",      "kernel", "transport",
+					 "policy",    "nobufs", "shm-copy",
 					 "unverified" };
 static const char *const policy_state_names[] = { "pinned", "probing",
 						  "zerocopy", "backoff",

@@ -298,7 +298,7 @@ enum zc_tx_mode {
 	 * with ZC_RX_SHM on both ends (see zc_sock_attach(3)).  Never
 	 * picked by auto. */
 	ZC_TX_SHM,
-	ZC_TX_MODE_COUNT,  /* the transports a socket can be attached with */
+	ZC_TX_MODE_COUNT, /* the transports a socket can be attached with */
 	/* Mechanisms of file sends only (zc_send_file(), the file_tx option),
 	 * numbered after the socket transports so that ZC_TX_MODE_COUNT still
 	 * counts those.  The kernel reports nothing about their copies. */
