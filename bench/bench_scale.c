@@ -44,12 +44,16 @@ static void die(const char *what, int err)
 
 static long rss_bytes(void)
 {
-	long size, rss;
+	char line[128], *end;
 	FILE *f = fopen("/proc/self/statm", "r");
+	long rss;
 
-	if (!f || fscanf(f, "%ld %ld", &size, &rss) != 2)
+	if (!f || !fgets(line, sizeof(line), f))
 		die("statm", -EIO);
 	fclose(f);
+	/* size resident shared ...: the second field, in pages. */
+	strtol(line, &end, 10);
+	rss = strtol(end, NULL, 10);
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
@@ -169,7 +173,8 @@ static int connect_to(int port)
 
 static void bench_mem(unsigned n)
 {
-	struct zc_sock **socks = calloc(n, sizeof(*socks));
+	/* One handle per socket: zc_sock pointers, not structs. */
+	struct zc_sock **socks = calloc(n, sizeof(struct zc_sock *));
 	int *fds = calloc(n, sizeof(*fds));
 	struct zc_ctx *ctx;
 	int port, ret;
@@ -194,6 +199,8 @@ static void bench_mem(unsigned n)
 	       "per socket\n",
 	       n, (after - before) / 1024, (double)(after - before) / n);
 	zc_ctx_destroy(ctx);
+	free(socks);
+	free(fds);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
 }
@@ -348,8 +355,8 @@ static double run_zcopy(struct tput *t, int port, double secs)
 	}
 	for (unsigned i = 0; i < t->n; i++)
 		tput_top_up(t, &t->c[i]);
-	t0 = (bench_now_ns() / 1e9);
-	while ((el = (bench_now_ns() / 1e9) - t0) < secs) {
+	t0 = (double)bc_now_ns() / 1e9;
+	while ((el = (double)bc_now_ns() / 1e9 - t0) < secs) {
 		ret = zc_ctx_process(ctx, 100);
 		if (ret < 0)
 			die("process", ret);
@@ -358,7 +365,7 @@ static double run_zcopy(struct tput *t, int port, double secs)
 			tput_top_up(t, &t->c[i]);
 	}
 	zc_ctx_destroy(ctx);
-	return t->echoed / el;
+	return (double)t->echoed / el;
 }
 
 static void plain_send(struct tput *t, struct tconn *c)
@@ -386,8 +393,8 @@ static double run_plain(struct tput *t, int port, double secs)
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 		plain_send(t, c);
 	}
-	t0 = (bench_now_ns() / 1e9);
-	while ((el = (bench_now_ns() / 1e9) - t0) < secs) {
+	t0 = (double)bc_now_ns() / 1e9;
+	while ((el = (double)bc_now_ns() / 1e9 - t0) < secs) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 100);
 
@@ -405,7 +412,7 @@ static double run_plain(struct tput *t, int port, double secs)
 	for (unsigned i = 0; i < t->n; i++)
 		close(t->c[i].fd);
 	close(ep);
-	return t->echoed / el;
+	return (double)t->echoed / el;
 }
 
 static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
@@ -438,27 +445,44 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 	}
 	printf("%u connections, %zu-byte messages: zcopy %.1f MB/s, plain "
 	       "epoll %.1f MB/s (medians), median ratio %.3f\n",
-	       n, size, bench_median(z, (int)rounds) / 1e6,
-	       bench_median(p, (int)rounds) / 1e6,
-	       bench_median(r, (int)rounds));
+	       n, size, bc_median(z, rounds) / 1e6, bc_median(p, rounds) / 1e6,
+	       bc_median(r, rounds));
+	free(t.c);
+	free(t.msg);
+	free(t.rbuf);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
+}
+
+/* Seconds from the command line; exits with status 2 if s is not. */
+static double seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0)) {
+		fprintf(stderr, "bad SECS: %s\n", s);
+		exit(2);
+	}
+	return v;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "mem")) {
-		bench_mem((unsigned)atoi(argv[2]));
+		bench_mem((unsigned)bench_arg_long(argv[2], "N"));
 		return 0;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "ops")) {
-		bench_ops((unsigned)atoi(argv[2]), strtoull(argv[3], NULL, 0));
+		bench_ops((unsigned)bench_arg_long(argv[2], "N"),
+			  (uint64_t)bench_arg_long(argv[3], "K"));
 		return 0;
 	}
 	if (argc >= 6 && !strcmp(argv[1], "tput")) {
-		bench_tput((unsigned)atoi(argv[2]),
-			   (size_t)strtoull(argv[3], NULL, 0), atof(argv[4]),
-			   (unsigned)atoi(argv[5]));
+		bench_tput((unsigned)bench_arg_long(argv[2], "N"),
+			   (size_t)bench_arg_long(argv[3], "SIZE"),
+			   seconds(argv[4]),
+			   (unsigned)bench_arg_long(argv[5], "ROUNDS"));
 		return 0;
 	}
 	fprintf(stderr, "usage: bench_scale mem N | ops N K | "
