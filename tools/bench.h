@@ -10,6 +10,7 @@
 #include <zcopy/zcopy.h>
 
 #include "bench_proto.h"
+#include "benchcore.h"
 
 #define BENCH_MAX_MODES 32
 #define BENCH_MAX_SIZES 32
@@ -156,7 +157,6 @@ int bn_peer_host(int fd, char *buf, size_t len);
 int bn_set_mss(int fd, unsigned mss);
 /* Text for a control-connection error: what went wrong with the peer. */
 const char *bn_strerror(int err);
-int64_t bn_now_us(void);
 
 /* ---- bench_worker.c: one thread and one context per stream ----------- */
 struct bench_sender {
@@ -182,7 +182,6 @@ void *bench_send_stream(void *arg);
 void *bench_recv_stream(void *arg);
 void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one);
 void bench_rx_add(struct zb_result *sum, const struct zb_result *one);
-int bench_pin(int cpu);
 
 /* ---- bench_server.c ---------------------------------------------------- */
 /* Serve sessions on a listening control socket (one, if opts->once). */

@@ -46,9 +46,9 @@ struct progress {
 
 static void progress_show(const struct progress *p, const struct crun *r)
 {
-	double el = (double)(bn_now_us() - r->t0) / 1e6;
+	double el = (double)(bc_now_us() - r->t0) / 1e6;
 	uint64_t bytes = atomic_load(&r->progress);
-	double spent = (double)(bn_now_us() - p->start_us) / 1e6;
+	double spent = (double)(bc_now_us() - p->start_us) / 1e6;
 	/* Until a run is done, the plan is the best guess. */
 	double left = p->done ? spent / p->done * (p->total - p->done)
 			      : p->total * p->run_s;
@@ -95,7 +95,7 @@ static int start_senders(struct crun *r, double duration)
 	const struct bench_cpus *cpus = &r->opts->cpus;
 	int ret;
 
-	r->t0 = bn_now_us();
+	r->t0 = bc_now_us();
 	for (unsigned i = 0; i < r->req.streams; i++) {
 		struct bench_sender *s = &r->snd[i];
 
@@ -123,7 +123,7 @@ static int monitor(struct crun *r, const struct progress *p)
 {
 	int64_t end = r->snd[0].deadline_us;
 
-	while (bn_now_us() < end) {
+	while (bc_now_us() < end) {
 		struct pollfd pfd = { .fd = r->cfd, .events = POLLIN };
 
 		progress_show(p, r);
@@ -290,7 +290,7 @@ static int check_modes(const struct bench_opts *o, int cfd,
 static double run_seconds(const struct bench_opts *o,
 			  const struct bench_sweep *sw, int64_t start_us)
 {
-	double left = o->budget - (double)(bn_now_us() - start_us) / 1e6;
+	double left = o->budget - (double)(bc_now_us() - start_us) / 1e6;
 	unsigned runs = 0;
 	double d;
 
@@ -328,34 +328,47 @@ static unsigned runs_left(const struct bench_sweep *sw, unsigned repeat)
 	return n;
 }
 
+struct size_sweep {
+	const struct bench_opts *opts;
+	int cfd;
+	struct bench_sweep *sw;
+	unsigned size;
+	struct progress *p;
+};
+
+/* One run of one mode at the size (bc_rounds interleaves them). */
+static int sweep_one(unsigned m, unsigned rep, void *arg)
+{
+	struct size_sweep *ss = arg;
+	struct bench_cell *c = &ss->sw->cells[ss->size * ss->opts->nmodes + m];
+	int ret;
+
+	if (c->error)
+		return 0;
+	ss->p->mode = c->mode->name;
+	ss->p->size = c->size;
+	ss->p->rep = rep;
+	ret = run_cell(ss->opts, ss->cfd, c, ss->sw->duration, ss->p);
+	if (!ret)
+		ss->p->done++;
+	return ret;
+}
+
 static int sweep_size(const struct bench_opts *o, int cfd,
 		      struct bench_sweep *sw, unsigned s, struct progress *p)
 {
-	for (unsigned rep = 0; rep < o->repeat; rep++) {
-		for (unsigned k = 0; k < o->nmodes; k++) {
-			unsigned m = (k + rep) % o->nmodes;
-			struct bench_cell *c = &sw->cells[s * o->nmodes + m];
-			int ret;
+	struct size_sweep ss = {
+		.opts = o, .cfd = cfd, .sw = sw, .size = s, .p = p
+	};
 
-			if (c->error)
-				continue;
-			p->mode = c->mode->name;
-			p->size = c->size;
-			p->rep = rep;
-			ret = run_cell(o, cfd, c, sw->duration, p);
-			if (ret)
-				return ret;
-			p->done++;
-		}
-	}
-	return 0;
+	return bc_rounds(o->nmodes, o->repeat, sweep_one, &ss);
 }
 
 int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 {
 	struct progress p = { .on = !o->quiet && isatty(STDERR_FILENO),
 			      .repeat = o->repeat,
-			      .start_us = bn_now_us() };
+			      .start_us = bc_now_us() };
 	struct zb_msg bye = { .type = ZB_BYE };
 	char sz[16];
 	int ret;
@@ -366,7 +379,7 @@ int bench_client(const struct bench_opts *o, int cfd, struct bench_sweep *sw)
 	sw->duration = run_seconds(o, sw, p.start_us);
 	p.total = runs_left(sw, o->repeat);
 	p.run_s = sw->duration;
-	p.start_us = bn_now_us();
+	p.start_us = bc_now_us();
 	for (unsigned s = 0; s < o->nsizes && !ret; s++)
 		ret = sweep_size(o, cfd, sw, s, &p);
 	/* The server hangs up after BYE once it takes clients again: a

@@ -26,21 +26,6 @@ const char *bench_size_str(uint32_t size, char *buf, size_t len)
 	return buf;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double ratio(double num, double den)
 {
 	return den > 0 ? num / den : 0;
@@ -83,11 +68,11 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
 		if (s->completions && by_tx[t] == s->completions)
 			s->tx_only = t;
-	s->gbps = median(gbps, c->nruns);
+	s->gbps = bc_median(gbps, c->nruns);
 	s->gbps_min = c->nruns ? gbps[0] : 0;
 	s->gbps_max = c->nruns ? gbps[c->nruns - 1] : 0;
-	s->tx_cpu_per_gb = median(tx, c->nruns);
-	s->rx_cpu_per_gb = median(rx, c->nruns);
+	s->tx_cpu_per_gb = bc_median(tx, c->nruns);
+	s->rx_cpu_per_gb = bc_median(rx, c->nruns);
 	s->zc_share = ratio((double)zc, (double)s->sent);
 	s->copied_share = ratio((double)copied, (double)s->sent);
 	s->kernel_copied_share = ratio((double)kcopied, (double)s->sent);

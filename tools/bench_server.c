@@ -88,10 +88,10 @@ static int send_ready(struct run *r)
 /* A TCP stream counts once it has shown the run's cookie. */
 static int accept_tcp(struct run *r, unsigned i)
 {
-	int64_t end = bn_now_us() + (int64_t)r->opts->timeout_ms * 1000;
+	int64_t end = bc_now_us() + (int64_t)r->opts->timeout_ms * 1000;
 
 	for (;;) {
-		int left = (int)((end - bn_now_us()) / 1000);
+		int left = (int)((end - bc_now_us()) / 1000);
 		uint64_t cookie;
 		int fd, ret;
 
@@ -115,14 +115,14 @@ static int accept_tcp(struct run *r, unsigned i)
  * connect it to that sender. */
 static int accept_udp(struct run *r, unsigned i)
 {
-	int64_t end = bn_now_us() + (int64_t)r->opts->timeout_ms * 1000;
+	int64_t end = bc_now_us() + (int64_t)r->opts->timeout_ms * 1000;
 
 	for (;;) {
 		struct pollfd pfd = { .fd = r->fds[i], .events = POLLIN };
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		uint64_t cookie;
-		int64_t left = end - bn_now_us();
+		int64_t left = end - bc_now_us();
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)(left / 1000) + 1) <= 0)

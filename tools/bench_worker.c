@@ -6,9 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -16,26 +14,6 @@
 #define SEND_WAIT_MS 100
 #define RECV_WAIT_MS 50
 #define CLOSE_TIMEOUT_MS 5000
-
-int bench_pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-static uint64_t thread_cpu_usec(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
 
 void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one)
 {
@@ -122,7 +100,7 @@ static int send_until(struct bench_sender *s, struct zc_ctx *ctx,
 		      struct zc_sock *sock, const struct iovec *iov)
 {
 	while (!atomic_load_explicit(s->abort, memory_order_relaxed) &&
-	       bn_now_us() < s->deadline_us) {
+	       bc_now_us() < s->deadline_us) {
 		int ret = zc_send(sock, iov, 1, on_sent, s);
 
 		if (!ret) {
@@ -176,16 +154,16 @@ void *bench_send_stream(void *arg)
 	uint64_t cpu0;
 	int ret;
 
-	ret = bench_pin(s->cpu);
-	cpu0 = thread_cpu_usec();
+	ret = bc_pin(s->cpu);
+	cpu0 = bc_thread_cpu_us();
 	if (!ret)
 		ret = send_stream(s);
 	if (ret && !s->tx.error)
 		s->tx.error = ret;
 	if (s->fd >= 0)
 		close(s->fd);
-	s->tx.cpu_usec = thread_cpu_usec() - cpu0;
-	s->end_us = bn_now_us();
+	s->tx.cpu_usec = bc_thread_cpu_us() - cpu0;
+	s->end_us = bc_now_us();
 	return NULL;
 }
 
@@ -266,19 +244,19 @@ out:
 void *bench_recv_stream(void *arg)
 {
 	struct bench_receiver *r = arg;
-	int64_t t0 = bn_now_us();
+	int64_t t0 = bc_now_us();
 	uint64_t cpu0;
 	int ret;
 
-	ret = bench_pin(r->cpu);
-	cpu0 = thread_cpu_usec();
+	ret = bc_pin(r->cpu);
+	cpu0 = bc_thread_cpu_us();
 	if (!ret)
 		ret = recv_stream(r);
 	if (ret && !r->rx.error)
 		r->rx.error = -ret;
 	if (r->fd >= 0)
 		close(r->fd);
-	r->rx.cpu_usec = thread_cpu_usec() - cpu0;
-	r->rx.elapsed_usec = (uint64_t)(bn_now_us() - t0);
+	r->rx.cpu_usec = bc_thread_cpu_us() - cpu0;
+	r->rx.elapsed_usec = (uint64_t)(bc_now_us() - t0);
 	return NULL;
 }

@@ -35,15 +35,6 @@ struct probe_result {
 int probe_pair(const struct probe_path *path, int type, int mss, int fd[2]);
 void probe_pair_close(int fd[2]);
 
-/* A thread that reads fd until EOF or shutdown. */
-struct probe_drain {
-	int fd;
-	uint64_t bytes;
-	void *thread; /* pthread_t, opaque here */
-};
-int probe_drain_start(struct probe_drain *d, int fd);
-void probe_drain_stop(struct probe_drain *d);
-
 /* Run in the receiver's (side 1) or sender's (side 0) namespace until
  * probe_ns_leave(*saved).  0 or -errno. */
 int probe_ns_enter(const struct probe_path *path, int side, int *saved);
@@ -59,11 +50,10 @@ void probe_result_init(struct probe_result *r, const char *name,
  * reaping its notifications into r.  Return 0 or a positive errno. */
 int probe_msgzc_send(int fd, const void *buf, size_t len,
 		     struct probe_result *r);
+/* The notifications queued on fd now, counted into r. */
 void probe_msgzc_reap(int fd, struct probe_result *r);
 /* Fill r->result from r->zerocopy and r->copied. */
 void probe_verdict(struct probe_result *r);
-void *probe_pages(size_t len);
-void probe_free_pages(void *p, size_t len);
 
 /* The probes: each fills *r (name, path, outcome). */
 void probe_msgzc(const struct probe_path *path, int type,

@@ -9,12 +9,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <time.h> /* before errqueue.h, which needs timespec */
-#include <linux/errqueue.h>
 
 #include <zcopy/zcopy.h>
 
 #include "compat.h"
+#include "benchcore.h"
 #include "probe.h"
 
 #define SENDS 16
@@ -61,28 +60,11 @@ static void result_done(struct probe_result *r)
 
 void probe_msgzc_reap(int fd, struct probe_result *r)
 {
-	char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) +
-			     sizeof(struct sockaddr_in6))];
+	struct bc_zc_count c = { 0 };
 
-	for (;;) {
-		struct msghdr msg = { .msg_control = ctrl,
-				      .msg_controllen = sizeof(ctrl) };
-		struct cmsghdr *cm;
-
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-			struct sock_extended_err *ee = (void *)CMSG_DATA(cm);
-			uint64_t n = (uint64_t)(ee->ee_data - ee->ee_info) + 1;
-
-			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
-				continue;
-			if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
-				r->copied += n;
-			else
-				r->zerocopy += n;
-		}
-	}
+	bc_reap_msgzc(fd, &c);
+	r->zerocopy += c.zerocopy;
+	r->copied += c.copied;
 }
 
 static void reap_all(int fd, uint64_t issued, struct probe_result *r)
@@ -114,7 +96,7 @@ int probe_msgzc_send(int fd, const void *buf, size_t len,
 
 static void msgzc_run(int fd, size_t len, struct probe_result *r)
 {
-	void *buf = probe_pages(len);
+	void *buf = bc_pages(len);
 	uint64_t issued = 0;
 	int one = 1;
 
@@ -129,14 +111,14 @@ static void msgzc_run(int fd, size_t len, struct probe_result *r)
 		issued += !r->err;
 	}
 	reap_all(fd, issued, r);
-	probe_free_pages(buf, len);
+	bc_free_pages(buf, len);
 }
 
 void probe_msgzc(const struct probe_path *path, int type,
 		 struct probe_result *r)
 {
 	size_t len = type == SOCK_STREAM ? TCP_LEN : UDP_LEN;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, type == SOCK_STREAM ? "msgzc-tcp" : "msgzc-udp",
@@ -144,10 +126,10 @@ void probe_msgzc(const struct probe_path *path, int type,
 	r->err = -probe_pair(path, type, 0, fd);
 	if (r->err)
 		return;
-	r->err = -probe_drain_start(&d, fd[1]);
+	r->err = -bc_drain_start(&d, fd[1], -1);
 	if (!r->err) {
 		msgzc_run(fd[0], len, r);
-		probe_drain_stop(&d);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
 	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", SENDS,
@@ -212,7 +194,7 @@ static void lib_run(struct zc_ctx *ctx, int fd, bool auto_mode,
 	struct zc_sock_opts o = { .tx = auto_mode ? ZC_TX_AUTO : ZC_TX_MSGZC,
 				  .flags = ZC_SOCK_KEEP_FD };
 	int sends = auto_mode ? AUTO_SENDS : SENDS;
-	void *buf = probe_pages(TCP_LEN);
+	void *buf = bc_pages(TCP_LEN);
 	struct zc_sock *sock;
 	int ret = -ENOMEM;
 
@@ -229,14 +211,14 @@ static void lib_run(struct zc_ctx *ctx, int fd, bool auto_mode,
 	if (ret && !r->err)
 		r->err = -ret;
 out:
-	probe_free_pages(buf, TCP_LEN);
+	bc_free_pages(buf, TCP_LEN);
 }
 
 void probe_lib_msgzc(const struct probe_path *path, int auto_mode,
 		     struct probe_result *r)
 {
 	struct zc_ctx *ctx;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, auto_mode ? "zcopy-auto-tcp" : "zcopy-msgzc-tcp",
@@ -245,10 +227,10 @@ void probe_lib_msgzc(const struct probe_path *path, int auto_mode,
 	if (r->err)
 		return;
 	r->err = -zc_ctx_create(NULL, &ctx);
-	if (!r->err && !(r->err = -probe_drain_start(&d, fd[1]))) {
+	if (!r->err && !(r->err = -bc_drain_start(&d, fd[1], -1))) {
 		lib_run(ctx, fd[0], auto_mode, r);
 		zc_ctx_destroy(ctx);
-		probe_drain_stop(&d);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
 	result_done(r);
@@ -310,7 +292,7 @@ static void uring_run(struct io_uring *ring, int fd, bool fixed,
 {
 	struct iovec iov = { .iov_len = TCP_LEN };
 
-	iov.iov_base = probe_pages(TCP_LEN);
+	iov.iov_base = bc_pages(TCP_LEN);
 	if (!iov.iov_base) {
 		r->err = ENOMEM;
 		return;
@@ -319,14 +301,14 @@ static void uring_run(struct io_uring *ring, int fd, bool fixed,
 		r->err = -io_uring_register_buffers(ring, &iov, 1);
 	for (int i = 0; i < SENDS && !r->err; i++)
 		r->err = uring_send(ring, fd, iov.iov_base, fixed, r);
-	probe_free_pages(iov.iov_base, TCP_LEN);
+	bc_free_pages(iov.iov_base, TCP_LEN);
 }
 
 void probe_uring_send_zc(const struct probe_path *path, bool fixed,
 			 struct probe_result *r)
 {
 	struct io_uring ring;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, fixed ? "uring-send-zc-fixed" : "uring-send-zc",
@@ -337,9 +319,9 @@ void probe_uring_send_zc(const struct probe_path *path, bool fixed,
 	if (r->err)
 		goto out;
 	r->err = -probe_pair(path, SOCK_STREAM, 0, fd);
-	if (!r->err && !(r->err = -probe_drain_start(&d, fd[1]))) {
+	if (!r->err && !(r->err = -bc_drain_start(&d, fd[1], -1))) {
 		uring_run(&ring, fd[0], fixed, r);
-		probe_drain_stop(&d);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
 	io_uring_queue_exit(&ring);
