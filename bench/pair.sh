@@ -9,6 +9,7 @@
 # processes; prints the receiver's Gbit/s (first to last byte), or nan.
 pair_run() {
 	local u=() a_tx=() a_rx=() rport=
+	rm -f "$tmp/rx.err" "$tmp/rx.out"
 	[ "$1" = udp ] && u=(-u)
 	[ -n "${TX_CPU:-}" ] && a_tx=(-A "$TX_CPU")
 	[ -n "${RX_CPU:-}" ] && a_rx=(-A "$RX_CPU")
@@ -16,12 +17,12 @@ pair_run() {
 		2>"$tmp/rx.err" &
 	local rpid=$!
 	for _ in $(seq 250); do
-		rport=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$tmp/rx.err")
+		rport=$(sed -n "s/^listening \([0-9]*\)$/\1/p" "$tmp/rx.err" 2>/dev/null)
 		[ -n "$rport" ] && break
 		sleep 0.02
 	done
 	if [ -z "$rport" ] || ! "$raw" send "${u[@]}" "${a_tx[@]}" "$host" \
-		"$rport" "$2" "$3" >/dev/null 2>"$tmp/tx.err"; then
+		"$rport" "$2" "$3" >"$tmp/tx.out" 2>"$tmp/tx.err"; then
 		kill "$rpid" 2>/dev/null
 		wait "$rpid" 2>/dev/null
 		echo "pair: $1 $2: $(cat "$tmp/rx.err" "$tmp/tx.err" 2>/dev/null |

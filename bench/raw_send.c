@@ -8,9 +8,11 @@
  *	receive one run: a TCP connection until EOF, or UDP datagrams until
  *	the sender's end marker; says "listening PORT" on stderr once it
  *	listens (PORT 0: a free one), and prints the receiver's throughput
- *	from its first to its last byte: "rx_gbps=N bytes=N msgs=N"
+ *	from its first to its last byte and its CPU time (user + system)
+ *	per 10^9 bytes: "rx_gbps=N bytes=N msgs=N cpu_s_per_gb=N"
  *   raw_send send [-u] [-A CPU] [-b RATE] HOST PORT SIZE SECONDS
- *	send SIZE-byte messages for SECONDS; prints "tx_gbps=N"
+ *	send SIZE-byte messages for SECONDS; prints "tx_gbps=N
+ *	cpu_s_per_gb=N"
  *
  * -A pins the process to a CPU, -b paces the sender (bits per second,
  * 1G = 10^9, as iperf3 reads it), -l is the receive buffer (256K).
@@ -95,10 +97,17 @@ static unsigned local_port(int fd)
 		       : ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* CPU seconds per 10^9 bytes. */
+static double per_gb(uint64_t cpu_us, uint64_t bytes)
+{
+	return bytes ? (double)cpu_us / 1e6 / ((double)bytes / 1e9) : 0;
+}
+
 static int do_recv(const struct opts *o, const char *port)
 {
 	int lfd = open_sock(o->bind, port, o->udp, true), fd, ret;
 	struct bc_count c = { 0 };
+	uint64_t cpu;
 	void *buf;
 
 	if (lfd < 0)
@@ -110,14 +119,17 @@ static int do_recv(const struct opts *o, const char *port)
 		return 1;
 	}
 	buf = malloc(o->buf_len);
+	cpu = bc_thread_cpu_us();
 	ret = buf ? bc_recv_plain(fd, buf, o->buf_len, 0, &c) : -ENOMEM;
+	cpu = bc_thread_cpu_us() - cpu;
 	free(buf);
 	if (ret) {
 		fprintf(stderr, "raw_send: recv: %s\n", strerror(-ret));
 		return 1;
 	}
-	printf("rx_gbps=%.4f bytes=%llu msgs=%llu\n", bc_count_gbps(&c),
-	       (unsigned long long)c.bytes, (unsigned long long)c.msgs);
+	printf("rx_gbps=%.4f bytes=%llu msgs=%llu cpu_s_per_gb=%.4f\n",
+	       bc_count_gbps(&c), (unsigned long long)c.bytes,
+	       (unsigned long long)c.msgs, per_gb(cpu, c.bytes));
 	return 0;
 }
 
@@ -126,7 +138,7 @@ static int do_send(const struct opts *o, char **arg)
 	int fd = open_sock(arg[0], arg[1], o->udp, false), ret;
 	struct bc_count c = { 0 };
 	struct bc_pace pace;
-	uint64_t size;
+	uint64_t size, cpu;
 	double secs;
 	char *end;
 	void *buf;
@@ -144,8 +156,10 @@ static int do_send(const struct opts *o, char **arg)
 		return 1;
 	}
 	bc_pace_start(&pace, o->rate);
+	cpu = bc_thread_cpu_us();
 	ret = bc_send_plain(fd, buf, size, bc_now_us() + (int64_t)(secs * 1e6),
 			    &pace, &c);
+	cpu = bc_thread_cpu_us() - cpu;
 	if (o->udp)
 		bc_send_end(fd);
 	close(fd);
@@ -153,7 +167,8 @@ static int do_send(const struct opts *o, char **arg)
 		fprintf(stderr, "raw_send: send: %s\n", strerror(-ret));
 		return 1;
 	}
-	printf("tx_gbps=%.4f\n", bc_count_gbps(&c));
+	printf("tx_gbps=%.4f cpu_s_per_gb=%.4f\n", bc_count_gbps(&c),
+	       per_gb(cpu, c.bytes));
 	return 0;
 }
 

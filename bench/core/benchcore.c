@@ -5,13 +5,13 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h> /* before errqueue.h, which needs timespec */
 #include <linux/errqueue.h>
 #include <unistd.h>
@@ -226,7 +226,7 @@ static bool is_dgram(int fd)
 	return type == SOCK_DGRAM;
 }
 
-static void count(struct bc_count *c, size_t n)
+void bc_count_add(struct bc_count *c, size_t n)
 {
 	int64_t now = bc_now_us();
 
@@ -247,7 +247,7 @@ int bc_send_plain(int fd, const void *buf, size_t len, int64_t deadline_us,
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
 		if (n >= 0) {
-			count(c, (size_t)n);
+			bc_count_add(c, (size_t)n);
 			continue;
 		}
 		/* A datagram sender goes on whatever the receiver did: its
@@ -266,37 +266,49 @@ void bc_send_end(int fd)
 		send(fd, "", 0, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static int set_rcvtimeo(int fd, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno
+									: 0;
+}
+
+/* One blocking recv() per message, as a plain receiver does: a datagram
+ * receiver's wait is bounded by SO_RCVTIMEO, not by a poll() per
+ * datagram. */
 int bc_recv_plain(int fd, void *buf, size_t len, int idle_ms,
 		  struct bc_count *c)
 {
 	bool dgram = is_dgram(fd);
+	int ret;
 
 	if (idle_ms <= 0)
 		idle_ms = IDLE_MS;
+	if (dgram) {
+		ret = set_rcvtimeo(fd, c->msgs ? idle_ms : BC_FIRST_WAIT_MS);
+		if (ret)
+			return ret;
+	}
 	for (;;) {
-		ssize_t n;
+		ssize_t n = recv(fd, buf, len, 0);
 
-		if (dgram) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			int wait = c->msgs ? idle_ms : BC_FIRST_WAIT_MS;
-			int ret = poll(&pfd, 1, wait);
-
-			if (ret < 0 && errno == EINTR)
-				continue;
-			if (ret < 0)
-				return -errno;
-			if (!ret)
-				return c->msgs ? 0 : -ETIMEDOUT;
-		}
-		n = recv(fd, buf, len, 0);
 		if (n > 0) {
-			count(c, (size_t)n);
+			if (dgram && !c->msgs) {
+				ret = set_rcvtimeo(fd, idle_ms);
+				if (ret)
+					return ret;
+			}
+			bc_count_add(c, (size_t)n);
 			continue;
 		}
 		if (n == 0)
 			return 0;
 		if (errno == EINTR || (dgram && errno == ECONNREFUSED))
 			continue;
+		if (dgram && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return c->msgs ? 0 : -ETIMEDOUT;
 		/* Shut down under a stream receiver, or reset. */
 		return errno == ECONNRESET || errno == ENOTCONN ? 0 : -errno;
 	}

@@ -86,6 +86,8 @@ struct bc_count {
 	uint64_t bytes, msgs;
 	int64_t first_us, last_us; /* first and last byte seen; 0: none */
 };
+/* Count n bytes, one message, now. */
+void bc_count_add(struct bc_count *c, size_t n);
 /* Throughput of c over its first to last byte, Gbit/s (0 if under two
  * reads' worth: no interval). */
 double bc_count_gbps(const struct bc_count *c);
@@ -97,10 +99,11 @@ int bc_send_plain(int fd, const void *buf, size_t len, int64_t deadline_us,
 /* For datagram sockets: tell bc_recv_plain() the stream is over (a few
  * empty datagrams, in case one is lost). */
 void bc_send_end(int fd);
-/* recv() into buf until EOF (stream) or an empty datagram.  A datagram
- * receiver also ends after idle_ms without data once data came (the end
- * marker may be lost; 0: 1 s), and with -ETIMEDOUT after
- * BC_FIRST_WAIT_MS without any.  0 or -errno. */
+/* One blocking recv() into buf per message until EOF (stream) or an empty
+ * datagram.  A datagram receiver also ends after idle_ms without data
+ * once data came (the end marker may be lost; 0: 1 s), and with
+ * -ETIMEDOUT after BC_FIRST_WAIT_MS without any (SO_RCVTIMEO, no poll()
+ * per datagram).  0 or -errno. */
 #define BC_FIRST_WAIT_MS 10000
 int bc_recv_plain(int fd, void *buf, size_t len, int idle_ms,
 		  struct bc_count *c);
