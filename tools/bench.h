@@ -170,11 +170,15 @@ struct bench_sender {
 	int64_t end_us;
 };
 
+/* A receiver blocks in zc_recv() as a plain receiver blocks in recv();
+ * its socket stays its owner's (the server's), which ends a receive that
+ * must stop (UDP, a dead peer) by shutting the socket down for reading. */
 struct bench_receiver {
-	int fd;
+	int fd; /* blocking (but io_uring's); not closed by the receiver */
 	const struct zb_run *run;
 	int cpu;
-	atomic_bool *stop; /* UDP: the sender is done; any: give up */
+	atomic_bool *stop;     /* set before the owner shuts the socket down */
+	struct bc_count count; /* first and last byte, by the receiver */
 	struct zb_result rx;
 };
 
@@ -182,6 +186,9 @@ void *bench_send_stream(void *arg);
 void *bench_recv_stream(void *arg);
 void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one);
 void bench_rx_add(struct zb_result *sum, const struct zb_result *one);
+/* The receivers' span, first byte of any to last byte of any (their clock
+ * is one: one process), in microseconds; 0 if they got nothing. */
+uint64_t bench_rx_span(const struct bench_receiver *r, unsigned n);
 
 /* ---- bench_server.c ---------------------------------------------------- */
 /* Serve sessions on a listening control socket (one, if opts->once). */

@@ -74,8 +74,8 @@ struct zb_result {
 	uint64_t recvs;
 	uint64_t rx_mapped; /* of which mapped, not copied */
 	uint64_t rx_copied;
-	uint64_t cpu_usec; /* user + system CPU of the receiving threads */
-	uint64_t elapsed_usec;
+	uint64_t cpu_usec;     /* user + system CPU of the receiving threads */
+	uint64_t elapsed_usec; /* the receivers' first byte to last byte */
 	int32_t error; /* first receiver error, positive errno, 0 if none */
 };
 

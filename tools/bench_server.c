@@ -35,6 +35,7 @@ struct run {
 	pthread_t th[ZB_MAX_STREAMS];
 	unsigned nth;
 	atomic_bool stop;
+	uint64_t span_us; /* the receivers' first to last byte */
 };
 
 static void say(const struct bench_opts *o, int cfd, const char *what)
@@ -148,21 +149,27 @@ static int start_receivers(struct run *r)
 		ret = udp ? accept_udp(r, i) : accept_tcp(r, i);
 		if (ret)
 			return ret;
+		/* The run keeps the socket: it closes it after the join,
+		 * and may shut it down under the receiver before. */
 		rc->fd = udp ? r->fds[i] : r->data[i];
-		if (udp)
-			r->fds[i] = -1; /* the receiver owns it now */
-		r->data[i] = -1;
 		rc->run = &r->req;
 		rc->cpu = cpus->n ? cpus->cpu[i % cpus->n] : -1;
 		rc->stop = &r->stop;
 		ret = -pthread_create(&r->th[i], NULL, bench_recv_stream, rc);
-		if (ret) {
-			close(rc->fd);
+		if (ret)
 			return ret;
-		}
 		r->nth++;
 	}
 	return 0;
+}
+
+/* A receiver blocked in zc_recv() returns when its socket is shut down
+ * for reading (end of stream, TCP and UDP alike). */
+static void stop_receivers(struct run *r)
+{
+	atomic_store(&r->stop, true);
+	for (unsigned i = 0; i < r->nth; i++)
+		shutdown(r->rcv[i].fd, SHUT_RD);
 }
 
 /* Join the receivers; TCP ones end at EOF, but not later than DRAIN_MS. */
@@ -172,22 +179,23 @@ static void join_receivers(struct run *r, bool wait_eof)
 
 	if (!wait_eof) {
 		usleep(UDP_GRACE_US);
-		atomic_store(&r->stop, true);
+		stop_receivers(r);
 	}
 	clock_gettime(CLOCK_REALTIME, &end);
 	end.tv_sec += DRAIN_MS / 1000;
 	for (unsigned i = 0; i < r->nth; i++) {
 		if (pthread_timedjoin_np(r->th[i], NULL, &end)) {
-			atomic_store(&r->stop, true);
+			stop_receivers(r);
 			pthread_join(r->th[i], NULL);
 		}
 	}
+	r->span_us = bench_rx_span(r->rcv, r->nth);
 	r->nth = 0;
 }
 
 static void run_close(struct run *r)
 {
-	atomic_store(&r->stop, true);
+	stop_receivers(r);
 	join_receivers(r, true);
 	for (unsigned i = 0; i < r->nfds; i++)
 		if (r->fds[i] >= 0)
@@ -204,6 +212,7 @@ static int send_result(struct run *r, int err)
 
 	for (unsigned i = 0; i < r->req.streams; i++)
 		bench_rx_add(res, &r->rcv[i].rx);
+	res->elapsed_usec = r->span_us;
 	/* Keep the shares sane whatever a transport's counters say. */
 	if (res->rx_mapped > res->bytes)
 		res->rx_mapped = res->bytes;
