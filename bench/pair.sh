@@ -45,7 +45,7 @@ zcopy_server_start() {
 	srv_pid=$!
 	srv_port=
 	for _ in $(seq 100); do
-		srv_port=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' \
+		srv_port=$(sed -n "s/.*listening on port \([0-9]*\).*/\1/p" 2>/dev/null \
 			"$tmp/server.log")
 		[ -n "$srv_port" ] && return 0
 		sleep 0.05

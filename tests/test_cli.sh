@@ -45,6 +45,29 @@ expect 2 "--cpu: no such CPU.*: '$ncpu'" bench -A "0-$ncpu"
 expect 2 "--cpu: no such CPU.*: '$ncpu'" bench server -A "$ncpu"
 expect 2 "--server-cpu: no such CPU.*: '$ncpu'" bench --server-cpu "$ncpu"
 expect 2 "too large for UDP.*: '64K'" bench -u -s 4K,64K
+expect 2 "too large for UDP.*: '64K'" bench -u --length 4K,64K
+# The options iperf3 also has, under its names, refused the same way.
+expect 2 "bad bitrate (bits per second, e.g. 100M or 1G): 'fast'" bench -b fast
+expect 2 "bad bitrate.*: '1X'" bench --bitrate 1X
+expect 2 "bad bitrate.*: '-5M'" bench --bitrate -5M
+expect 2 "bad bitrate.*: '2P'" bench -b 2P
+expect 2 "bad interval (0, or 0.1 to 3600 seconds): '0.01'" bench -i 0.01
+expect 2 "bad interval.*: 'x'" bench --interval x
+expect 2 "bad interval.*: '-1'" bench -i -1
+expect 2 "bad message size: '0'" bench -l 0
+expect 2 "bad MSS: '10'" bench -M 10
+expect 2 "bad MSS: '70000'" bench --set-mss 70000
+expect 2 "bad stream count: '65'" bench -P 65
+expect 2 "bad duration: '0'" bench -t 0
+expect 2 "choose one of: '--time --budget'" bench -t 1 --budget 10
+expect 2 "bad CPU list: 'x'" bench --affinity x
+expect 2 "choose one of: '--json --csv'" bench -J --csv
+expect 2 "option '--reverse' doesn't allow an argument" bench --reverse=yes
+help=$("$zcopy" bench --help)
+for opt in --reverse --bitrate --interval --length --affinity --set-mss \
+	--one-off -J; do
+	grep -q -- "$opt" <<<"$help" || { echo "FAIL bench --help: $opt"; fail=1; }
+done
 expect 2 "too large for UDP.*: '65508'" bench -s 65508 -u
 expect 2 "--plot: no such directory: '/nonexistent/dir'" \
 	bench --plot /nonexistent/dir/zcopy.png
