@@ -32,6 +32,17 @@ expect 2 'unrecognized option' probe --bogus
 expect 2 'requires an argument' probe --ifname
 expect 2 'no such interface' probe --ifname nosuchif0
 expect 2 'unexpected argument' probe extra
+expect 2 'requires an argument' probe --to
+expect 2 "--to: bad port (1 to 65535): 'localhost:0'" probe --to localhost:0
+expect 2 "--to: bad port.*: 'localhost:x'" probe --to localhost:x
+expect 2 "--to: bad port.*: '\[::1\]:70000'" probe --to '[::1]:70000'
+expect 2 "--to: bad host: ':5301'" probe --to :5301
+expect 2 "--to: bad host: '\[::1'" probe --to '[::1'
+expect 2 "--udp-sink goes with --to: '--udp-sink'" probe --udp-sink
+expect 2 "--to probes one route, not with --netns or --ifname: '--netns'" \
+	probe --to 127.0.0.1 --netns
+"$zcopy" probe --help | grep -q -- '--to HOST\[:PORT\]' ||
+	{ echo "FAIL probe --help: --to"; fail=1; }
 
 # zcopy bench refuses bad input at once, before any run, naming the word.
 tmp=$(mktemp -d)
@@ -99,5 +110,11 @@ else
 	echo "skip the unresolvable host name (needs root for a namespace)"
 fi
 prefix=()
+# Nobody at the port (a free port of loopback's): the connection's error,
+# status 1 (runtime).
+closed=$(python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect 1 "cannot connect to 127.0.0.1 port $closed: connection refused" \
+	probe --to "127.0.0.1:$closed"
 [ -e "$tmp/x.png" ] && { echo "FAIL a refused command wrote its plot"; fail=1; }
 exit $fail

@@ -46,8 +46,7 @@ static const char *hint_for(int err)
 	}
 }
 
-/* Verdict, and the hint that goes with it. */
-static void result_done(struct probe_result *r)
+void probe_result_done(struct probe_result *r)
 {
 	probe_verdict(r);
 	if (r->err)
@@ -94,7 +93,7 @@ int probe_msgzc_send(int fd, const void *buf, size_t len,
 	return ENOBUFS;
 }
 
-static void msgzc_run(int fd, size_t len, struct probe_result *r)
+void probe_msgzc_on(int fd, size_t len, int sends, struct probe_result *r)
 {
 	void *buf = bc_pages(len);
 	uint64_t issued = 0;
@@ -106,12 +105,14 @@ static void msgzc_run(int fd, size_t len, struct probe_result *r)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		r->err = errno;
-	for (int i = 0; i < SENDS && !r->err; i++) {
+	for (int i = 0; i < sends && !r->err; i++) {
 		r->err = probe_msgzc_send(fd, buf, len, r);
 		issued += !r->err;
 	}
 	reap_all(fd, issued, r);
 	bc_free_pages(buf, len);
+	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
+		 len / 1024);
 }
 
 void probe_msgzc(const struct probe_path *path, int type,
@@ -128,13 +129,11 @@ void probe_msgzc(const struct probe_path *path, int type,
 		return;
 	r->err = -bc_drain_start(&d, fd[1], -1);
 	if (!r->err) {
-		msgzc_run(fd[0], len, r);
+		probe_msgzc_on(fd[0], len, SENDS, r);
 		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
-	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", SENDS,
-		 len / 1024);
-	result_done(r);
+	probe_result_done(r);
 }
 
 /* ---- MSG_ZEROCOPY and the auto policy through libzcopy ----------------- */
@@ -233,7 +232,7 @@ void probe_lib_msgzc(const struct probe_path *path, int auto_mode,
 		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
-	result_done(r);
+	probe_result_done(r);
 }
 
 /* ---- io_uring SEND_ZC -------------------------------------------------- */
@@ -269,17 +268,17 @@ static int uring_reap_send(struct io_uring *ring, struct probe_result *r)
 	return err;
 }
 
-static int uring_send(struct io_uring *ring, int fd, void *buf, bool fixed,
-		      struct probe_result *r)
+static int uring_send(struct io_uring *ring, int fd, void *buf, size_t len,
+		      bool fixed, struct probe_result *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	int ret;
 
 	if (fixed)
-		io_uring_prep_send_zc_fixed(sqe, fd, buf, TCP_LEN, MSG_WAITALL,
+		io_uring_prep_send_zc_fixed(sqe, fd, buf, len, MSG_WAITALL,
 					    IORING_SEND_ZC_REPORT_USAGE, 0);
 	else
-		io_uring_prep_send_zc(sqe, fd, buf, TCP_LEN, MSG_WAITALL,
+		io_uring_prep_send_zc(sqe, fd, buf, len, MSG_WAITALL,
 				      IORING_SEND_ZC_REPORT_USAGE);
 	ret = io_uring_submit(ring);
 	if (ret < 0)
@@ -287,21 +286,35 @@ static int uring_send(struct io_uring *ring, int fd, void *buf, bool fixed,
 	return uring_reap_send(ring, r);
 }
 
-static void uring_run(struct io_uring *ring, int fd, bool fixed,
-		      struct probe_result *r)
+static void uring_run(struct io_uring *ring, int fd, size_t len, int sends,
+		      bool fixed, struct probe_result *r)
 {
-	struct iovec iov = { .iov_len = TCP_LEN };
+	struct iovec iov = { .iov_len = len };
 
-	iov.iov_base = bc_pages(TCP_LEN);
+	iov.iov_base = bc_pages(len);
 	if (!iov.iov_base) {
 		r->err = ENOMEM;
 		return;
 	}
 	if (fixed)
 		r->err = -io_uring_register_buffers(ring, &iov, 1);
-	for (int i = 0; i < SENDS && !r->err; i++)
-		r->err = uring_send(ring, fd, iov.iov_base, fixed, r);
-	bc_free_pages(iov.iov_base, TCP_LEN);
+	for (int i = 0; i < sends && !r->err; i++)
+		r->err = uring_send(ring, fd, iov.iov_base, len, fixed, r);
+	bc_free_pages(iov.iov_base, len);
+}
+
+void probe_uring_send_zc_on(int fd, size_t len, int sends,
+			    struct probe_result *r)
+{
+	struct io_uring ring;
+
+	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
+		 len / 1024);
+	r->err = -io_uring_queue_init(8, &ring, 0);
+	if (r->err)
+		return;
+	uring_run(&ring, fd, len, sends, false, r);
+	io_uring_queue_exit(&ring);
 }
 
 void probe_uring_send_zc(const struct probe_path *path, bool fixed,
@@ -320,11 +333,11 @@ void probe_uring_send_zc(const struct probe_path *path, bool fixed,
 		goto out;
 	r->err = -probe_pair(path, SOCK_STREAM, 0, fd);
 	if (!r->err && !(r->err = -bc_drain_start(&d, fd[1], -1))) {
-		uring_run(&ring, fd[0], fixed, r);
+		uring_run(&ring, fd[0], TCP_LEN, SENDS, fixed, r);
 		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
 	io_uring_queue_exit(&ring);
 out:
-	result_done(r);
+	probe_result_done(r);
 }
