@@ -150,18 +150,10 @@ static void read_ready(struct cur *c, struct zb_ready *r)
 		r->ports[i] = get(c, 2);
 }
 
-/* The fields of a side in wire order (the encoder walks the same list). */
-#define SIDE_FIELDS(s)                                                    \
-	&(s)->bytes, &(s)->ops, &(s)->completions, &(s)->zc_bytes,        \
-		&(s)->copied_bytes, &(s)->kernel_copied, &(s)->fallbacks, \
-		&(s)->errors, &(s)->abandoned, &(s)->rx_mapped,           \
-		&(s)->rx_copied, &(s)->cpu_usec, &(s)->span_usec,         \
-		&(s)->retrans, &(s)->packets
-
 static void read_stream(struct cur *c, struct zb_stream *st)
 {
 	struct zb_side *s = &st->side;
-	uint64_t *f[] = { SIDE_FIELDS(s) };
+	uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
 
 	st->index = get(c, 2);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
@@ -174,7 +166,7 @@ static void read_stream(struct cur *c, struct zb_stream *st)
 static void write_stream(struct cur *c, const struct zb_stream *st)
 {
 	const struct zb_side *s = &st->side;
-	const uint64_t *f[] = { SIDE_FIELDS(s) };
+	const uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
 
 	put(c, st->index, 2);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)

@@ -101,6 +101,15 @@ struct zb_side {
 	int32_t error; /* first error, positive errno, 0 if none */
 };
 
+/* The counters of a side in wire order, as pointers (span_usec is the
+ * only one that is not a count). */
+#define ZB_SIDE_FIELDS(s)                                                 \
+	&(s)->bytes, &(s)->ops, &(s)->completions, &(s)->zc_bytes,        \
+		&(s)->copied_bytes, &(s)->kernel_copied, &(s)->fallbacks, \
+		&(s)->errors, &(s)->abandoned, &(s)->rx_mapped,           \
+		&(s)->rx_copied, &(s)->cpu_usec, &(s)->span_usec,         \
+		&(s)->retrans, &(s)->packets
+
 struct zb_stream {
 	uint16_t index; /* 0 .. streams - 1, in order */
 	struct zb_side side;

@@ -59,22 +59,15 @@ double bench_lost_share(const struct zb_side *tx, const struct zb_side *rx)
 
 void bench_side_add(struct zb_side *sum, const struct zb_side *one)
 {
-	sum->bytes += one->bytes;
-	sum->ops += one->ops;
-	sum->completions += one->completions;
-	sum->zc_bytes += one->zc_bytes;
-	sum->copied_bytes += one->copied_bytes;
-	sum->kernel_copied += one->kernel_copied;
-	sum->fallbacks += one->fallbacks;
-	sum->errors += one->errors;
-	sum->abandoned += one->abandoned;
-	sum->rx_mapped += one->rx_mapped;
-	sum->rx_copied += one->rx_copied;
-	sum->cpu_usec += one->cpu_usec;
-	if (one->span_usec > sum->span_usec)
-		sum->span_usec = one->span_usec;
-	sum->retrans += one->retrans;
-	sum->packets += one->packets;
+	uint64_t *to[] = { ZB_SIDE_FIELDS(sum) };
+	const uint64_t *from[] = { ZB_SIDE_FIELDS(one) };
+	uint64_t span = sum->span_usec > one->span_usec ? sum->span_usec
+							: one->span_usec;
+
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
+		*to[i] += *from[i];
+	/* Streams run side by side: the sum's span is the longest. */
+	sum->span_usec = span;
 	for (int t = 0; t < ZB_TX_SLOTS; t++)
 		sum->by_tx[t] += one->by_tx[t];
 	if (!sum->error)
