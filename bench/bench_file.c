@@ -150,13 +150,13 @@ static struct sample send_once(enum smethod m, int file, size_t size,
 	bench_pair_open(&p, SOCK_STREAM);
 	setsockopt(p.tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s.cpu = bench_thread_cpu();
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	if (m == S_RAW)
 		run_raw(p.tx, file, size, n);
 	else
 		run_zc(p.tx, file, smode[m], size, n);
 	bench_pair_finish(&p); /* to the last byte */
-	s.wall = (double)(bench_now_ns() - t0) / 1e9;
+	s.wall = (double)(bc_now_ns() - t0) / 1e9;
 	s.cpu = bench_thread_cpu() - s.cpu;
 	s.wall = s.wall > 0 ? s.wall : 1e-9;
 	/* per GB */
@@ -236,10 +236,10 @@ static void bench_send(int rounds, const char *dir, size_t volume)
 			}
 		printf("%10zu", ssizes[i]);
 		for (int m = 0; m < S_COUNT; m++)
-			printf(" %9.0f", bench_median(tp[m], rounds));
+			printf(" %9.0f", bc_median(tp[m], rounds));
 		printf(" |");
 		for (int m = 0; m < S_COUNT; m++)
-			printf(" %8.3f", bench_median(cpu[m], rounds));
+			printf(" %8.3f", bc_median(cpu[m], rounds));
 		printf("\n");
 		fflush(stdout);
 	}
@@ -399,7 +399,7 @@ static void *tx_thread(void *arg)
 	struct tx_arg *t = arg;
 	size_t left = t->volume;
 
-	bench_pin(BENCH_CPU_RX);
+	bc_pin(BENCH_CPU_RX);
 	while (left) {
 		size_t part = left < FILE_MAX ? left : FILE_MAX;
 		off_t off = 0;
@@ -459,12 +459,12 @@ static struct sample recv_once(enum rmethod m, const char *dir, int src,
 	unlink(path);
 	tcp_pair(&t.sock, &rx);
 	s.cpu = bench_thread_cpu();
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	if (pthread_create(&th, NULL, tx_thread, &t))
 		die("pthread_create", errno);
 	rx_run(m, rx, file);
 	pthread_join(th, NULL);
-	s.wall = (double)(bench_now_ns() - t0) / 1e9;
+	s.wall = (double)(bc_now_ns() - t0) / 1e9;
 	s.cpu = (bench_thread_cpu() - s.cpu) / ((double)volume / 1e9);
 	s.wall = (double)volume / s.wall / 1e6;
 	close(rx);
@@ -492,8 +492,7 @@ static void bench_recv(int rounds, const char *dir, size_t volume)
 	       dir, volume >> 20, rounds, "method", "MB/s", "rx CPU s/GB");
 	for (int m = 0; m < R_COUNT; m++)
 		printf("%14s %8.0f %10.3f\n", rname[m],
-		       bench_median(tp[m], rounds),
-		       bench_median(cpu[m], rounds));
+		       bc_median(tp[m], rounds), bc_median(cpu[m], rounds));
 	close(src);
 }
 
@@ -566,7 +565,7 @@ int main(int argc, char **argv)
 				"[DIR] [MiB]\n");
 		return 2;
 	}
-	bench_pin(BENCH_CPU_TX);
+	bc_pin(BENCH_CPU_TX);
 	if (!strcmp(argv[1], "send"))
 		bench_send(rounds, dir, mib << 20);
 	else

@@ -120,37 +120,50 @@ static double run(struct lane *l, enum method m, char *buf, size_t len,
 {
 	unsigned n = BYTES_PER_RUN / len;
 	double c0 = bench_thread_cpu();
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = bc_now_ns();
 
 	if (m == M_SEND)
 		run_send(l->pair.tx, buf, len, n);
 	else
 		run_zc(l, buf, len, n);
 	*cpu = bench_thread_cpu() - c0;
-	return (double)(bench_now_ns() - t0) / 1e9;
+	return (double)(bc_now_ns() - t0) / 1e9;
 }
 
 static void print_row(const char *proto, size_t len, double *t[M_COUNT],
-		      double *cpu[M_COUNT], int rounds)
+		      double *cpu[M_COUNT], unsigned rounds)
 {
-	double med[M_COUNT], ratio[M_COUNT][64], cratio[64];
+	double med[M_COUNT];
 
-	/* Ratios per round (interleaved pairs), then their median. */
+	/* Ratios per round (interleaved pairs), then their median; computed
+	 * before the medians of t, which sort it. */
+	double r_auto = bc_median_ratio(t[M_SEND], t[M_AUTO], rounds);
+	double r_cpu = bc_median_ratio(cpu[M_SEND], cpu[M_AUTO], rounds);
+	double r_msgzc = bc_median_ratio(t[M_SEND], t[M_MSGZC], rounds);
+	double r_copy = bc_median_ratio(t[M_SEND], t[M_COPY], rounds);
+
 	for (int m = 0; m < M_COUNT; m++)
-		for (int r = 0; r < rounds; r++)
-			ratio[m][r] = t[M_SEND][r] / t[m][r];
-	for (int r = 0; r < rounds; r++)
-		cratio[r] = cpu[M_SEND][r] / cpu[M_AUTO][r];
-	for (int m = 0; m < M_COUNT; m++)
-		med[m] = bench_median(t[m], rounds);
+		med[m] = bc_median(t[m], rounds);
 	printf("%-4s %8zu %10.0f %10.0f %10.0f %11.3f %9.3f %12.3f %11.3f\n",
 	       proto, len, BYTES_PER_RUN / med[M_SEND] / 1e6,
 	       BYTES_PER_RUN / med[M_AUTO] / 1e6,
-	       BYTES_PER_RUN / med[M_MSGZC] / 1e6,
-	       bench_median(ratio[M_AUTO], rounds),
-	       bench_median(cratio, rounds),
-	       bench_median(ratio[M_MSGZC], rounds),
-	       bench_median(ratio[M_COPY], rounds));
+	       BYTES_PER_RUN / med[M_MSGZC] / 1e6, r_auto, r_cpu, r_msgzc,
+	       r_copy);
+}
+
+struct size_runs {
+	struct lane *lanes;
+	char *buf;
+	size_t len;
+	double **t, **cpu;
+};
+
+static int run_round(unsigned m, unsigned r, void *arg)
+{
+	struct size_runs *s = arg;
+
+	s->t[m][r] = run(&s->lanes[m], m, s->buf, s->len, &s->cpu[m][r]);
+	return 0;
 }
 
 static void bench_proto(int type, const size_t *sizes, size_t nsizes,
@@ -168,14 +181,13 @@ static void bench_proto(int type, const size_t *sizes, size_t nsizes,
 		cpu[m] = calloc((size_t)rounds, sizeof(double));
 	}
 	for (size_t s = 0; s < nsizes; s++) {
-		for (int r = 0; r < rounds; r++)
-			for (int k = 0; k < M_COUNT; k++) {
-				int m = (r + k) % M_COUNT;
+		struct size_runs sr = {
+			.lanes = lanes, .len = sizes[s], .t = t, .cpu = cpu
+		};
 
-				t[m][r] = run(&lanes[m], m, buf, sizes[s],
-					      &cpu[m][r]);
-			}
-		print_row(proto, sizes[s], t, cpu, rounds);
+		sr.buf = buf;
+		bc_rounds(M_COUNT, (unsigned)rounds, run_round, &sr);
+		print_row(proto, sizes[s], t, cpu, (unsigned)rounds);
 	}
 	zc_sock_stats(lanes[M_AUTO].sock, &st);
 	printf("     auto on %s: %llu sends, %llu tried zero-copy, %llu "
@@ -197,7 +209,7 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? (int)bench_arg_long(argv[1], "rounds") : 7;
 	char *buf = bench_alloc(tcp_sizes[4]);
 
-	bench_pin(BENCH_CPU_TX);
+	bc_pin(BENCH_CPU_TX);
 	if (rounds < 5 || rounds > 64) {
 		fprintf(stderr, "usage: bench_policy [rounds: 5..64]\n");
 		return 2;

@@ -45,21 +45,16 @@ static void die(const char *what, int err)
 /* The second field of /proc/self/statm ("size resident ...", in pages). */
 static long rss_bytes(void)
 {
+	char line[128], *end;
 	FILE *f = fopen("/proc/self/statm", "r");
-	char line[128], *size_end, *end;
-	long rss = -1;
+	long rss;
 
-	if (f && fgets(line, sizeof(line), f)) {
-		errno = 0;
-		(void)strtol(line, &size_end, 10);
-		rss = strtol(size_end, &end, 10);
-		if (errno || size_end == line || end == size_end)
-			rss = -1;
-	}
-	if (f)
-		fclose(f);
-	if (rss < 0)
+	if (!f || !fgets(line, sizeof(line), f))
 		die("statm", -EIO);
+	fclose(f);
+	/* size resident shared ...: the second field, in pages. */
+	strtol(line, &end, 10);
+	rss = strtol(end, NULL, 10);
 	return rss * sysconf(_SC_PAGESIZE);
 }
 
@@ -181,6 +176,7 @@ static int connect_to(int port)
 
 static void bench_mem(unsigned n)
 {
+	/* One handle per socket: zc_sock pointers, not structs. */
 	int *fds = calloc(n, sizeof(*fds));
 	struct zc_ctx *ctx;
 	struct zc_sock *s;
@@ -361,8 +357,8 @@ static double run_zcopy(struct tput *t, int port, double secs)
 	}
 	for (unsigned i = 0; i < t->n; i++)
 		tput_top_up(t, &t->c[i]);
-	t0 = (double)bench_now_ns() / 1e9;
-	while ((el = (double)bench_now_ns() / 1e9 - t0) < secs) {
+	t0 = (double)bc_now_ns() / 1e9;
+	while ((el = (double)bc_now_ns() / 1e9 - t0) < secs) {
 		ret = zc_ctx_process(ctx, 100);
 		if (ret < 0)
 			die("process", ret);
@@ -399,8 +395,8 @@ static double run_plain(struct tput *t, int port, double secs)
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 		plain_send(t, c);
 	}
-	t0 = (double)bench_now_ns() / 1e9;
-	while ((el = (double)bench_now_ns() / 1e9 - t0) < secs) {
+	t0 = (double)bc_now_ns() / 1e9;
+	while ((el = (double)bc_now_ns() / 1e9 - t0) < secs) {
 		struct epoll_event evs[256];
 		int k = epoll_wait(ep, evs, 256, 100);
 
@@ -451,14 +447,29 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 	}
 	printf("%u connections, %zu-byte messages: zcopy %.1f MB/s, plain "
 	       "epoll %.1f MB/s (medians), median ratio %.3f\n",
-	       n, size, bench_median(z, (int)rounds) / 1e6,
-	       bench_median(p, (int)rounds) / 1e6,
-	       bench_median(r, (int)rounds));
+	       n, size, bc_median(z, rounds) / 1e6, bc_median(p, rounds) / 1e6,
+	       bc_median(r, rounds));
+	free(t.c);
+	free(t.msg);
+	free(t.rbuf);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
 	free(t.c);
 	free(t.msg);
 	free(t.rbuf);
+}
+
+/* Seconds from the command line; exits with status 2 if s is not. */
+static double seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v > 0)) {
+		fprintf(stderr, "bad SECS: %s\n", s);
+		exit(2);
+	}
+	return v;
 }
 
 int main(int argc, char **argv)
@@ -469,13 +480,13 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 4 && !strcmp(argv[1], "ops")) {
 		bench_ops((unsigned)bench_arg_long(argv[2], "N"),
-			  strtoull(argv[3], NULL, 0));
+			  (uint64_t)bench_arg_long(argv[3], "K"));
 		return 0;
 	}
 	if (argc >= 6 && !strcmp(argv[1], "tput")) {
 		bench_tput((unsigned)bench_arg_long(argv[2], "N"),
-			   (size_t)strtoull(argv[3], NULL, 0),
-			   bench_arg_double(argv[4], "SECS"),
+			   (size_t)bench_arg_long(argv[3], "SIZE"),
+			   seconds(argv[4]),
 			   (unsigned)bench_arg_long(argv[5], "ROUNDS"));
 		return 0;
 	}

@@ -41,7 +41,8 @@ struct run {
 	unsigned n;
 	unsigned slots;
 	/* raw MSG_ZEROCOPY */
-	uint64_t ids_issued, ids_done;
+	uint64_t ids_issued;
+	struct bc_zc_count ids_done;
 	uint64_t slot_id[SLOTS];
 	/* zcopy */
 	struct zc_ctx *ctx;
@@ -91,10 +92,10 @@ static void raw_wait(struct run *r, uint64_t upto)
 {
 	struct pollfd pfd = { .fd = r->fd };
 
-	bench_reap_msgzc(r->fd, &r->ids_done);
-	while (r->ids_done < upto) {
+	bc_reap_msgzc(r->fd, &r->ids_done);
+	while (bc_zc_ids(&r->ids_done) < upto) {
 		poll(&pfd, 1, 1000);
-		bench_reap_msgzc(r->fd, &r->ids_done);
+		bc_reap_msgzc(r->fd, &r->ids_done);
 	}
 }
 
@@ -103,7 +104,7 @@ static void run_raw_msgzc(struct run *r)
 	for (unsigned i = 0; i < r->n; i++) {
 		unsigned s = i % r->slots;
 
-		if (r->slot_id[s] > r->ids_done)
+		if (r->slot_id[s] > bc_zc_ids(&r->ids_done))
 			raw_wait(r, r->slot_id[s]);
 		send_all(r->fd, r->mem + s * r->len, r->len, MSG_ZEROCOPY,
 			 &r->ids_issued);
@@ -174,14 +175,14 @@ static struct sample run_method(enum method m, char *mem, size_t len,
 			die("attach", ret);
 	}
 	out.cpu = bench_thread_cpu();
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	if (m == M_RAW_SEND)
 		run_raw_send(&r);
 	else if (m == M_RAW_MSGZC)
 		run_raw_msgzc(&r);
 	else
 		run_zc(&r);
-	t0 = bench_now_ns() - t0;
+	t0 = bc_now_ns() - t0;
 	out.cpu = bench_thread_cpu() - out.cpu;
 	out.wall = (double)t0 / 1e9;
 	zc_ctx_destroy(r.ctx);
@@ -189,39 +190,41 @@ static struct sample run_method(enum method m, char *mem, size_t len,
 	return out;
 }
 
-/* Median over rounds of raw[r] / zc[r]: > 1 means zcopy took less. */
-static double median_ratio(const double *raw, const double *zc, int rounds)
-{
-	double v[MAX_ROUNDS];
+struct size_runs {
+	size_t len, bytes;
+	char *mem;
+	double wall[M_COUNT][MAX_ROUNDS], cpu[M_COUNT][MAX_ROUNDS];
+};
 
-	for (int r = 0; r < rounds; r++)
-		v[r] = raw[r] / zc[r];
-	return bench_median(v, rounds);
+static int run_round(unsigned m, unsigned r, void *arg)
+{
+	struct size_runs *s = arg;
+	struct sample sm = run_method(m, s->mem, s->len, s->bytes);
+
+	s->wall[m][r] = sm.wall;
+	s->cpu[m][r] = sm.cpu;
+	return 0;
 }
 
 static void bench_size(size_t len, int rounds, size_t bytes, char *mem)
 {
-	double wall[M_COUNT][MAX_ROUNDS], cpu[M_COUNT][MAX_ROUNDS];
+	static struct size_runs s;
 	double med[M_COUNT];
+	unsigned n = (unsigned)rounds;
 
-	for (int r = 0; r < rounds; r++) {
-		for (int k = 0; k < M_COUNT; k++) {
-			int m = (r + k) % M_COUNT;
-			struct sample sm = run_method(m, mem, len, bytes);
-
-			wall[m][r] = sm.wall;
-			cpu[m][r] = sm.cpu;
-		}
-	}
+	s.len = len;
+	s.bytes = bytes;
+	s.mem = mem;
+	bc_rounds(M_COUNT, n, run_round, &s);
 	/* Throughput ratio zcopy/raw, and CPU ratio raw/zcopy (both > 1 when
 	 * zcopy does better), per round, then medians. */
 	printf("%8zu %9.3f %9.3f %9.3f %9.3f", len,
-	       median_ratio(wall[M_RAW_SEND], wall[M_ZC_COPY], rounds),
-	       median_ratio(cpu[M_RAW_SEND], cpu[M_ZC_COPY], rounds),
-	       median_ratio(wall[M_RAW_MSGZC], wall[M_ZC_MSGZC], rounds),
-	       median_ratio(cpu[M_RAW_MSGZC], cpu[M_ZC_MSGZC], rounds));
+	       bc_median_ratio(s.wall[M_RAW_SEND], s.wall[M_ZC_COPY], n),
+	       bc_median_ratio(s.cpu[M_RAW_SEND], s.cpu[M_ZC_COPY], n),
+	       bc_median_ratio(s.wall[M_RAW_MSGZC], s.wall[M_ZC_MSGZC], n),
+	       bc_median_ratio(s.cpu[M_RAW_MSGZC], s.cpu[M_ZC_MSGZC], n));
 	for (int m = 0; m < M_COUNT; m++)
-		med[m] = (double)bytes / bench_median(wall[m], rounds) / 1e6;
+		med[m] = (double)bytes / bc_median(s.wall[m], n) / 1e6;
 	printf("   %7.0f %7.0f %7.0f %7.0f\n", med[M_RAW_SEND], med[M_ZC_COPY],
 	       med[M_RAW_MSGZC], med[M_ZC_MSGZC]);
 	fflush(stdout);
@@ -235,7 +238,7 @@ int main(int argc, char **argv)
 		bench_alloc(INFLIGHT_BYTES < 16 * sizes[4] ? 16 * sizes[4]
 							   : INFLIGHT_BYTES);
 
-	bench_pin(BENCH_CPU_TX);
+	bc_pin(BENCH_CPU_TX);
 	if (rounds < 1 || rounds > MAX_ROUNDS || mib < 1 || mib > 65536) {
 		fprintf(stderr, "usage: bench_send [rounds 1..64] [MiB]\n");
 		return 2;

@@ -165,7 +165,7 @@ static struct zc_sock *shm_attach(struct zc_ctx **ctx, int fd)
 /* The first byte: the clocks start (setup is not counted). */
 static void rx_first(struct report *r)
 {
-	r->t0 = bench_now_ns();
+	r->t0 = bc_now_ns();
 	r->cpu = proc_cpu();
 }
 
@@ -212,7 +212,7 @@ static void rx_child(enum mode m, int fd, bool read, struct report *r)
 		rx_sock(fd, read, r);
 	else
 		rx_shm(fd, read, r);
-	r->t1 = bench_now_ns();
+	r->t1 = bc_now_ns();
 	r->cpu = proc_cpu() - r->cpu;
 }
 
@@ -352,12 +352,12 @@ static pid_t fork_peer(int sv[2],
 		die("fork");
 	if (!pid) {
 		close(sv[0]);
-		bench_pin(BENCH_CPU_RX);
+		bc_pin(BENCH_CPU_RX);
 		fn(m, sv[1], read, r);
 		_exit(r && r->err ? 1 : 0);
 	}
 	close(sv[1]);
-	bench_pin(BENCH_CPU_TX);
+	bc_pin(BENCH_CPU_TX);
 	return pid;
 }
 
@@ -498,9 +498,9 @@ static double run_pingpong(enum mode m)
 
 	make_pair(m, sv);
 	pid = fork_peer(sv, pp_echo, m, false, NULL);
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	pp_client(m, sv[0], PP_ITERS);
-	t0 = bench_now_ns() - t0;
+	t0 = bc_now_ns() - t0;
 	waitpid(pid, &st, 0);
 	return (double)t0 / PP_ITERS / 1e3;
 }
@@ -514,15 +514,15 @@ static double run_membw(size_t len)
 	uint64_t reps = (2ull << 30) / len, t0, sum = 0;
 
 	memset(p, 1, len);
-	bench_pin(BENCH_CPU_RX);
+	bc_pin(BENCH_CPU_RX);
 	sum += checksum(p, len); /* warm */
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	for (uint64_t i = 0; i < reps; i++) {
 		/* The buffer may have changed: no hoisting the sum. */
 		__asm__ volatile("" : : "r"(p) : "memory");
 		sum += checksum(p, len);
 	}
-	t0 = bench_now_ns() - t0;
+	t0 = bc_now_ns() - t0;
 	sink = sum;
 	munmap(p, len);
 	return (double)(reps * len) / (double)t0;
@@ -563,17 +563,17 @@ static void bulk_rounds(size_t msg, bool read, struct bulk *b)
 
 static void bulk_print(size_t msg, bool read, struct bulk *b)
 {
-	double tcp = bench_median(b->gbps[M_TCP], (int)rounds);
+	double tcp = bc_median(b->gbps[M_TCP], (int)rounds);
 
 	for (int m = 0; m < NMODES; m++) {
-		double g = bench_median(b->gbps[m], (int)rounds);
+		double g = bc_median(b->gbps[m], (int)rounds);
 
 		if (!(modes & (1u << m)))
 			continue;
 		printf("%7zu KiB  %-4s  %-10s  %7.2f  %6.2fx  %8.3f  %8.3f\n",
 		       msg >> 10, read ? "yes" : "no", mode_names[m], g,
-		       g / tcp, bench_median(b->tx[m], (int)rounds),
-		       bench_median(b->rx[m], (int)rounds));
+		       g / tcp, bc_median(b->tx[m], (int)rounds),
+		       bc_median(b->rx[m], (int)rounds));
 	}
 }
 
@@ -596,8 +596,8 @@ static void small_rounds(void)
 	}
 	printf("\n64-byte messages      rtt us   x tcp   msgs/s (M)   x tcp\n");
 	for (int m = 0; m < NMODES; m++) {
-		double mr = bench_median(rate[m], (int)rounds) / 1e6;
-		double mt = bench_median(rate[M_TCP], (int)rounds) / 1e6;
+		double mr = bc_median(rate[m], (int)rounds) / 1e6;
+		double mt = bc_median(rate[M_TCP], (int)rounds) / 1e6;
 
 		if (m == M_SHM_REGION)
 			printf("  %-18s  %6s  %6s  %11.2f  %6.2fx\n",
@@ -605,9 +605,9 @@ static void small_rounds(void)
 		else
 			printf("  %-18s  %6.2f  %5.2fx  %11.2f  %6.2fx\n",
 			       m == M_SHM_COPY ? "shm" : mode_names[m],
-			       bench_median(rtt[m], (int)rounds),
-			       bench_median(rtt[m], (int)rounds) /
-				       bench_median(rtt[M_TCP], (int)rounds),
+			       bc_median(rtt[m], (int)rounds),
+			       bc_median(rtt[m], (int)rounds) /
+				       bc_median(rtt[M_TCP], (int)rounds),
 			       mr, mr / mt);
 	}
 }
@@ -687,7 +687,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("\none core checksumming: 1 MiB %.2f GB/s, 64 MiB %.2f GB/s\n",
-	       bench_median(bw_1m, nbw), bench_median(bw_64m, nbw));
+	       bc_median(bw_1m, nbw), bc_median(bw_64m, nbw));
 	if (small)
 		small_rounds();
 	return 0;

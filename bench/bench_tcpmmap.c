@@ -56,15 +56,6 @@ static enum zc_rx_mode mapped_rx = ZC_RX_TCPMMAP; /* -a: ZC_RX_AUTO */
 static bool plain;				  /* -p: send(), default MSS */
 static volatile uint64_t sink;
 
-static double thread_cpu(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-}
-
 static void send_done(struct zc_sock *sock, const struct zc_completion *c,
 		      void *arg)
 {
@@ -163,16 +154,16 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 		if (n <= 0)
 			break;
 		if (!got) {
-			t0 = bench_now_ns();
-			c0 = thread_cpu();
+			t0 = bc_now_ns();
+			c0 = bench_thread_cpu();
 		}
 		got += (uint64_t)n;
 		if (read_all)
 			sum += touch(buf);
 		zc_buf_release(buf);
 	}
-	r->gbps = (double)got / (double)(bench_now_ns() - t0); /* B/ns */
-	r->cpu_per_gb = (thread_cpu() - c0) / ((double)got / 1e9);
+	r->gbps = (double)got / (double)(bc_now_ns() - t0); /* B/ns */
+	r->cpu_per_gb = (bench_thread_cpu() - c0) / ((double)got / 1e9);
 	sink += sum;
 	zc_sock_stats(sock, &st);
 	r->mapped = st.rx_bytes
@@ -222,15 +213,15 @@ static void print_table(struct table *t, int pairs)
 	for (int v = 0; v < NVARIANTS; v++)
 		printf("%-8s %-17s %10.2f %12.3f %7.1f%%\n",
 		       v % 2 ? "copy" : name, variant_names[v],
-		       bench_median(t->gbps[v], pairs),
-		       bench_median(t->cpu[v], pairs),
-		       100 * bench_median(t->mapped[v], pairs));
+		       bc_median(t->gbps[v], pairs),
+		       bc_median(t->cpu[v], pairs),
+		       100 * bc_median(t->mapped[v], pairs));
 	printf("\nmedian of per-pair ratios, %s / copy:\n", name);
 	for (int k = 0; k < 2; k++)
 		printf("  %-22s throughput x%.2f, CPU per GB x%.2f\n",
 		       k ? "every byte read:" : "data not read:",
-		       bench_median(t->tput_ratio[k], pairs),
-		       bench_median(t->cpu_ratio[k], pairs));
+		       bc_median(t->tput_ratio[k], pairs),
+		       bc_median(t->cpu_ratio[k], pairs));
 }
 
 static int parse_args(int argc, char **argv, int *pairs)

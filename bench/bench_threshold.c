@@ -52,24 +52,25 @@ static void send_all(int fd, const char *buf, size_t len, int flags)
 
 static void run_msgzc(int fd, const char *buf, size_t len, unsigned iters)
 {
-	uint64_t issued = 0, done = 0;
+	struct bc_zc_count done = { 0 };
+	uint64_t issued = 0;
 
 	for (unsigned i = 0; i < iters; i++) {
 		send_all(fd, buf, len, MSG_ZEROCOPY);
 		issued++;
 		if (i % 32 == 31)
-			bench_reap_msgzc(fd, &done);
+			bc_reap_msgzc(fd, &done);
 	}
-	while (done < issued) {
+	while (bc_zc_ids(&done) < issued) {
 		poll(&(struct pollfd){ .fd = fd }, 1, 10);
-		bench_reap_msgzc(fd, &done);
+		bc_reap_msgzc(fd, &done);
 	}
 }
 
 static double run(enum method m, int fd, char *buf, char *area, size_t len)
 {
 	unsigned iters = BYTES_PER_RUN / len;
-	uint64_t t0 = bench_now_ns();
+	uint64_t t0 = bc_now_ns();
 
 	switch (m) {
 	case M_SEND:
@@ -84,7 +85,7 @@ static double run(enum method m, int fd, char *buf, char *area, size_t len)
 			memcpy(area + (size_t)i * len % (AREA - len), buf, len);
 		break;
 	}
-	return (double)(bench_now_ns() - t0) / iters / 1000.0;
+	return (double)(bc_now_ns() - t0) / iters / 1000.0;
 }
 
 /* Fixed cost: msgzc - send at sizes of at most two pages.  Copy cost:
@@ -103,14 +104,14 @@ static void report(double t[NSIZES][M_COUNT][ROUNDS])
 	       "memcpy");
 	for (size_t s = 0; s < NSIZES; s++) {
 		for (int m = 0; m < M_COUNT; m++)
-			med[s][m] = bench_median(t[s][m], ROUNDS);
+			med[s][m] = bc_median(t[s][m], ROUNDS);
 		if (sizes[s] <= 8192)
 			fixed[nfixed++] = med[s][M_MSGZC] - med[s][M_SEND];
 		printf("%7zuK %8.2f %8.2f %9.2f %8.2f\n", sizes[s] / 1024,
 		       med[s][M_SEND], med[s][M_MSGZC],
 		       med[s][M_MSGZC] - med[s][M_SEND], med[s][M_MEMCPY]);
 	}
-	fix = bench_median(fixed, (int)nfixed);
+	fix = bc_median(fixed, nfixed);
 	slope = (med[last][M_MEMCPY] - med[mid][M_MEMCPY]) /
 		((double)(sizes[last] - sizes[mid]) / 1024);
 	printf("fixed zero-copy cost per send: %.2f us\n", fix);

@@ -224,7 +224,7 @@ static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 	 * Nagle and delayed ACKs stall small sends for 40 ms each. */
 	setsockopt(p.tx, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	r.fd = p.tx;
-	t0 = bench_now_ns();
+	t0 = bc_now_ns();
 	switch (m) {
 	case M_SEND:
 		ret = run_send(&r);
@@ -242,12 +242,27 @@ static double run_one(enum mode m, size_t size, uint64_t total, uint8_t *mem)
 		break;
 	}
 	bench_pair_finish(&p);
-	t1 = bench_now_ns();
+	t1 = bc_now_ns();
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", mode_names[m], zc_strerror(ret));
 		return -1;
 	}
 	return (double)total / (double)(t1 - t0); /* B/ns = GB/s */
+}
+
+struct size_runs {
+	size_t size;
+	uint64_t total;
+	uint8_t *mem;
+	double v[M_COUNT][MAX_ROUNDS];
+};
+
+static int run_round(unsigned m, unsigned r, void *arg)
+{
+	struct size_runs *s = arg;
+
+	s->v[m][r] = run_one((enum mode)m, s->size, s->total, s->mem);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -259,7 +274,7 @@ int main(int argc, char **argv)
 
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		rounds = 7;
-	bench_pin(BENCH_CPU_TX);
+	bc_pin(BENCH_CPU_TX);
 	mem = bench_alloc(SLOTS << 20);
 	printf("loopback TCP, %d interleaved rounds, %llu MiB per run, "
 	       "GB/s medians\n\n",
@@ -268,16 +283,14 @@ int main(int argc, char **argv)
 	       "rawZC", "rawZCfix", "zc-uring", "zc-fixed", "uring/raw",
 	       "fixed/raw", "rawZC/send");
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
-		double v[M_COUNT][MAX_ROUNDS], med[M_COUNT];
+		struct size_runs sr = { .size = sizes[s],
+					.total = total,
+					.mem = mem };
+		double med[M_COUNT];
 
-		for (int i = 0; i < rounds; i++)
-			for (int k = 0; k < M_COUNT; k++) {
-				enum mode m = (enum mode)((k + i) % M_COUNT);
-
-				v[m][i] = run_one(m, sizes[s], total, mem);
-			}
+		bc_rounds(M_COUNT, (unsigned)rounds, run_round, &sr);
 		for (int m = 0; m < M_COUNT; m++)
-			med[m] = bench_median(v[m], rounds);
+			med[m] = bc_median(sr.v[m], (unsigned)rounds);
 		printf("%7zuK %9.2f %9.2f %9.2f %9.2f %9.2f | %10.3fx "
 		       "%10.3fx %10.3fx\n",
 		       sizes[s] >> 10, med[M_SEND], med[M_RAW_ZC],

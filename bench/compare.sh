@@ -1,7 +1,8 @@
 #!/bin/bash
 # Peer comparison on loopback, in one interleaved run: iperf3 (plain and
-# -Z, sendfile), a bare send() loop (bench/raw_send.c) and zcopy bench's
-# modes, at the same message sizes.  Every round runs every tool once per
+# -Z, sendfile), the plain blocking send()/recv() pair (bench/raw_send.c,
+# receiver's throughput) and zcopy bench's modes, at the same message
+# sizes (see bench/vs_plain.sh for the pinned comparison, TCP and UDP).  Every round runs every tool once per
 # size in a rotating order, so the machine's noise hits all of them alike;
 # the table gives medians over the rounds and ratios to the send() loop.
 #
@@ -17,6 +18,9 @@ zcopy=$build/tools/zcopy
 raw=$build/bench/raw_send
 host=127.0.0.1
 
+# iperf3 reads -t as whole seconds ("0.5" would be 0: run forever).
+[[ $secs =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "compare: SECS must be whole seconds (iperf3 -t): $secs" >&2; exit 2; }
 for p in "$zcopy" "$raw"; do
 	[ -x "$p" ] || { echo "compare: $p missing: build first" >&2; exit 1; }
 done
@@ -28,22 +32,21 @@ free_port() {
 }
 
 pids=()
-results=$(mktemp)
+tmp=$(mktemp -d)
+results=$tmp/results
+srv_pid=
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -f "$results"
+	for p in "${pids[@]}" $srv_pid; do kill "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# shellcheck source=bench/pair.sh
+. "$(dirname "$0")/pair.sh"
 
 p_iperf=$(free_port)
 iperf3 -s -B $host -p "$p_iperf" >/dev/null 2>&1 &
 pids+=($!)
-p_raw=$(free_port)
-"$raw" server "$p_raw" &
-pids+=($!)
-p_zc=$(free_port)
-"$zcopy" bench server -q -B $host -p "$p_zc" &
-pids+=($!)
+zcopy_server_start --timeout 5 || exit 1
 sleep 0.5
 
 bytes() {
@@ -53,18 +56,9 @@ print(int(s[:-1])*m[s[-1]] if s[-1] in m else int(s))" "$1"
 
 # Each prints Gbit/s for one run of SECS seconds with messages of $1 bytes.
 run_iperf() {
-	iperf3 -c $host -p "$p_iperf" -t "$secs" -l "$1" -J $2 |
+	iperf3 -c $host -p "$p_iperf" -t "$secs" -l "$1" -J ${2:+"$2"} |
 		python3 -c 'import json,sys
 print(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9)'
-}
-run_raw() {
-	"$raw" client $host "$p_raw" "$1" "$secs" | sed 's/gbps=//'
-}
-run_zcopy() {
-	"$zcopy" bench client $host -p "$p_zc" -q -m "$2" -s "$1" \
-		-t "$secs" -r 1 --json |
-		python3 -c 'import json,sys
-print(json.load(sys.stdin)["cells"][0]["gbps"])'
 }
 
 tools=("send()" "iperf3" "iperf3 -Z")
@@ -72,10 +66,10 @@ for m in $modes; do tools+=("zcopy $m"); done
 
 run_tool() { # tool size
 	case $1 in
-	"send()") run_raw "$2" ;;
+	"send()") pair_run tcp "$2" "$secs" ;;
 	"iperf3") run_iperf "$2" "" ;;
 	"iperf3 -Z") run_iperf "$2" -Z ;;
-	zcopy*) run_zcopy "$2" "${1#zcopy }" ;;
+	zcopy*) zcopy_run tcp "$2" "$secs" "${1#zcopy }" ;;
 	esac
 }
 

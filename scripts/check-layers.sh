@@ -2,16 +2,17 @@
 # Usage: check-layers.sh [--report] [SOURCE_ROOT]
 # The layering rule of ARCHITECTURE.md: a file never includes a header of
 # a higher layer.  Transports see only transport.h and the core, never a
-# socket/context header.  Every file of src/ and tools/ must be in the
-# table below (first matching glob wins), so a new file is placed on
-# purpose.  Prints each violation as
+# socket/context header.  Every file of src/, bench/core/ and tools/ must
+# be in the table below (first matching glob wins), so a new file is
+# placed on purpose.  The bench core sits beside the library, not on it:
+# plain system calls, so it may include nothing of src/ at all.  Prints each violation as
 #   FILE: includes HEADER (layer HIGHER > layer LOWER)
 # and exits 1 if there is any; with --report (or CHECK_LAYERS_REPORT=1)
 # it prints them and exits 0.
 set -euo pipefail
 
 # ---- the layers, low to high, and which files are in each ---------------
-LAYERS=(core transport socket tools)
+LAYERS=(core transport socket benchcore tools)
 TABLE='
 src/ubuf.*		core
 src/buf.*		core
@@ -43,6 +44,7 @@ src/send_file.c		socket
 src/recv.c		socket
 src/thread.c		socket
 src/devsock.c		socket
+bench/core/*		benchcore
 tools/*			tools
 '
 # --------------------------------------------------------------------------
@@ -76,7 +78,7 @@ layer_of() {
 
 bad=0
 files=0
-for f in src/*.[ch] tools/*.[ch]; do
+for f in src/*.[ch] bench/core/*.[ch] tools/*.[ch]; do
 	[ -e "$f" ] || continue
 	files=$((files + 1))
 	read -r rank name <<<"$(layer_of "$f")" || true
@@ -86,15 +88,20 @@ for f in src/*.[ch] tools/*.[ch]; do
 		continue
 	fi
 	# Quoted includes are the project's own: the including file's
-	# directory first, then src/ (the build's include path).
+	# directory first, then src/ and bench/core/ (the build's include
+	# paths).
 	# shellcheck disable=SC2013 # header names have no spaces
 	for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f"); do
 		hp=$(dirname "$f")/$h
 		[ -e "$hp" ] || hp=src/$h
+		[ -e "$hp" ] || hp=bench/core/$h
 		[ -e "$hp" ] || continue	# not ours (or generated)
 		read -r hrank hname <<<"$(layer_of "$hp")" || true
 		if [ -z "${hrank:-}" ]; then
 			echo "$f: includes $h (not in the layer table)"
+			bad=$((bad + 1))
+		elif [ "$name" = benchcore ] && [[ $hp == src/* ]]; then
+			echo "$f: includes $h (the bench core uses no library code)"
 			bad=$((bad + 1))
 		elif [ "$hrank" -gt "$rank" ]; then
 			echo "$f: includes $h (layer $hname > layer $name)"

@@ -77,21 +77,96 @@ class FakeServer:
         self.sock.close()
 
 
+RUN_KEYS = {"elapsed_s", "receiver_s", "gbps", "bytes_sent",
+            "bytes_received", "sends", "completions", "zerocopy_bytes",
+            "copied_bytes", "copied_after_all_bytes", "fallbacks",
+            "send_errors", "abandoned", "recvs", "rx_mapped_bytes",
+            "rx_copied_bytes", "tx_cpu_s", "rx_cpu_s", "retransmits",
+            "lost_share", "datagrams_sent", "datagrams_received",
+            "streams", "intervals"}
+STREAM_KEYS = {"stream", "bytes_sent", "bytes_received", "gbps",
+               "retransmits", "lost_share", "tx_cpu_s", "rx_cpu_s", "sends",
+               "recvs"}
+INTERVAL_KEYS = {"start", "end", "seconds", "bytes", "bits_per_second",
+                 "retransmits"}
+
+
 class BenchResults(unittest.TestCase):
+    def check_tcp_udp(self, doc, obj, what):
+        """Retransmits are TCP's, loss is UDP's: the other is null."""
+        if doc["protocol"] == "tcp":
+            self.assertIsInstance(obj["retransmits"], int, what)
+            self.assertGreaterEqual(obj["retransmits"], 0, what)
+            self.assertIsNone(obj["lost_share"], what)
+        else:
+            self.assertIsNone(obj["retransmits"], what)
+            self.assertGreaterEqual(obj["lost_share"], 0, what)
+            self.assertLessEqual(obj["lost_share"], 1, what)
+
+    def check_streams(self, doc, r, what):
+        self.assertEqual(len(r["streams"]), doc["streams"], what)
+        for i, st in enumerate(r["streams"]):
+            self.assertEqual(set(st), STREAM_KEYS, what)
+            self.assertEqual(st["stream"], i + 1, what)
+            self.check_tcp_udp(doc, st, what)
+        for key in ("bytes_sent", "bytes_received"):
+            self.assertEqual(sum(s[key] for s in r["streams"]), r[key],
+                             f"{what}: {key} of the streams")
+        if doc["protocol"] == "tcp":
+            self.assertEqual(sum(s["retransmits"] for s in r["streams"]),
+                             r["retransmits"], what)
+
+    def check_intervals(self, doc, r, what):
+        if doc["interval_s"] is None:
+            self.assertEqual(r["intervals"], [], what)
+            return
+        self.assertTrue(r["intervals"], what)
+        start = 0
+        for iv in r["intervals"]:
+            self.assertEqual(set(iv), {"streams", "sum"}, what)
+            self.assertEqual(set(iv["sum"]), INTERVAL_KEYS, what)
+            self.assertEqual(len(iv["streams"]), doc["streams"], what)
+            self.assertAlmostEqual(iv["sum"]["start"], start, places=6)
+            self.assertGreater(iv["sum"]["end"], iv["sum"]["start"])
+            self.assertEqual(sum(s["bytes"] for s in iv["streams"]),
+                             iv["sum"]["bytes"], what)
+            for s in iv["streams"]:
+                self.assertEqual(set(s), INTERVAL_KEYS | {"stream"}, what)
+            start = iv["sum"]["end"]
+        # What this end moved, interval by interval, adds up to the run:
+        # the sender's bytes, or the receiver's with -R.
+        mine = "bytes_received" if doc["reverse"] else "bytes_sent"
+        self.assertEqual(sum(iv["sum"]["bytes"] for iv in r["intervals"]),
+                         r[mine], what)
+
     def check_json(self, out, same_bytes=True):
         doc = json.loads(out)
+        for key in ("reverse", "bitrate_bps", "interval_s", "hostname",
+                    "kernel", "protocol", "streams"):
+            self.assertIn(key, doc)
         ran = [c for c in doc["cells"] if c["runs"]]
         self.assertTrue(ran, "no cell ran")
         for cell in ran:
+            what = f"{cell['mode']} {cell['size']}"
+            self.assertRegex(cell["mode"], r"^[a-z-]+:[a-z-]+$")
+            self.check_tcp_udp(doc, cell, what)
+            self.assertEqual(len(cell["streams"]), doc["streams"], what)
             for r in cell["runs"]:
+                self.assertEqual(set(r), RUN_KEYS, what)
                 self.assertGreater(r["bytes_sent"], 0)
                 if same_bytes:
                     self.assertEqual(r["bytes_sent"], r["bytes_received"],
-                                     f"{cell['mode']} {cell['size']}")
+                                     what)
                 else:
                     self.assertLessEqual(r["bytes_received"],
                                          r["bytes_sent"])
                 self.assertEqual(r["sends"], r["completions"])
+                self.check_tcp_udp(doc, r, what)
+                self.check_streams(doc, r, what)
+                self.check_intervals(doc, r, what)
+                if doc["protocol"] == "udp":
+                    self.assertGreaterEqual(r["datagrams_sent"],
+                                            r["datagrams_received"])
         self.assertEqual(len(doc["verdicts"]), len({c["size"] for c in
                                                    doc["cells"]}))
         for cell in doc["cells"]:
@@ -123,7 +198,8 @@ class BenchResults(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         doc = self.check_json(p.stdout)
         modes = {c["mode"] for c in doc["cells"] if c["runs"]}
-        self.assertEqual(modes, {"copy", "msgzc"})
+        # Every row is TX:RX, also for a mode given by its sender alone.
+        self.assertEqual(modes, {"copy:auto", "msgzc:auto"})
 
     def test_same_mode_within_noise(self):
         # The same mode twice: no winner, whatever the numbers say.
@@ -136,19 +212,22 @@ class BenchResults(unittest.TestCase):
         self.assertEqual(v["decision"], "within_noise", v)
         self.assertIn("within noise", v["verdict"])
         self.assertEqual(v["same_behaviour"],
-                         [{"modes": ["copy", "copy"],
+                         [{"modes": ["copy:auto", "copy:auto"],
                            "every_send_by": "copy"}])
         p = run(args)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertRegex(p.stdout, r"64K  no difference within noise")
 
     def test_client_server_json(self):
+        # Both directions: this end sends, then the server (-R).
         srv = Server()
         try:
-            p = client(srv.port, "-s", "16K", "-m", "copy,msgzc", "-P",
-                       "2", "--json", *SHORT)
-            self.assertEqual(p.returncode, 0, p.stderr)
-            self.check_json(p.stdout)
+            for reverse in ([], ["-R"]):
+                p = client(srv.port, "-s", "16K", "-m", "copy,msgzc", "-P",
+                           "2", "--json", *reverse, *SHORT)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(self.check_json(p.stdout)["reverse"],
+                                 bool(reverse))
         finally:
             srv.stop()
 
@@ -175,7 +254,80 @@ class BenchResults(unittest.TestCase):
         for row in rows:
             self.assertTrue(row["error"] == "" or
                             row["error"].startswith("unavailable: "), row)
-        self.assertIn("copy", {r["mode"] for r in rows if not r["error"]})
+        self.assertIn("copy:copy",
+                      {r["mode"] for r in rows if not r["error"]})
+        for row in rows:
+            self.assertIn(":", row["mode"], row)
+
+    def test_intervals_add_up(self):
+        p = run(["-s", "64K", "-m", "copy", "-t", "1", "-r", "1", "-P", "2",
+                 "-i", "0.25", "-q", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        ivs = doc["cells"][0]["runs"][0]["intervals"]
+        self.assertIn(len(ivs), (4, 5), ivs)
+        for iv in ivs:
+            self.assertIsInstance(iv["sum"]["retransmits"], int)
+
+    def test_interval_lines(self):
+        p = run(["-s", "64K", "-m", "copy", "-t", "1", "-r", "1", "-P", "2",
+                 "-i", "0.5", "-q"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("[ ID] Interval           Transfer     Bitrate", p.stdout)
+        self.assertRegex(p.stdout, r"\[  1\]   0\.00-0\.5\d +sec .* Gbits/sec")
+        self.assertRegex(p.stdout, r"\[SUM\]   0\.00-0\.5\d +sec")
+
+    def test_reverse(self):
+        p = run(["-R", "-s", "64K", "-m", "copy", "-t", "0.5", "-r", "1",
+                 "-i", "0.2", "-q", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        self.assertTrue(doc["reverse"])
+        r = doc["cells"][0]["runs"][0]
+        self.assertGreater(r["tx_cpu_s"], 0)
+        self.assertGreater(r["rx_cpu_s"], 0)
+        p = run(["-R", "-u", "-s", "16K", "-m", "copy", "-t", "0.5", "-r",
+                 "1", "-b", "200M", "-q", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout, same_bytes=False)
+        # The server paced its sends: the client received about 200M.
+        self.assertGreater(doc["cells"][0]["gbps"], 0.12)
+        self.assertLess(doc["cells"][0]["gbps"], 0.22)
+
+    def test_pacing(self):
+        # -b is per stream, as in iperf3; the receiver's clock says so.
+        p = run(["-u", "-s", "16K", "-m", "copy", "-t", "1", "-r", "1",
+                 "-P", "2", "-b", "200M", "-q", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout, same_bytes=False)
+        self.assertEqual(doc["bitrate_bps"], 200000000)
+        for st in doc["cells"][0]["runs"][0]["streams"]:
+            self.assertGreater(st["gbps"], 0.15, st)
+            self.assertLess(st["gbps"], 0.21, st)
+        p = run(["-s", "64K", "-m", "copy", "-t", "1", "-r", "1", "-b",
+                 "0.3G", "-q", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        gbps = self.check_json(p.stdout)["cells"][0]["gbps"]
+        self.assertGreater(gbps, 0.24)
+        self.assertLess(gbps, 0.32)
+
+    def test_table_columns(self):
+        p = run(["-s", "4K", "-m", "copy,msgzc:copy", "-P", "2", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        head = "\n".join(lines[2:4])
+        for word in ("Gbit/s", "CPU s/GB", "sent", "copied", "received",
+                     "TX:RX", "sender", "receiver", "zero-copy",
+                     "after all", "mapped", "retrans"):
+            self.assertIn(word, head)
+        self.assertRegex(p.stdout, r"\n +4K  copy:auto ")
+        self.assertRegex(p.stdout, r"\n +4K  msgzc:copy ")
+        self.assertEqual(p.stdout.count("  stream 1 "), 2)
+        self.assertEqual(p.stdout.count("  stream 2 "), 2)
+        p = run(["-u", "-s", "4K", "-m", "copy", *SHORT])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout.splitlines()[3], r"mapped +lost$")
+        self.assertRegex(p.stdout, r"4K  copy:auto .*%\n")
 
     def test_csv_and_table(self):
         p = run(["-s", "4K", "-m", "copy", "--csv", *SHORT])
@@ -184,7 +336,7 @@ class BenchResults(unittest.TestCase):
         p = run(["-s", "4K", "-m", "copy", *SHORT])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("verdict:", p.stdout)
-        self.assertIn("copy was the only mode", p.stdout)
+        self.assertIn("copy:auto was the only mode", p.stdout)
 
 
 class BenchFailures(unittest.TestCase):
@@ -213,7 +365,7 @@ class BenchFailures(unittest.TestCase):
                 reply = s.recv(64)
                 # An ERROR message, then the server hangs up (a reset, as
                 # it leaves the rest of the garbage unread).
-                self.assertTrue(reply.startswith(b"ZB\x01\x03"), reply)
+                self.assertTrue(reply.startswith(b"ZB\x02\x03"), reply)
                 try:
                     while s.recv(64):
                         pass
@@ -222,8 +374,8 @@ class BenchFailures(unittest.TestCase):
             # A well-formed header with a lying length is refused too.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x01\x01\xff\xff\xff\xff")
-                self.assertTrue(s.recv(64).startswith(b"ZB\x01\x03"))
+                s.sendall(b"ZB\x02\x01\xff\xff\xff\xff")
+                self.assertTrue(s.recv(64).startswith(b"ZB\x02\x03"))
             self.assertEqual(srv.proc.poll(), None, "server died")
             p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT)
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -240,12 +392,23 @@ class BenchFailures(unittest.TestCase):
         try:
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x01\x01\x00\x00\x00\x10")  # no payload
+                s.sendall(b"ZB\x02\x01\x00\x00\x00\x18")  # no payload
                 start = time.monotonic()
-                self.assertTrue(s.recv(64).startswith(b"ZB\x01\x03"))
+                self.assertTrue(s.recv(64).startswith(b"ZB\x02\x03"))
                 self.assertLess(time.monotonic() - start, 5)
         finally:
             srv.stop()
+
+    def test_version_1_server(self):
+        # A version-1 server's READY: told apart at once, not a timeout.
+        fake = FakeServer(lambda c: (c.recv(64),
+                                     c.sendall(b"ZB\x01\x02\0\0\0\x0c" +
+                                               bytes(12)),
+                                     time.sleep(3)))
+        p = client(fake.port, "-s", "4K", "-m", "copy", *SHORT, timeout=20)
+        fake.close()
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("another bench protocol version", p.stderr)
 
     def test_garbage_server(self):
         fake = FakeServer(lambda c: (c.sendall(b"SSH-2.0-OpenSSH\r\n" * 4),
@@ -297,7 +460,7 @@ class BenchFailures(unittest.TestCase):
             # What any peer reads: a BUSY message (type 7), then EOF.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                self.assertEqual(s.recv(64), b"ZB\x01\x07\0\0\0\0")
+                self.assertEqual(s.recv(64), b"ZB\x02\x07\0\0\0\0")
                 self.assertEqual(s.recv(64), b"")
             _, err = first.communicate(timeout=30)
             self.assertEqual(first.returncode, 0, err)

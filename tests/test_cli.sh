@@ -36,6 +36,17 @@ expect 2 'unrecognized option' probe --bogus
 expect 2 'requires an argument' probe --ifname
 expect 2 'no such interface' probe --ifname nosuchif0
 expect 2 'unexpected argument' probe extra
+expect 2 'requires an argument' probe --to
+expect 2 "--to: bad port (1 to 65535): 'localhost:0'" probe --to localhost:0
+expect 2 "--to: bad port.*: 'localhost:x'" probe --to localhost:x
+expect 2 "--to: bad port.*: '\[::1\]:70000'" probe --to '[::1]:70000'
+expect 2 "--to: bad host: ':5301'" probe --to :5301
+expect 2 "--to: bad host: '\[::1'" probe --to '[::1'
+expect 2 "--udp-sink goes with --to: '--udp-sink'" probe --udp-sink
+expect 2 "--to probes one route, not with --netns or --ifname: '--netns'" \
+	probe --to 127.0.0.1 --netns
+"$zcopy" probe --help | grep -q -- '--to HOST\[:PORT\]' ||
+	{ echo "FAIL probe --help: --to"; fail=1; }
 
 # zcopy bench refuses bad input at once, before any run, naming the word.
 tmp=$(mktemp -d)
@@ -49,6 +60,29 @@ expect 2 "--cpu: no such CPU.*: '$ncpu'" bench -A "0-$ncpu"
 expect 2 "--cpu: no such CPU.*: '$ncpu'" bench server -A "$ncpu"
 expect 2 "--server-cpu: no such CPU.*: '$ncpu'" bench --server-cpu "$ncpu"
 expect 2 "too large for UDP.*: '64K'" bench -u -s 4K,64K
+expect 2 "too large for UDP.*: '64K'" bench -u --length 4K,64K
+# The options iperf3 also has, under its names, refused the same way.
+expect 2 "bad bitrate (bits per second, e.g. 100M or 1G): 'fast'" bench -b fast
+expect 2 "bad bitrate.*: '1X'" bench --bitrate 1X
+expect 2 "bad bitrate.*: '-5M'" bench --bitrate -5M
+expect 2 "bad bitrate.*: '2P'" bench -b 2P
+expect 2 "bad interval (0, or 0.1 to 3600 seconds): '0.01'" bench -i 0.01
+expect 2 "bad interval.*: 'x'" bench --interval x
+expect 2 "bad interval.*: '-1'" bench -i -1
+expect 2 "bad message size: '0'" bench -l 0
+expect 2 "bad MSS: '10'" bench -M 10
+expect 2 "bad MSS: '70000'" bench --set-mss 70000
+expect 2 "bad stream count: '65'" bench -P 65
+expect 2 "bad duration: '0'" bench -t 0
+expect 2 "choose one of: '--time --budget'" bench -t 1 --budget 10
+expect 2 "bad CPU list: 'x'" bench --affinity x
+expect 2 "choose one of: '--json --csv'" bench -J --csv
+expect 2 "option '--reverse' doesn't allow an argument" bench --reverse=yes
+help=$("$zcopy" bench --help)
+for opt in --reverse --bitrate --interval --length --affinity --set-mss \
+	--one-off -J; do
+	grep -q -- "$opt" <<<"$help" || { echo "FAIL bench --help: $opt"; fail=1; }
+done
 expect 2 "too large for UDP.*: '65508'" bench -s 65508 -u
 expect 2 "--plot: no such directory: '/nonexistent/dir'" \
 	bench --plot /nonexistent/dir/zcopy.png
@@ -80,5 +114,11 @@ else
 	echo "skip the unresolvable host name (needs root for a namespace)"
 fi
 prefix=()
+# Nobody at the port (a free port of loopback's): the connection's error,
+# status 1 (runtime).
+closed=$(python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+expect 1 "cannot connect to 127.0.0.1 port $closed: connection refused" \
+	probe --to "127.0.0.1:$closed"
 [ -e "$tmp/x.png" ] && { echo "FAIL a refused command wrote its plot"; fail=1; }
 exit $fail

@@ -2,11 +2,16 @@
 """zcopy probe --json on loopback (and veth when root), checked against
 what this kernel does: MSG_ZEROCOPY works and is copied, zcrx and devmem
 are refused on lo and veth with the setting to change, TCP_ZEROCOPY_RECEIVE
-maps (nearly) all with MSS 4108."""
+maps (nearly) all with MSS 4108.
+zcopy probe --to: against a zcopy bench server on loopback and, when
+root, across a veth pair between two namespaces this test creates (and
+removes), and to a UDP sink there."""
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 
 zcopy = sys.argv[1]
 failures = []
@@ -111,5 +116,122 @@ if os.geteuid() == 0:
           f"namespaces {mine}a/b removed")
 else:
     print("skip --netns: needs root")
+
+# ---- --to: the real route to a peer ------------------------------------
+
+
+def bench_server(addr, ns=None):
+    """`zcopy bench server` on a free port of addr (in namespace ns)."""
+    pre = ["ip", "netns", "exec", ns] if ns else []
+    srv = subprocess.Popen([*pre, zcopy, "bench", "server", "-B", addr, "-p",
+                            "0", "--timeout", "5"],
+                           stderr=subprocess.PIPE, text=True)
+    m = re.search(r"listening on port (\d+)", srv.stderr.readline())
+    if not m:
+        srv.kill()
+        raise AssertionError("bench server did not start")
+    return srv, m.group(1)
+
+
+def probe_to(target, *args, ns=None):
+    pre = ["ip", "netns", "exec", ns] if ns else []
+    p = subprocess.run([*pre, zcopy, "probe", "--to", target, "--json",
+                        *args], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, f"probe --to {target} {args}: {p.stderr}")
+    return json.loads(p.stdout) if p.returncode == 0 else {}
+
+
+def check_to(rep, ifname, driver, names, what, peer=True):
+    to = rep.get("to") or {}
+    check(to.get("interface") == ifname,
+          f"{what}: route via {ifname}: {to.get('interface')}")
+    check(to.get("driver") == driver,
+          f"{what}: driver {driver}: {to.get('driver')}")
+    for name in names:
+        m = mech(rep, name, ifname)
+        check(m.get("works") is True and m.get("result") == "copied"
+              and m.get("copied", 0) > 0,
+              f"{what}: {name} works, the kernel said copied: "
+              f"{m.get('errno')} {m.get('result')}")
+        if peer:
+            got = re.search(r"server received (\d+) bytes",
+                            m.get("detail", ""))
+            check(got and int(got.group(1)) > 0,
+                  f"{what}: {name}: the server received: {m.get('detail')}")
+
+
+io_uring = rep["limits"]["io_uring"]["available"]
+tcp_names = ["msgzc-tcp", "msgzc-udp"] + (["uring-send-zc"] if io_uring
+                                          else [])
+srv, port = bench_server("127.0.0.1")
+try:
+    rep = probe_to(f"127.0.0.1:{port}")
+    check_to(rep, "lo", None, tcp_names, "--to loopback")
+    check((rep.get("to") or {}).get("peer") == "zcopy_bench_server",
+          "--to loopback: a bench server")
+finally:
+    srv.kill()
+    srv.wait()
+
+
+def veth_pair():
+    """Two namespaces joined by veth, 10.209.0.1 and .2; names carry our
+    pid so that nothing else's is touched."""
+    ns = [f"zcopy-probeto-{os.getpid()}-{s}" for s in "ab"]
+    ifs = [f"zpt{os.getpid()}{s}" for s in "ab"]
+    for n in ns:
+        subprocess.run(["ip", "netns", "add", n], check=True)
+    subprocess.run(["ip", "link", "add", ifs[0], "netns", ns[0], "type",
+                    "veth", "peer", "name", ifs[1], "netns", ns[1]],
+                   check=True)
+    for i in range(2):
+        subprocess.run(["ip", "-n", ns[i], "addr", "add",
+                        f"10.209.0.{i + 1}/24", "dev", ifs[i]], check=True)
+        subprocess.run(["ip", "-n", ns[i], "link", "set", ifs[i], "up"],
+                       check=True)
+    return ns, ifs
+
+
+if os.geteuid() == 0:
+    ns, ifs = veth_pair()
+    srv = sink = None
+    try:
+        srv, port = bench_server("10.209.0.2", ns[1])
+        rep = probe_to(f"10.209.0.2:{port}", ns=ns[0])
+        check_to(rep, ifs[0], "veth", tcp_names, "--to across veth")
+        check((rep.get("to") or {}).get("source") == "10.209.0.1",
+              "--to across veth: from 10.209.0.1")
+        # Any UDP sink: datagrams only, no protocol.
+        sink = subprocess.Popen(
+            ["ip", "netns", "exec", ns[1], sys.executable, "-c",
+             "import socket\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "s.bind(('10.209.0.2', 9999))\n"
+             "print('up', flush=True)\n"
+             "while s.recv(65536): pass\n"], stdout=subprocess.PIPE,
+            text=True)
+        sink.stdout.readline()
+        rep = probe_to("10.209.0.2:9999", "--udp-sink", ns=ns[0])
+        names = ["msgzc-udp"] + (["uring-send-zc-udp"] if io_uring else [])
+        check_to(rep, ifs[0], "veth", names, "--to a UDP sink", peer=False)
+        check((rep.get("to") or {}).get("peer") == "udp_sink",
+              "--to a UDP sink: said so")
+        # Nobody there: the kernel's answer, not a silent success.
+        rep = probe_to("10.209.0.2:9998", "--udp-sink", ns=ns[0])
+        m = mech(rep, "msgzc-udp", ifs[0])
+        check(m.get("works") is False and m.get("errno") == "ECONNREFUSED",
+              f"--to a closed UDP port: {m.get('errno')}")
+    finally:
+        for p in (srv, sink):
+            if p:
+                p.kill()
+                p.wait()
+        for n in ns:
+            subprocess.run(["ip", "netns", "delete", n])
+    left = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                          text=True, check=True).stdout.split()
+    check(not set(ns) & set(left), f"namespaces {ns} removed")
+else:
+    print("skip --to across veth: needs root")
 
 sys.exit(1 if failures else 0)

@@ -40,7 +40,7 @@ static void add(const char *name, int tx, int tx_by, const double *gbps,
 		r->elapsed = 1;
 		r->rx.bytes = (uint64_t)(gbps[i] * GB / 8);
 		r->tx.bytes = r->rx.bytes;
-		r->tx.sends = r->tx.completions = 100;
+		r->tx.ops = r->tx.completions = 100;
 		r->tx.by_tx[tx_by] = 100;
 	}
 	c->nruns = n;

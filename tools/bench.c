@@ -3,7 +3,7 @@
  * zcopy bench: throughput of every zcopy transport, iperf3 style.
  *   zcopy bench server            serve clients
  *   zcopy bench client HOST       run the sweep against a server
- *   zcopy bench                   both, on loopback, in about a minute
+ *   zcopy bench                   both, on loopback (see DEFAULT_TIME_S)
  * Exit status: 0 success, 1 failure, 2 bad usage.
  */
 #include <errno.h>
@@ -23,9 +23,15 @@
 #include "cli.h"
 
 #define EXIT_USAGE 2
-#define DEFAULT_BUDGET_S 50.0
-#define DEFAULT_REPEAT 5
+/* A run of a second, three per cell: long enough that a run is not one
+ * scheduler hiccup, and three give a median and a range.  The no-argument
+ * sweep (8 modes, 6 sizes) then takes about 2 1/2 minutes: 147 s measured
+ * on a 2-vCPU VM (README, zcopy-bench(1)).  Shorter runs varied by 20 to
+ * 45% from run to run here, runs of a second by under 10%. */
+#define DEFAULT_TIME_S 1.0
+#define DEFAULT_REPEAT 3
 #define DEFAULT_TIMEOUT_MS 5000
+#define MIN_INTERVAL_S 0.1
 /* The largest UDP payload: 65535 less the IPv4 and UDP headers (IPv6 has
  * no header in its payload length: 65527). */
 #define UDP_MAX_MSG 65507
@@ -34,12 +40,9 @@
 enum {
 	OPT_SERVER_CPU = 256,
 	OPT_READ,
-	OPT_MSS,
-	OPT_JSON,
 	OPT_CSV,
 	OPT_PLOT,
 	OPT_BUDGET,
-	OPT_ONCE,
 	OPT_TIMEOUT,
 };
 
@@ -51,18 +54,25 @@ static const struct option long_opts[] = {
 	{ "bind", required_argument, NULL, 'B' },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "size", required_argument, NULL, 's' },
+	{ "length", required_argument, NULL, 'l' }, /* iperf3's name */
 	{ "time", required_argument, NULL, 't' },
 	{ "repeat", required_argument, NULL, 'r' },
 	{ "parallel", required_argument, NULL, 'P' },
+	{ "reverse", no_argument, NULL, 'R' },
+	{ "bitrate", required_argument, NULL, 'b' },
+	{ "interval", required_argument, NULL, 'i' },
 	{ "cpu", required_argument, NULL, 'A' },
+	{ "affinity", required_argument, NULL, 'A' }, /* iperf3's name */
 	{ "server-cpu", required_argument, NULL, OPT_SERVER_CPU },
 	{ "read", no_argument, NULL, OPT_READ },
-	{ "mss", required_argument, NULL, OPT_MSS },
-	{ "json", no_argument, NULL, OPT_JSON },
+	{ "mss", required_argument, NULL, 'M' },
+	{ "set-mss", required_argument, NULL, 'M' }, /* iperf3's name */
+	{ "json", no_argument, NULL, 'J' },
 	{ "csv", no_argument, NULL, OPT_CSV },
 	{ "plot", required_argument, NULL, OPT_PLOT },
 	{ "budget", required_argument, NULL, OPT_BUDGET },
-	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "once", no_argument, NULL, '1' },
+	{ "one-off", no_argument, NULL, '1' }, /* iperf3's name */
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -82,34 +92,45 @@ static void usage(FILE *f)
 		"       zcopy bench server [OPTIONS]       serve clients\n"
 		"       zcopy bench client HOST [OPTIONS]  measure against a "
 		"server\n\n"
-		"  -p, --port N        control port (%d)\n"
-		"  -u, --udp           UDP instead of TCP\n"
+		"  -p, --port N          control port (%d)\n"
+		"  -u, --udp             UDP instead of TCP\n"
 		"  -4, --ipv4 / -6, --ipv6\n"
-		"  -B, --bind ADDR     server: listen address\n"
-		"  -m, --mode LIST     modes, comma separated: TX[:RX] or RX\n"
-		"                      (TX: auto copy msgzc uring "
-		"uring-fixed; RX: auto copy\n"
-		"                      uring tcpmmap; default: every mode)\n"
-		"  -s, --size LIST     message sizes, e.g. 4K,64K,1M\n"
-		"  -t, --time SEC      seconds per run (default: fit the "
-		"budget)\n"
-		"      --budget SEC    seconds for the whole sweep (%.0f)\n"
-		"  -r, --repeat N      runs per mode and size (%d); medians "
+		"  -B, --bind ADDR       server: listen address\n"
+		"  -m, --mode LIST       modes, comma separated: TX:RX, TX "
+		"(TX:auto) or RX\n"
+		"                        (msgzc:RX); TX: auto copy msgzc "
+		"uring uring-fixed;\n"
+		"                        RX: auto copy uring tcpmmap; "
+		"default: every mode\n"
+		"  -s, -l, --size, --length LIST\n"
+		"                        message sizes, e.g. 4K,64K,1M\n"
+		"  -t, --time SEC        seconds per run (%.0f)\n"
+		"      --budget SEC      instead of -t: fit the whole sweep "
+		"in SEC\n"
+		"  -r, --repeat N        runs per mode and size (%d); medians "
 		"are reported\n"
-		"  -P, --parallel N    streams, one thread and context each "
+		"  -P, --parallel N      streams, one thread and context each "
 		"(1)\n"
-		"  -A, --cpu LIST      pin this side's streams, e.g. 0,1 or "
-		"0-3\n"
-		"      --server-cpu L  pin the receivers (local sweep)\n"
-		"      --read          the receiver reads every byte\n"
-		"      --mss N         TCP_MAXSEG for the data connections\n"
-		"      --json | --csv  machine-readable output\n"
-		"      --plot FILE     draw throughput and CPU/GB (PNG, "
+		"  -R, --reverse         the server sends, this end receives\n"
+		"  -b, --bitrate RATE    pace each stream to RATE bits/s "
+		"(1G = 10^9; 0: no limit)\n"
+		"  -i, --interval SEC    interval lines every SEC seconds "
+		"(0: none)\n"
+		"  -A, --cpu, --affinity LIST\n"
+		"                        pin this side's streams, e.g. 0,1 "
+		"or 0-3\n"
+		"      --server-cpu L    pin the server's streams (local "
+		"sweep)\n"
+		"      --read            the receiver reads every byte\n"
+		"  -M, --mss, --set-mss N\n"
+		"                        TCP_MAXSEG for the data connections\n"
+		"  -J, --json | --csv    machine-readable output\n"
+		"      --plot FILE       draw throughput and CPU/GB (PNG, "
 		"gnuplot)\n"
-		"      --once          server: exit after one session\n"
-		"      --timeout SEC   connect and control timeout (%d)\n"
-		"  -q, --quiet         no progress line, no server log\n",
-		BENCH_DEFAULT_PORT, DEFAULT_BUDGET_S, DEFAULT_REPEAT,
+		"  -1, --once, --one-off server: exit after one session\n"
+		"      --timeout SEC     connect and control timeout (%d)\n"
+		"  -q, --quiet           no progress line, no server log\n",
+		BENCH_DEFAULT_PORT, DEFAULT_TIME_S, DEFAULT_REPEAT,
 		DEFAULT_TIMEOUT_MS / 1000);
 }
 
@@ -119,24 +140,11 @@ static int bad(const char *what, const char *arg)
 	return -EINVAL;
 }
 
-static int parse_uint(const char *s, unsigned long min, unsigned long max,
-		      unsigned long *out)
+/* A whole number within [min, max], K/M/G meaning binary multiples (the
+ * bench core's parser, as raw_send reads its sizes). */
+static int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		return -EINVAL;
-	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
-	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
-	if (*end || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return bc_parse_size(s, min, max, out);
 }
 
 static int parse_seconds(const char *s, double max, double *out)
@@ -154,7 +162,7 @@ static int parse_sizes(char *list, struct bench_opts *o)
 {
 	o->nsizes = 0;
 	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
-		unsigned long v;
+		uint64_t v;
 
 		if (o->nsizes == BENCH_MAX_SIZES ||
 		    parse_uint(t, 1, ZB_MAX_MSG, &v))
@@ -169,7 +177,7 @@ static int parse_cpus(char *list, struct bench_cpus *c)
 {
 	c->n = 0;
 	for (char *t = strtok(list, ","); t; t = strtok(NULL, ",")) {
-		unsigned long lo, hi;
+		uint64_t lo, hi;
 		char *dash = strchr(t, '-');
 
 		if (dash)
@@ -177,7 +185,7 @@ static int parse_cpus(char *list, struct bench_cpus *c)
 		if (parse_uint(t, 0, CPU_SETSIZE - 1, &lo) ||
 		    parse_uint(dash ? dash + 1 : t, lo, CPU_SETSIZE - 1, &hi))
 			return bad("bad CPU list", t);
-		for (unsigned long i = lo; i <= hi; i++) {
+		for (uint64_t i = lo; i <= hi; i++) {
 			if (c->n == BENCH_MAX_CPUS)
 				return bad("too many CPUs", t);
 			c->cpu[c->n++] = (int)i;
@@ -217,11 +225,9 @@ static int add_mode(struct bench_opts *o, int tx, int rx)
 						       : zc_rx_mode_name(rx));
 	m->tx = (uint8_t)tx;
 	m->rx = (uint8_t)rx;
-	if (rx == ZC_RX_AUTO)
-		snprintf(m->name, sizeof(m->name), "%s", zc_tx_mode_name(tx));
-	else
-		snprintf(m->name, sizeof(m->name), "%s:%s", zc_tx_mode_name(tx),
-			 zc_rx_mode_name(rx));
+	/* Always both: a row says what sent and what received. */
+	snprintf(m->name, sizeof(m->name), "%s:%s", zc_tx_mode_name(tx),
+		 zc_rx_mode_name(rx));
 	o->nmodes++;
 	return 0;
 }
@@ -234,10 +240,12 @@ static bool device_mode(int tx, int rx)
 }
 
 /*
- * Every sending mode with the default receiver, then every receiving mode
- * beyond copy with a MSG_ZEROCOPY sender (what TCP_ZEROCOPY_RECEIVE needs
- * to map pages).  Straight from the enums: new modes appear by themselves,
- * but for device modes.
+ * auto:auto (what an application gets by default), every other sending
+ * mode with a copying receiver (so the rows compare senders, not what the
+ * receiver made of them), then every other receiving mode with a
+ * MSG_ZEROCOPY sender (page-aligned data, what TCP_ZEROCOPY_RECEIVE needs
+ * to map pages).  Straight from the enums: new modes appear by
+ * themselves, but for device modes and the same-host channel.
  */
 static int default_modes(struct bench_opts *o)
 {
@@ -246,9 +254,12 @@ static int default_modes(struct bench_opts *o)
 	o->nmodes = 0;
 	for (int tx = 0; tx < ZC_TX_MODE_COUNT && !ret; tx++)
 		if (!device_mode(tx, ZC_RX_AUTO) && tx != ZC_TX_SHM)
-			ret = add_mode(o, tx, ZC_RX_AUTO);
-	for (int rx = ZC_RX_COPY + 1; rx < ZC_RX_MODE_COUNT && !ret; rx++)
-		if (!device_mode(ZC_TX_MSGZC, rx) && rx != ZC_RX_SHM)
+			ret = add_mode(o, tx,
+				       tx == ZC_TX_AUTO ? ZC_RX_AUTO
+							: ZC_RX_COPY);
+	for (int rx = 0; rx < ZC_RX_MODE_COUNT && !ret; rx++)
+		if (rx != ZC_RX_COPY && !device_mode(ZC_TX_MSGZC, rx) &&
+		    rx != ZC_RX_SHM)
 			ret = add_mode(o, ZC_TX_MSGZC, rx);
 	return ret;
 }
@@ -325,33 +336,38 @@ static int parse_modes(char *list, struct bench_opts *o)
 	return ret ? ret : o->nmodes ? 0 : bad("no mode", "");
 }
 
-static int parse_opt(int c, char *arg, struct bench_opts *o)
+/* -b: bits per second per stream, as iperf3 reads them (1G = 10^9). */
+static int parse_rate(const char *arg, struct bench_opts *o)
 {
-	unsigned long v;
-	double d;
+	if (bc_parse_rate(arg, &o->rate) || o->rate > ZB_MAX_RATE)
+		return bad("bad bitrate (bits per second, e.g. 100M or 1G)",
+			   arg);
+	return 0;
+}
+
+/* -i: 0 turns interval lines off, as in iperf3. */
+static int parse_interval(const char *arg, struct bench_opts *o)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end || !(v >= 0) || (v > 0 && v < MIN_INTERVAL_S) ||
+	    v > ZB_MAX_DURATION_MS / 1000.0)
+		return bad("bad interval (0, or 0.1 to 3600 seconds)", arg);
+	o->interval = v;
+	return 0;
+}
+
+/* Options of what is measured. */
+static int parse_run_opt(int c, char *arg, struct bench_opts *o)
+{
+	uint64_t v;
 
 	switch (c) {
-	case 'p':
-		/* 0: the server picks a free port and says which. */
-		if (parse_uint(arg, 0, 65535, &v))
-			return bad("bad port", arg);
-		o->port = (uint16_t)v;
-		return 0;
-	case 'u':
-		o->udp = true;
-		return 0;
-	case '4':
-		o->family = AF_INET;
-		return 0;
-	case '6':
-		o->family = AF_INET6;
-		return 0;
-	case 'B':
-		o->bind = arg;
-		return 0;
 	case 'm':
 		return parse_modes(arg, o);
 	case 's':
+	case 'l':
 		return parse_sizes(arg, o);
 	case 't':
 		return parse_seconds(arg, ZB_MAX_DURATION_MS / 1000.0,
@@ -372,6 +388,13 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 			return bad("bad stream count", arg);
 		o->streams = (unsigned)v;
 		return 0;
+	case 'R':
+		o->reverse = true;
+		return 0;
+	case 'b':
+		return parse_rate(arg, o);
+	case 'i':
+		return parse_interval(arg, o);
 	case 'A':
 		return parse_cpus(arg, &o->cpus);
 	case OPT_SERVER_CPU:
@@ -379,12 +402,44 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 	case OPT_READ:
 		o->read = true;
 		return 0;
-	case OPT_MSS:
+	case 'M':
 		if (parse_uint(arg, 88, 65535, &v))
 			return bad("bad MSS", arg);
 		o->mss = (unsigned)v;
 		return 0;
-	case OPT_JSON:
+	default:
+		return 1; /* not one of these */
+	}
+}
+
+static int parse_opt(int c, char *arg, struct bench_opts *o)
+{
+	uint64_t v;
+	double d;
+	int ret = parse_run_opt(c, arg, o);
+
+	if (ret <= 0)
+		return ret;
+	switch (c) {
+	case 'p':
+		/* 0: the server picks a free port and says which. */
+		if (parse_uint(arg, 0, 65535, &v))
+			return bad("bad port", arg);
+		o->port = (uint16_t)v;
+		return 0;
+	case 'u':
+		o->udp = true;
+		return 0;
+	case '4':
+		o->family = AF_INET;
+		return 0;
+	case '6':
+		o->family = AF_INET6;
+		return 0;
+	case 'B':
+		o->bind = arg;
+		return 0;
+	case 'J':
 		if (!ZC_CLI_HAVE_JSON)
 			return bad(ZC_CLI_NO_JSON, "--json");
 		o->json = true;
@@ -395,7 +450,7 @@ static int parse_opt(int c, char *arg, struct bench_opts *o)
 	case OPT_PLOT:
 		o->plot = arg;
 		return 0;
-	case OPT_ONCE:
+	case '1':
 		o->once = true;
 		return 0;
 	case OPT_TIMEOUT:
@@ -568,6 +623,10 @@ static int defaults(struct bench_opts *o)
 	}
 	if (o->json + o->csv > 1)
 		return bad("choose one of", "--json --csv");
+	if (o->duration > 0 && o->budget > 0)
+		return bad("choose one of", "--time --budget");
+	if (!o->budget && !o->duration)
+		o->duration = DEFAULT_TIME_S;
 	if (o->role == BENCH_SERVER)
 		o->server_cpus = o->cpus;
 	else if (!o->port)
@@ -585,13 +644,12 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
 
 	*o = (struct bench_opts){ .port = BENCH_DEFAULT_PORT,
 				  .family = AF_UNSPEC,
-				  .budget = DEFAULT_BUDGET_S,
 				  .repeat = DEFAULT_REPEAT,
 				  .streams = 1,
 				  .timeout_ms = DEFAULT_TIMEOUT_MS };
 	optind = 0; /* the dispatcher may have run getopt already */
-	while ((c = getopt_long(argc, argv, "p:u46B:m:s:t:r:P:A:qh", long_opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:u46B:m:s:l:t:r:P:Rb:i:A:M:J1qh",
+				long_opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			exit(0);

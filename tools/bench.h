@@ -10,16 +10,18 @@
 #include <zcopy/zcopy.h>
 
 #include "bench_proto.h"
+#include "benchcore.h"
 
 #define BENCH_MAX_MODES 32
 #define BENCH_MAX_SIZES 32
 #define BENCH_MAX_REPEAT 50
 #define BENCH_MAX_CPUS 64
+#define BENCH_MAX_INTERVALS 3600
 #define BENCH_DEFAULT_PORT 5301
 
 enum bench_role { BENCH_LOCAL, BENCH_SERVER, BENCH_CLIENT };
 
-/* One thing to measure: a sender mode and a receiver mode. */
+/* One thing to measure: a sender mode and a receiver mode, named TX:RX. */
 struct bench_mode {
 	uint8_t tx; /* enum zc_tx_mode */
 	uint8_t rx; /* enum zc_rx_mode */
@@ -38,17 +40,20 @@ struct bench_opts {
 	uint16_t port;
 	int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
 	bool udp;
+	bool reverse;	 /* -R: the server sends */
+	uint64_t rate;	 /* -b: bits per second per stream, 0: no limit */
+	double interval; /* -i: seconds between interval lines, 0: none */
 	struct bench_mode modes[BENCH_MAX_MODES];
 	unsigned nmodes;
 	uint32_t sizes[BENCH_MAX_SIZES];
 	const char *size_args[BENCH_MAX_SIZES]; /* as given; NULL: default */
 	unsigned nsizes;
 	double duration; /* seconds per run; 0: fit the sweep in budget */
-	double budget;	 /* seconds for the whole sweep */
+	double budget;	 /* --budget: seconds for the whole sweep, or 0 */
 	unsigned repeat;
 	unsigned streams;
 	struct bench_cpus cpus;	       /* this side's streams */
-	struct bench_cpus server_cpus; /* local mode: the receivers */
+	struct bench_cpus server_cpus; /* local mode: the server's streams */
 	bool read;		       /* receiver reads every byte */
 	unsigned mss;
 	bool json, csv, quiet, once;
@@ -56,24 +61,26 @@ struct bench_opts {
 	int timeout_ms; /* control messages and connects */
 };
 
-/* What the senders of one run saw, summed over streams. */
-struct bench_tx {
-	uint64_t bytes; /* bytes completions reported sent */
-	uint64_t sends, completions;
-	uint64_t zc_bytes, copied_bytes;
-	uint64_t
-		kernel_copied; /* bytes copied after all: zero-copy was asked */
-	uint64_t fallbacks, errors, abandoned;
-	uint64_t by_tx
-		[ZC_TX_MODE_COUNT]; /* completions per carrying transport */
-	uint64_t cpu_usec;
-	int error; /* first error, negative errno */
+/* The sums over a run's streams are kept in the same shape as one
+ * stream's figures (struct zb_side, bench_proto.h). */
+
+/* Interval samples of one run (-i): the end of each interval in seconds
+ * from the start, and per interval and stream the bytes this end moved
+ * and, sending TCP, the retransmits (-1: not known here). */
+struct bench_intervals {
+	unsigned n, streams;
+	double *end;	  /* [n] */
+	uint64_t *bytes;  /* [n * streams] */
+	int64_t *retrans; /* [n * streams] */
 };
 
 struct bench_run {
-	struct bench_tx tx;
-	struct zb_result rx;
-	double elapsed; /* seconds, sender side, until all was sent */
+	struct zb_side tx, rx;	   /* sums over the streams */
+	struct zb_side *stx, *srx; /* per stream (one block, stx first) */
+	unsigned streams;
+	uint64_t rx_span_usec; /* receivers: first byte of any to last */
+	double elapsed;	       /* seconds: the senders' run */
+	struct bench_intervals iv;
 };
 
 /* One (mode, size) cell of the sweep. */
@@ -90,8 +97,10 @@ struct bench_cell {
 struct bench_summary {
 	double gbps, gbps_min, gbps_max;
 	double tx_cpu_per_gb, rx_cpu_per_gb; /* CPU seconds per GB */
-	uint64_t sent, received, sends, completions, fallbacks;
+	uint64_t sent, received, sends, completions, fallbacks, retrans;
+	uint64_t tx_packets, rx_packets;
 	double zc_share, copied_share, kernel_copied_share, rx_mapped_share;
+	double lost_share; /* UDP: datagrams sent but not received */
 	int tx_only; /* enum zc_tx_mode that carried every send; -1: several */
 };
 
@@ -156,33 +165,60 @@ int bn_peer_host(int fd, char *buf, size_t len);
 int bn_set_mss(int fd, unsigned mss);
 /* Text for a control-connection error: what went wrong with the peer. */
 const char *bn_strerror(int err);
-int64_t bn_now_us(void);
 
 /* ---- bench_worker.c: one thread and one context per stream ----------- */
-struct bench_sender {
-	int fd;
+/*
+ * A stream's end: a sender (sends for the run's duration, paced if the
+ * run says so) or a receiver (blocks in zc_recv() as a plain receiver
+ * blocks in recv(), until the end of the stream).  The socket stays its
+ * owner's: the owner closes it after the join, and ends a receive that
+ * must stop (UDP, a dead peer) by shutting it down for reading.
+ */
+struct bench_stream {
+	int fd; /* blocking while a receiver runs (but io_uring's) */
 	const struct zb_run *run;
-	int cpu; /* -1: not pinned */
-	int64_t deadline_us;
-	atomic_bool *abort;
-	_Atomic uint64_t *progress; /* bytes sent so far, all streams */
-	struct bench_tx tx;
-	int64_t end_us;
-};
-
-struct bench_receiver {
-	int fd;
-	const struct zb_run *run;
-	int cpu;
-	atomic_bool *stop; /* UDP: the sender is done; any: give up */
-	struct zb_result rx;
+	int cpu;		     /* -1: not pinned */
+	int64_t deadline_us;	     /* sender */
+	atomic_bool *stop;	     /* sender: abort; receiver: stop now */
+	_Atomic uint64_t live_bytes; /* so far, for intervals */
+	_Atomic uint64_t *progress;  /* all streams (may be NULL) */
+	struct bc_count count;	     /* receiver: its first and last byte */
+	int64_t start_us, end_us;
+	struct zb_side side;
 };
 
 void *bench_send_stream(void *arg);
 void *bench_recv_stream(void *arg);
-void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one);
-void bench_rx_add(struct zb_result *sum, const struct zb_result *one);
-int bench_pin(int cpu);
+
+/* The data streams of one run at one end, and their threads. */
+struct bench_streams {
+	const struct zb_run *run;
+	bool send; /* this end sends */
+	unsigned n;
+	int fd[ZB_MAX_STREAMS]; /* -1 or owned: closed by bench_streams_close */
+	struct bench_stream st[ZB_MAX_STREAMS];
+	pthread_t th[ZB_MAX_STREAMS];
+	unsigned nth;
+	atomic_bool stop;
+	_Atomic uint64_t progress;
+};
+void bench_streams_init(struct bench_streams *s, const struct zb_run *run,
+			bool send);
+/* Start a thread for each of the n fds (set in s->fd), stream i pinned to
+ * cpus[i % n]; a sender sends until deadline_us. */
+int bench_streams_start(struct bench_streams *s, const struct bench_cpus *cpus,
+			int64_t deadline_us);
+/* Stop every stream now: senders abort, receivers return (their sockets
+ * shut down for reading). */
+void bench_streams_stop(struct bench_streams *s);
+/* Join the threads; those not done within timeout_ms (-1: no limit) are
+ * stopped first. */
+void bench_streams_join(struct bench_streams *s, int timeout_ms);
+/* Close the sockets (a TCP peer sees the end of the stream). */
+void bench_streams_close(struct bench_streams *s);
+/* This end's span: receivers' first byte to last, or senders' first send
+ * to last completion, in microseconds. */
+uint64_t bench_streams_span(const struct bench_streams *s);
 
 /* ---- bench_server.c ---------------------------------------------------- */
 /* Serve sessions on a listening control socket (one, if opts->once). */
@@ -192,10 +228,17 @@ int bench_serve(const struct bench_opts *opts, int lfd);
 /* Run the whole sweep over the control connection cfd. */
 int bench_client(const struct bench_opts *opts, int cfd,
 		 struct bench_sweep *sweep);
+void bench_run_free(struct bench_run *r);
 
 /* ---- bench_report.c ---------------------------------------------------- */
 void bench_summarize(const struct bench_cell *cell, struct bench_summary *s);
+void bench_side_add(struct zb_side *sum, const struct zb_side *one);
+/* The receiver's throughput, by its own clock (first to last byte). */
 double bench_run_gbps(const struct bench_run *r);
+/* Stream i's receiver throughput, likewise. */
+double bench_stream_gbps(const struct bench_run *r, unsigned i);
+/* UDP: the share of sent bytes (datagrams) the receiver did not get. */
+double bench_lost_share(const struct zb_side *tx, const struct zb_side *rx);
 /* "unavailable: why" or "failed: why" for a cell that did not run. */
 const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len);
 /* Judge the modes at one size (index into opts->sizes): a winner only if
@@ -209,6 +252,12 @@ void bench_verdict(const struct bench_sweep *sw, unsigned size, char *buf,
 		   size_t len);
 void bench_print_table(const struct bench_sweep *sweep);
 void bench_print_csv(const struct bench_sweep *sweep);
+/* Interval lines (-i), iperf3's layout, printed as they come: a heading
+ * per run, then interval k of run r (a line per stream, and a sum). */
+void bench_print_interval_head(const struct bench_opts *o,
+			       const struct bench_cell *c, unsigned run);
+void bench_print_interval(const struct bench_opts *o, const struct bench_run *r,
+			  unsigned k);
 int bench_plot(const struct bench_sweep *sweep, const char *path);
 /* "64K", "1M": sizes as people write them. */
 const char *bench_size_str(uint32_t size, char *buf, size_t len);

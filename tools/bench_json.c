@@ -8,62 +8,194 @@
 
 #include "bench.h"
 
-static json_t *run_json(const struct bench_run *r)
+/* A count that only TCP has (retransmits) or only UDP (loss): null for
+ * the other. */
+static json_t *tcp_only(const struct bench_opts *o, uint64_t v)
 {
-	return json_pack(
-		"{s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I, s:I, s:f, s:f}",
-		"elapsed_s", r->elapsed, "gbps", bench_run_gbps(r),
+	return o->udp ? json_null() : json_integer((json_int_t)v);
+}
+
+static json_t *udp_only(const struct bench_opts *o, double v)
+{
+	return o->udp ? json_real(v) : json_null();
+}
+
+static json_t *stream_json(const struct bench_opts *o,
+			   const struct bench_run *r, unsigned i)
+{
+	const struct zb_side *tx = &r->stx[i], *rx = &r->srx[i];
+
+	return json_pack("{s:i, s:I, s:I, s:f, s:o, s:o, s:f, s:f, s:I, s:I}",
+			 "stream", (int)i + 1, "bytes_sent",
+			 (json_int_t)tx->bytes, "bytes_received",
+			 (json_int_t)rx->bytes, "gbps", bench_stream_gbps(r, i),
+			 "retransmits", tcp_only(o, tx->retrans), "lost_share",
+			 udp_only(o, bench_lost_share(tx, rx)), "tx_cpu_s",
+			 (double)tx->cpu_usec / 1e6, "rx_cpu_s",
+			 (double)rx->cpu_usec / 1e6, "sends",
+			 (json_int_t)tx->ops, "recvs", (json_int_t)rx->ops);
+}
+
+/* iperf3's shape: per interval its streams and their sum, with start,
+ * end, seconds, bytes, bits_per_second and (sending TCP) retransmits. */
+static json_t *interval_part(double start, double end, uint64_t bytes,
+			     int64_t retrans, int stream)
+{
+	json_t *j =
+		json_pack("{s:f, s:f, s:f, s:I, s:f, s:o}", "start", start,
+			  "end", end, "seconds", end - start, "bytes",
+			  (json_int_t)bytes, "bits_per_second",
+			  end > start ? (double)bytes * 8 / (end - start) : 0.0,
+			  "retransmits",
+			  retrans >= 0 ? json_integer(retrans) : json_null());
+
+	if (j && stream)
+		json_object_set_new(j, "stream", json_integer(stream));
+	return j;
+}
+
+static json_t *intervals_json(const struct bench_run *r)
+{
+	const struct bench_intervals *iv = &r->iv;
+	json_t *all = json_array();
+
+	for (unsigned k = 0; k < iv->n; k++) {
+		double start = k ? iv->end[k - 1] : 0, end = iv->end[k];
+		json_t *streams = json_array();
+		uint64_t bytes = 0;
+		int64_t retrans = -1;
+
+		for (unsigned i = 0; i < iv->streams; i++) {
+			size_t at = (size_t)k * iv->streams + i;
+
+			bytes += iv->bytes[at];
+			if (iv->retrans[at] >= 0)
+				retrans = (retrans < 0 ? 0 : retrans) +
+					  iv->retrans[at];
+			json_array_append_new(
+				streams,
+				interval_part(start, end, iv->bytes[at],
+					      iv->retrans[at], (int)i + 1));
+		}
+		json_array_append_new(
+			all, json_pack("{s:o, s:o}", "streams", streams, "sum",
+				       interval_part(start, end, bytes, retrans,
+						     0)));
+	}
+	return all;
+}
+
+static json_t *run_json(const struct bench_opts *o, const struct bench_run *r)
+{
+	json_t *streams = json_array();
+	json_t *j;
+
+	for (unsigned i = 0; i < r->streams; i++)
+		json_array_append_new(streams, stream_json(o, r, i));
+	j = json_pack(
+		"{s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I, s:I, s:I, s:I, s:f, s:f}",
+		"elapsed_s", r->elapsed, "receiver_s",
+		(double)r->rx_span_usec / 1e6, "gbps", bench_run_gbps(r),
 		"bytes_sent", (json_int_t)r->tx.bytes, "bytes_received",
-		(json_int_t)r->rx.bytes, "sends", (json_int_t)r->tx.sends,
+		(json_int_t)r->rx.bytes, "sends", (json_int_t)r->tx.ops,
 		"completions", (json_int_t)r->tx.completions, "zerocopy_bytes",
 		(json_int_t)r->tx.zc_bytes, "copied_bytes",
 		(json_int_t)r->tx.copied_bytes, "copied_after_all_bytes",
 		(json_int_t)r->tx.kernel_copied, "fallbacks",
 		(json_int_t)r->tx.fallbacks, "send_errors",
 		(json_int_t)r->tx.errors, "abandoned",
-		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.recvs,
+		(json_int_t)r->tx.abandoned, "recvs", (json_int_t)r->rx.ops,
 		"rx_mapped_bytes", (json_int_t)r->rx.rx_mapped,
 		"rx_copied_bytes", (json_int_t)r->rx.rx_copied, "tx_cpu_s",
 		(double)r->tx.cpu_usec / 1e6, "rx_cpu_s",
 		(double)r->rx.cpu_usec / 1e6);
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "retransmits", tcp_only(o, r->tx.retrans));
+	json_object_set_new(j, "lost_share",
+			    udp_only(o, bench_lost_share(&r->tx, &r->rx)));
+	json_object_set_new(j, "datagrams_sent",
+			    o->udp ? json_integer((json_int_t)r->tx.packets)
+				   : json_null());
+	json_object_set_new(j, "datagrams_received",
+			    o->udp ? json_integer((json_int_t)r->rx.packets)
+				   : json_null());
+	json_object_set_new(j, "streams", streams);
+	json_object_set_new(j, "intervals", intervals_json(r));
+	return j;
 }
 
-static json_t *cell_json(const struct bench_cell *c)
+/* Per stream over the cell's runs: the median of its throughput and its
+ * retransmits (or loss) over all runs. */
+static json_t *cell_streams_json(const struct bench_opts *o,
+				 const struct bench_cell *c)
+{
+	json_t *all = json_array();
+
+	for (unsigned i = 0; i < o->streams; i++) {
+		double rate[BENCH_MAX_REPEAT];
+		struct zb_side tx = { 0 }, rx = { 0 };
+		unsigned n = 0;
+
+		for (unsigned k = 0; k < c->nruns; k++) {
+			if (i >= c->runs[k].streams)
+				continue;
+			rate[n++] = bench_stream_gbps(&c->runs[k], i);
+			bench_side_add(&tx, &c->runs[k].stx[i]);
+			bench_side_add(&rx, &c->runs[k].srx[i]);
+		}
+		json_array_append_new(
+			all,
+			json_pack("{s:i, s:f, s:o, s:o}", "stream", (int)i + 1,
+				  "gbps", bc_median(rate, n), "retransmits",
+				  tcp_only(o, tx.retrans), "lost_share",
+				  udp_only(o, bench_lost_share(&tx, &rx))));
+	}
+	return all;
+}
+
+static json_t *cell_json(const struct bench_opts *o, const struct bench_cell *c)
 {
 	struct bench_summary s;
-	json_t *runs = json_array(), *sends_by = json_object();
-	uint64_t by_tx[ZC_TX_MODE_COUNT] = { 0 };
+	json_t *runs = json_array(), *sends_by = json_object(), *j;
+	uint64_t by_tx[ZB_TX_SLOTS] = { 0 };
 	char err[160];
 
 	for (unsigned i = 0; i < c->nruns; i++)
-		json_array_append_new(runs, run_json(&c->runs[i]));
+		json_array_append_new(runs, run_json(o, &c->runs[i]));
 	bench_summarize(c, &s);
-	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+	for (int t = 0; t < ZB_TX_SLOTS; t++)
 		for (unsigned i = 0; i < c->nruns; i++)
 			by_tx[t] += c->runs[i].tx.by_tx[t];
-	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+	for (int t = 0; t < ZC_TX_MODE_COUNT && t < ZB_TX_SLOTS; t++)
 		if (by_tx[t])
 			json_object_set_new(sends_by, zc_tx_mode_name(t),
 					    json_integer((json_int_t)by_tx[t]));
-	return json_pack(
-		"{s:i, s:s, s:s, s:s, s:b, s:s?, s:f, s:f, s:f, "
-		"s:{s:f, s:f, s:f, s:i}, s:o, s:f, s:f, "
-		"s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
-		"size", (int)c->size, "mode", c->mode->name, "tx",
-		zc_tx_mode_name(c->mode->tx), "rx",
-		zc_rx_mode_name(c->mode->rx), "available", !c->unavailable,
-		"error",
-		c->error ? bench_cell_error(c, err, sizeof(err)) : NULL, "gbps",
-		s.gbps, "gbps_min", s.gbps_min, "gbps_max", s.gbps_max,
-		"spread", "min", s.gbps_min, "max", s.gbps_max, "median",
-		s.gbps, "runs", (int)c->nruns, "sends_by_transport", sends_by,
-		"tx_cpu_s_per_gb", s.tx_cpu_per_gb, "rx_cpu_s_per_gb",
-		s.rx_cpu_per_gb, "bytes_sent", (json_int_t)s.sent,
-		"bytes_received", (json_int_t)s.received, "zerocopy_share",
-		s.zc_share, "copied_share", s.copied_share,
-		"copied_after_all_share", s.kernel_copied_share,
-		"rx_mapped_share", s.rx_mapped_share, "runs", runs);
+	j = json_pack("{s:i, s:s, s:s, s:s, s:b, s:s?, s:f, s:f, s:f, "
+		      "s:{s:f, s:f, s:f, s:i}, s:o, s:f, s:f, "
+		      "s:I, s:I, s:f, s:f, s:f, s:f, s:o}",
+		      "size", (int)c->size, "mode", c->mode->name, "tx",
+		      zc_tx_mode_name(c->mode->tx), "rx",
+		      zc_rx_mode_name(c->mode->rx), "available",
+		      !c->unavailable, "error",
+		      c->error ? bench_cell_error(c, err, sizeof(err)) : NULL,
+		      "gbps", s.gbps, "gbps_min", s.gbps_min, "gbps_max",
+		      s.gbps_max, "spread", "min", s.gbps_min, "max",
+		      s.gbps_max, "median", s.gbps, "runs", (int)c->nruns,
+		      "sends_by_transport", sends_by, "tx_cpu_s_per_gb",
+		      s.tx_cpu_per_gb, "rx_cpu_s_per_gb", s.rx_cpu_per_gb,
+		      "bytes_sent", (json_int_t)s.sent, "bytes_received",
+		      (json_int_t)s.received, "zerocopy_share", s.zc_share,
+		      "copied_share", s.copied_share, "copied_after_all_share",
+		      s.kernel_copied_share, "rx_mapped_share",
+		      s.rx_mapped_share, "runs", runs);
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "retransmits", tcp_only(o, s.retrans));
+	json_object_set_new(j, "lost_share", udp_only(o, s.lost_share));
+	json_object_set_new(j, "streams", cell_streams_json(o, c));
+	return j;
 }
 
 static const char *const decision_names[] = {
@@ -135,15 +267,21 @@ int bench_print_json(const struct bench_sweep *sw)
 
 	uname(&u);
 	for (unsigned i = 0; i < sw->ncells; i++)
-		json_array_append_new(cells, cell_json(&sw->cells[i]));
+		json_array_append_new(cells, cell_json(o, &sw->cells[i]));
 	for (unsigned s = 0; s < o->nsizes; s++)
 		json_array_append_new(verdicts, verdict_json(sw, s));
-	root = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:o, s:o}",
-			 "zcopy_version", zc_version_string(), "kernel",
-			 u.release, "protocol", o->udp ? "udp" : "tcp", "host",
-			 o->host, "streams", (int)o->streams, "run_seconds",
-			 sw->duration, "repeat", (int)o->repeat, "read",
-			 o->read, "cells", cells, "verdicts", verdicts);
+	root = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:i, s:b, s:b, "
+		"s:o, s:o, s:o, s:o}",
+		"zcopy_version", zc_version_string(), "kernel", u.release,
+		"hostname", u.nodename, "protocol", o->udp ? "udp" : "tcp",
+		"host", o->host, "streams", (int)o->streams, "run_seconds",
+		sw->duration, "repeat", (int)o->repeat, "read", o->read,
+		"reverse", o->reverse, "bitrate_bps",
+		o->rate ? json_integer((json_int_t)o->rate) : json_null(),
+		"interval_s",
+		o->interval > 0 ? json_real(o->interval) : json_null(), "cells",
+		cells, "verdicts", verdicts);
 	if (!root)
 		return -ENOMEM;
 	ret = json_dumpf(root, stdout, JSON_INDENT(2));

@@ -18,14 +18,6 @@
 
 #include "bench.h"
 
-int64_t bn_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int bn_gai_error(int eai)
 {
 	return -BN_EGAI_BASE + eai;
@@ -61,7 +53,7 @@ static int wait_fd(int fd, short events, int64_t deadline_us)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = events };
-		int64_t left = deadline_us - bn_now_us();
+		int64_t left = deadline_us - bc_now_us();
 		int n;
 
 		if (left <= 0)
@@ -76,7 +68,7 @@ static int wait_fd(int fd, short events, int64_t deadline_us)
 
 static int64_t deadline(int timeout_ms)
 {
-	return bn_now_us() + (int64_t)timeout_ms * 1000;
+	return bc_now_us() + (int64_t)timeout_ms * 1000;
 }
 
 int bn_wait_readable(int fd, int timeout_ms)

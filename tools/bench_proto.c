@@ -8,10 +8,10 @@
 #define ZB_MAGIC0 'Z'
 #define ZB_MAGIC1 'B'
 #define ZB_MAX_ERRNO 4095
-#define ZB_RUN_LEN 16
+#define ZB_RUN_LEN 24
 #define ZB_READY_BASE 10
 #define ZB_DONE_LEN 20
-#define ZB_RESULT_LEN 52
+#define ZB_RESULT_LEN 14
 
 /* A bounded cursor: reads and writes never pass the end. */
 struct cur {
@@ -47,6 +47,8 @@ static long payload_len(uint8_t type, unsigned nports)
 		return 4;
 	case ZB_DONE:
 		return ZB_DONE_LEN;
+	case ZB_STREAM:
+		return ZB_STREAM_LEN;
 	case ZB_RESULT:
 		return ZB_RESULT_LEN;
 	case ZB_BYE:
@@ -64,10 +66,11 @@ static bool errno_ok(int32_t e, bool zero_ok)
 
 static bool run_ok(const struct zb_run *r)
 {
-	return r->proto <= ZB_UDP && !(r->flags & ~ZB_RUN_READ) &&
+	return r->proto <= ZB_UDP && !(r->flags & ~ZB_RUN_FLAGS) &&
 	       r->streams >= 1 && r->streams <= ZB_MAX_STREAMS &&
 	       r->msg_size >= 1 && r->msg_size <= ZB_MAX_MSG &&
-	       r->duration_ms >= 1 && r->duration_ms <= ZB_MAX_DURATION_MS;
+	       r->duration_ms >= 1 && r->duration_ms <= ZB_MAX_DURATION_MS &&
+	       r->rate <= ZB_MAX_RATE;
 }
 
 static bool ready_ok(const struct zb_ready *r)
@@ -80,11 +83,25 @@ static bool ready_ok(const struct zb_ready *r)
 	return true;
 }
 
-static bool result_ok(const struct zb_result *r)
+/* The parts never exceed the whole, so shares computed from a peer's
+ * figures stay between 0 and 1. */
+static bool side_ok(const struct zb_side *s)
 {
-	return r->rx_mapped <= r->bytes &&
-	       r->rx_copied <= r->bytes - r->rx_mapped &&
-	       errno_ok(r->error, true);
+	uint64_t by = 0;
+
+	for (unsigned i = 0; i < ZB_TX_SLOTS; i++) {
+		if (s->by_tx[i] > s->completions - by)
+			return false;
+		by += s->by_tx[i];
+	}
+	return s->zc_bytes <= s->bytes &&
+	       s->copied_bytes <= s->bytes - s->zc_bytes &&
+	       s->kernel_copied <= s->copied_bytes &&
+	       s->errors <= s->completions &&
+	       s->abandoned <= s->completions - s->errors &&
+	       s->rx_mapped <= s->bytes &&
+	       s->rx_copied <= s->bytes - s->rx_mapped &&
+	       errno_ok(s->error, true);
 }
 
 static bool msg_ok(const struct zb_msg *m)
@@ -98,8 +115,12 @@ static bool msg_ok(const struct zb_msg *m)
 		return errno_ok(m->error, false);
 	case ZB_DONE:
 		return errno_ok(m->done.error, true);
+	case ZB_STREAM:
+		return m->stream.index < ZB_MAX_STREAMS &&
+		       side_ok(&m->stream.side);
 	case ZB_RESULT:
-		return result_ok(&m->result);
+		return m->result.streams <= ZB_MAX_STREAMS &&
+		       errno_ok(m->result.error, true);
 	case ZB_BYE:
 	case ZB_BUSY:
 		return true;
@@ -118,6 +139,7 @@ static void read_run(struct cur *c, struct zb_run *r)
 	r->mss = get(c, 2);
 	r->msg_size = get(c, 4);
 	r->duration_ms = get(c, 4);
+	r->rate = get(c, 8);
 }
 
 static void read_ready(struct cur *c, struct zb_ready *r)
@@ -128,15 +150,30 @@ static void read_ready(struct cur *c, struct zb_ready *r)
 		r->ports[i] = get(c, 2);
 }
 
-static void read_result(struct cur *c, struct zb_result *r)
+static void read_stream(struct cur *c, struct zb_stream *st)
 {
-	r->bytes = get(c, 8);
-	r->recvs = get(c, 8);
-	r->rx_mapped = get(c, 8);
-	r->rx_copied = get(c, 8);
-	r->cpu_usec = get(c, 8);
-	r->elapsed_usec = get(c, 8);
-	r->error = (int32_t)get(c, 4);
+	struct zb_side *s = &st->side;
+	uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
+
+	st->index = get(c, 2);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		*f[i] = get(c, 8);
+	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
+		s->by_tx[i] = get(c, 8);
+	s->error = (int32_t)get(c, 4);
+}
+
+static void write_stream(struct cur *c, const struct zb_stream *st)
+{
+	const struct zb_side *s = &st->side;
+	const uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
+
+	put(c, st->index, 2);
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		put(c, *f[i], 8);
+	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
+		put(c, s->by_tx[i], 8);
+	put(c, (uint32_t)s->error, 4);
 }
 
 static void read_payload(struct cur *c, struct zb_msg *m)
@@ -156,8 +193,13 @@ static void read_payload(struct cur *c, struct zb_msg *m)
 		m->done.sends = get(c, 8);
 		m->done.error = (int32_t)get(c, 4);
 		break;
+	case ZB_STREAM:
+		read_stream(c, &m->stream);
+		break;
 	case ZB_RESULT:
-		read_result(c, &m->result);
+		m->result.streams = get(c, 2);
+		m->result.span_usec = get(c, 8);
+		m->result.error = (int32_t)get(c, 4);
 		break;
 	}
 }
@@ -184,7 +226,7 @@ static int check_header(const uint8_t *buf, size_t len, size_t *need)
 		return -EBADMSG;
 	if (buf[3] == ZB_READY) {
 		if (plen < ZB_READY_BASE + 2 ||
-		    plen > ZB_MAX_LEN - ZB_HDR_LEN ||
+		    plen > ZB_READY_BASE + 2 * ZB_MAX_STREAMS ||
 		    (plen - ZB_READY_BASE) % 2)
 			return -EBADMSG;
 	} else if (plen != (uint32_t)want) {
@@ -213,8 +255,6 @@ int zb_decode(const uint8_t *buf, size_t len, struct zb_msg *msg, size_t *used)
 
 static void write_payload(struct cur *c, const struct zb_msg *m)
 {
-	const struct zb_result *r = &m->result;
-
 	switch (m->type) {
 	case ZB_RUN:
 		put(c, m->run.proto, 1);
@@ -225,6 +265,7 @@ static void write_payload(struct cur *c, const struct zb_msg *m)
 		put(c, m->run.mss, 2);
 		put(c, m->run.msg_size, 4);
 		put(c, m->run.duration_ms, 4);
+		put(c, m->run.rate, 8);
 		break;
 	case ZB_READY:
 		put(c, m->ready.cookie, 8);
@@ -240,14 +281,13 @@ static void write_payload(struct cur *c, const struct zb_msg *m)
 		put(c, m->done.sends, 8);
 		put(c, (uint32_t)m->done.error, 4);
 		break;
+	case ZB_STREAM:
+		write_stream(c, &m->stream);
+		break;
 	case ZB_RESULT:
-		put(c, r->bytes, 8);
-		put(c, r->recvs, 8);
-		put(c, r->rx_mapped, 8);
-		put(c, r->rx_copied, 8);
-		put(c, r->cpu_usec, 8);
-		put(c, r->elapsed_usec, 8);
-		put(c, (uint32_t)r->error, 4);
+		put(c, m->result.streams, 2);
+		put(c, m->result.span_usec, 8);
+		put(c, (uint32_t)m->result.error, 4);
 		break;
 	}
 }

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * zcopy bench control protocol, version 1.  Parsed from untrusted bytes,
+ * zcopy bench control protocol, version 2.  Parsed from untrusted bytes,
  * so it is small and strict: an 8-byte header (magic "ZB", version, type,
  * payload length, big endian) and a fixed payload layout per type.
  * Anything else is rejected.  No system calls here, so it can be fuzzed.
  *
- * Session: client RUN -> server READY (or ERROR); the client sends its
- * data, then DONE -> server RESULT; repeat; BYE or EOF ends the session.
+ * Session: client RUN -> server READY (or ERROR); the client connects the
+ * data streams, and data flows; then the server reports its end of every
+ * stream (STREAM, one per stream, in order) and the run (RESULT); repeat;
+ * BYE or EOF ends the session.  Who sends the data is the run's choice:
+ *   client sends (default): the client sends DONE when its senders are
+ *     done, the server answers with its receivers' STREAMs and RESULT;
+ *   server sends (ZB_RUN_REVERSE, -R): the server reports its senders'
+ *     STREAMs and RESULT as soon as they are done, unasked.
  * A server busy with another session answers a new connection with BUSY
  * and closes it.
  *
- * BUSY was added to version 1 rather than starting version 2: nothing
- * else changed, a client that predates it reads it as an unknown type and
- * fails at once ("malformed or unexpected control message") instead of
- * waiting for its timeout, and old and new peers keep working together
- * otherwise, which a version bump would have stopped.
+ * Version 2 (reverse runs, pacing, a report per stream with
+ * retransmits) changed RUN and RESULT and added STREAM: a version-1 peer
+ * is told "the peer speaks another bench protocol version" at once.
  */
 #ifndef ZC_TOOLS_BENCH_PROTO_H
 #define ZC_TOOLS_BENCH_PROTO_H
@@ -22,12 +26,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZB_VERSION 1
+#define ZB_VERSION 2
 #define ZB_HDR_LEN 8
 #define ZB_MAX_STREAMS 64
 #define ZB_MAX_MSG (64u << 20)
 #define ZB_MAX_DURATION_MS 3600000u
-#define ZB_MAX_LEN (ZB_HDR_LEN + 10 + 2 * ZB_MAX_STREAMS)
+#define ZB_MAX_RATE 1000000000000000ull /* bits per second: 1 Pbit/s */
+#define ZB_TX_SLOTS 8			/* completions per transport */
+#define ZB_STREAM_LEN (2 + 8 * (15 + ZB_TX_SLOTS) + 4)
+#define ZB_MAX_LEN (ZB_HDR_LEN + ZB_STREAM_LEN)
 
 enum zb_type {
 	ZB_RUN = 1,
@@ -37,14 +44,17 @@ enum zb_type {
 	ZB_RESULT,
 	ZB_BYE,
 	ZB_BUSY, /* server: another session is running; then it closes */
+	ZB_STREAM,
 	ZB_TYPE_END
 };
 
 enum zb_proto { ZB_TCP = 0, ZB_UDP = 1 };
 
 enum zb_run_flags {
-	ZB_RUN_READ = 1u << 0, /* the receiver reads every byte */
+	ZB_RUN_READ = 1u << 0,	  /* the receiver reads every byte */
+	ZB_RUN_REVERSE = 1u << 1, /* the server sends, the client receives */
 };
+#define ZB_RUN_FLAGS (ZB_RUN_READ | ZB_RUN_REVERSE)
 
 struct zb_run {
 	uint8_t proto; /* enum zb_proto */
@@ -55,6 +65,7 @@ struct zb_run {
 	uint16_t mss; /* TCP_MAXSEG for data sockets, 0: default */
 	uint32_t msg_size;
 	uint32_t duration_ms;
+	uint64_t rate; /* bits per second per stream, 0: no limit */
 };
 
 struct zb_ready {
@@ -64,19 +75,52 @@ struct zb_ready {
 };
 
 struct zb_done {
-	uint64_t bytes; /* bytes the sender's completions reported sent */
-	uint64_t sends;
-	int32_t error; /* first sender error, positive errno, 0 if none */
+	uint64_t bytes; /* bytes the client's end moved (sent or received) */
+	uint64_t sends; /* its sends (or receives) */
+	int32_t error;	/* its first error, positive errno, 0 if none */
+};
+
+/* What one end of one stream did: a sender (bytes its completions
+ * reported sent) or a receiver (bytes it received). */
+struct zb_side {
+	uint64_t bytes;
+	uint64_t ops;		/* sends or receives */
+	uint64_t completions;	/* sender: completions (one per send) */
+	uint64_t zc_bytes;	/* sender: sent from the application's pages */
+	uint64_t copied_bytes;	/* sender: copied (by choice or after all) */
+	uint64_t kernel_copied; /* sender: zero-copy asked, kernel copied */
+	uint64_t fallbacks;	/* sender: moved to copying (ENOBUFS) */
+	uint64_t errors, abandoned; /* sender: completions that failed */
+	uint64_t rx_mapped;	    /* receiver: bytes mapped, not copied */
+	uint64_t rx_copied;	    /* receiver: bytes copied */
+	uint64_t cpu_usec;	    /* user + system CPU of its thread */
+	uint64_t span_usec; /* receiver: first to last byte; sender: its run */
+	uint64_t retrans;   /* sender, TCP: tcpi_total_retrans at the end */
+	uint64_t packets;   /* datagrams (UDP) or messages */
+	uint64_t by_tx[ZB_TX_SLOTS]; /* completions per transport */
+	int32_t error; /* first error, positive errno, 0 if none */
+};
+
+/* The counters of a side in wire order, as pointers (span_usec is the
+ * only one that is not a count). */
+#define ZB_SIDE_FIELDS(s)                                                 \
+	&(s)->bytes, &(s)->ops, &(s)->completions, &(s)->zc_bytes,        \
+		&(s)->copied_bytes, &(s)->kernel_copied, &(s)->fallbacks, \
+		&(s)->errors, &(s)->abandoned, &(s)->rx_mapped,           \
+		&(s)->rx_copied, &(s)->cpu_usec, &(s)->span_usec,         \
+		&(s)->retrans, &(s)->packets
+
+struct zb_stream {
+	uint16_t index; /* 0 .. streams - 1, in order */
+	struct zb_side side;
 };
 
 struct zb_result {
-	uint64_t bytes; /* bytes received */
-	uint64_t recvs;
-	uint64_t rx_mapped; /* of which mapped, not copied */
-	uint64_t rx_copied;
-	uint64_t cpu_usec; /* user + system CPU of the receiving threads */
-	uint64_t elapsed_usec;
-	int32_t error; /* first receiver error, positive errno, 0 if none */
+	uint16_t streams;   /* STREAM messages that came before */
+	uint64_t span_usec; /* the server's end, all streams: receivers'
+			     * first byte to last, or senders' first send
+			     * to last completion */
+	int32_t error;	    /* the run's error on the server, positive */
 };
 
 struct zb_msg {
@@ -86,6 +130,7 @@ struct zb_msg {
 		struct zb_ready ready;
 		int32_t error; /* ZB_ERROR: positive errno */
 		struct zb_done done;
+		struct zb_stream stream;
 		struct zb_result result;
 	};
 };

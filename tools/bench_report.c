@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * zcopy bench output: medians per cell, then a table (with a verdict per
- * size), CSV or a gnuplot PNG (JSON: bench_json.c).  Rates are medians over the runs of
- * a cell; counts are totals over them.
+ * size), CSV, and interval lines as they come (JSON: bench_json.c; the
+ * plot: bench_plot.c).  Rates are medians over the runs of a cell;
+ * counts are totals over them.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench.h"
 
@@ -26,72 +23,108 @@ const char *bench_size_str(uint32_t size, char *buf, size_t len)
 	return buf;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, unsigned n)
-{
-	if (!n)
-		return 0;
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double ratio(double num, double den)
 {
 	return den > 0 ? num / den : 0;
 }
 
+static double gbps(uint64_t bytes, double secs)
+{
+	return ratio((double)bytes * 8 / 1e9, secs);
+}
+
+/* The receiver's throughput by its own clock, first byte to last, as a
+ * plain receiver measures it; the senders' time only when the receiver
+ * has no span (a single read). */
 double bench_run_gbps(const struct bench_run *r)
 {
-	return ratio((double)r->rx.bytes * 8 / 1e9, r->elapsed);
+	return gbps(r->rx.bytes, r->rx_span_usec ? (double)r->rx_span_usec / 1e6
+						 : r->elapsed);
+}
+
+double bench_stream_gbps(const struct bench_run *r, unsigned i)
+{
+	const struct zb_side *rx = &r->srx[i];
+
+	return gbps(rx->bytes,
+		    rx->span_usec ? (double)rx->span_usec / 1e6 : r->elapsed);
+}
+
+double bench_lost_share(const struct zb_side *tx, const struct zb_side *rx)
+{
+	if (!tx->bytes || rx->bytes >= tx->bytes)
+		return 0;
+	return (double)(tx->bytes - rx->bytes) / (double)tx->bytes;
+}
+
+void bench_side_add(struct zb_side *sum, const struct zb_side *one)
+{
+	uint64_t *to[] = { ZB_SIDE_FIELDS(sum) };
+	const uint64_t *from[] = { ZB_SIDE_FIELDS(one) };
+	uint64_t span = sum->span_usec > one->span_usec ? sum->span_usec
+							: one->span_usec;
+
+	for (size_t i = 0; i < sizeof(to) / sizeof(to[0]); i++)
+		*to[i] += *from[i];
+	/* Streams run side by side: the sum's span is the longest. */
+	sum->span_usec = span;
+	for (int t = 0; t < ZB_TX_SLOTS; t++)
+		sum->by_tx[t] += one->by_tx[t];
+	if (!sum->error)
+		sum->error = one->error;
+}
+
+static double per_gb(uint64_t cpu_usec, uint64_t bytes)
+{
+	return ratio((double)cpu_usec / 1e6, (double)bytes / 1e9);
 }
 
 void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 {
-	double gbps[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
+	double rate[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
 		rx[BENCH_MAX_REPEAT];
 	uint64_t zc = 0, copied = 0, kcopied = 0, mapped = 0;
-	uint64_t by_tx[ZC_TX_MODE_COUNT] = { 0 };
+	uint64_t by_tx[ZB_TX_SLOTS] = { 0 };
 
 	memset(s, 0, sizeof(*s));
 	for (unsigned i = 0; i < c->nruns; i++) {
 		const struct bench_run *r = &c->runs[i];
 
-		gbps[i] = bench_run_gbps(r);
-		tx[i] = ratio((double)r->tx.cpu_usec / 1e6,
-			      (double)r->tx.bytes / 1e9);
-		rx[i] = ratio((double)r->rx.cpu_usec / 1e6,
-			      (double)r->rx.bytes / 1e9);
+		rate[i] = bench_run_gbps(r);
+		tx[i] = per_gb(r->tx.cpu_usec, r->tx.bytes);
+		rx[i] = per_gb(r->rx.cpu_usec, r->rx.bytes);
 		s->sent += r->tx.bytes;
 		s->received += r->rx.bytes;
-		s->sends += r->tx.sends;
+		s->sends += r->tx.ops;
 		s->completions += r->tx.completions;
 		s->fallbacks += r->tx.fallbacks;
+		s->retrans += r->tx.retrans;
+		s->tx_packets += r->tx.packets;
+		s->rx_packets += r->rx.packets;
 		zc += r->tx.zc_bytes;
 		copied += r->tx.copied_bytes;
 		kcopied += r->tx.kernel_copied;
 		mapped += r->rx.rx_mapped;
-		for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+		for (int t = 0; t < ZB_TX_SLOTS; t++)
 			by_tx[t] += r->tx.by_tx[t];
 	}
 	s->tx_only = -1;
-	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
+	for (int t = 0; t < ZB_TX_SLOTS; t++)
 		if (s->completions && by_tx[t] == s->completions)
 			s->tx_only = t;
-	s->gbps = median(gbps, c->nruns);
-	s->gbps_min = c->nruns ? gbps[0] : 0;
-	s->gbps_max = c->nruns ? gbps[c->nruns - 1] : 0;
-	s->tx_cpu_per_gb = median(tx, c->nruns);
-	s->rx_cpu_per_gb = median(rx, c->nruns);
+	s->gbps = bc_median(rate, c->nruns);
+	s->gbps_min = c->nruns ? rate[0] : 0;
+	s->gbps_max = c->nruns ? rate[c->nruns - 1] : 0;
+	s->tx_cpu_per_gb = bc_median(tx, c->nruns);
+	s->rx_cpu_per_gb = bc_median(rx, c->nruns);
 	s->zc_share = ratio((double)zc, (double)s->sent);
 	s->copied_share = ratio((double)copied, (double)s->sent);
 	s->kernel_copied_share = ratio((double)kcopied, (double)s->sent);
 	s->rx_mapped_share = ratio((double)mapped, (double)s->received);
+	s->lost_share =
+		s->sent > s->received
+			? (double)(s->sent - s->received) / (double)s->sent
+			: 0;
 }
 
 const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len)
@@ -123,24 +156,82 @@ static const struct bench_cell *cell_summary(const struct bench_sweep *sw,
 
 /* ---- table ---------------------------------------------------------------- */
 
+#define ROW_FMT "%6s  %-16s %8s %15s %8s %8s %10s %10s %9s %8s\n"
+
 static void print_header(const struct bench_sweep *sw)
 {
 	const struct bench_opts *o = sw->opts;
 
-	printf("zcopy bench: %s to %s, %u stream%s, %.2f s x %u runs per "
-	       "cell (medians), receiver %s the data\n\n",
-	       o->udp ? "UDP" : "TCP", o->host, o->streams,
-	       o->streams > 1 ? "s" : "", sw->duration, o->repeat,
-	       o->read ? "reads" : "does not read");
-	printf("%6s  %-16s %8s %15s %9s %9s %11s %6s %7s %6s %6s\n", "size",
-	       "mode", "Gbit/s", "(min-max)", "tx s/GB", "rx s/GB", "sends",
-	       "zc%", "copied%", "fallbk", "mapd%");
+	printf("zcopy bench: %s to %s, %s, %u stream%s, %.2f s x %u runs per "
+	       "cell (medians), receiver %s the data%s\n\n",
+	       o->udp ? "UDP" : "TCP", o->host,
+	       o->reverse ? "the server sends (-R)" : "this end sends",
+	       o->streams, o->streams > 1 ? "s" : "", sw->duration, o->repeat,
+	       o->read ? "reads" : "does not read",
+	       o->rate ? ", paced (-b)" : "");
+	printf("%6s  %-16s %8s %15s %17s %10s %10s %9s\n", "", "", "Gbit/s", "",
+	       "CPU s/GB", "sent", "copied", "received");
+	printf(ROW_FMT, "size", "TX:RX", "median", "(min-max)", "sender",
+	       "receiver", "zero-copy", "after all", "mapped",
+	       o->udp ? "lost" : "retrans");
 }
 
-static void print_row(const struct bench_cell *c)
+static void fmt(char *buf, size_t len, const char *f, double v)
+{
+	snprintf(buf, len, f, v);
+}
+
+/* The last column: TCP retransmits (all runs), or the share of UDP
+ * datagrams that never arrived. */
+static void loss_col(const struct bench_opts *o, uint64_t retrans, double lost,
+		     char *buf, size_t len)
+{
+	if (o->udp)
+		fmt(buf, len, "%.2f%%", 100 * lost);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)retrans);
+}
+
+/* -P N: a line per stream under the cell's row, medians over the runs. */
+static void print_streams(const struct bench_opts *o,
+			  const struct bench_cell *c)
+{
+	for (unsigned i = 0; i < o->streams; i++) {
+		double rate[BENCH_MAX_REPEAT], tx[BENCH_MAX_REPEAT],
+			rx[BENCH_MAX_REPEAT];
+		struct zb_side stx = { 0 }, srx = { 0 };
+		char name[24], v[5][24];
+		unsigned n = 0;
+
+		for (unsigned k = 0; k < c->nruns; k++) {
+			const struct bench_run *r = &c->runs[k];
+
+			if (i >= r->streams)
+				continue;
+			rate[n] = bench_stream_gbps(r, i);
+			tx[n] = per_gb(r->stx[i].cpu_usec, r->stx[i].bytes);
+			rx[n] = per_gb(r->srx[i].cpu_usec, r->srx[i].bytes);
+			bench_side_add(&stx, &r->stx[i]);
+			bench_side_add(&srx, &r->srx[i]);
+			n++;
+		}
+		snprintf(name, sizeof(name), "  stream %u", i + 1);
+		fmt(v[0], sizeof(v[0]), "%.2f", bc_median(rate, n));
+		snprintf(v[1], sizeof(v[1]), "(%.2f-%.2f)", n ? rate[0] : 0,
+			 n ? rate[n - 1] : 0);
+		fmt(v[2], sizeof(v[2]), "%.3f", bc_median(tx, n));
+		fmt(v[3], sizeof(v[3]), "%.3f", bc_median(rx, n));
+		loss_col(o, stx.retrans, bench_lost_share(&stx, &srx), v[4],
+			 sizeof(v[4]));
+		printf(ROW_FMT, "", name, v[0], v[1], v[2], v[3], "", "", "",
+		       v[4]);
+	}
+}
+
+static void print_row(const struct bench_opts *o, const struct bench_cell *c)
 {
 	struct bench_summary s;
-	char sz[16], err[160], range[32];
+	char sz[16], err[160], v[9][24];
 
 	bench_size_str(c->size, sz, sizeof(sz));
 	if (c->error) {
@@ -149,13 +240,18 @@ static void print_row(const struct bench_cell *c)
 		return;
 	}
 	bench_summarize(c, &s);
-	snprintf(range, sizeof(range), "(%.2f-%.2f)", s.gbps_min, s.gbps_max);
-	printf("%6s  %-16s %8.2f %15s %9.3f %9.3f %11llu %5.1f%% %6.1f%% "
-	       "%6llu %5.1f%%\n",
-	       sz, c->mode->name, s.gbps, range, s.tx_cpu_per_gb,
-	       s.rx_cpu_per_gb, (unsigned long long)s.sends, 100 * s.zc_share,
-	       100 * s.kernel_copied_share, (unsigned long long)s.fallbacks,
-	       100 * s.rx_mapped_share);
+	fmt(v[0], sizeof(v[0]), "%.2f", s.gbps);
+	snprintf(v[1], sizeof(v[1]), "(%.2f-%.2f)", s.gbps_min, s.gbps_max);
+	fmt(v[2], sizeof(v[2]), "%.3f", s.tx_cpu_per_gb);
+	fmt(v[3], sizeof(v[3]), "%.3f", s.rx_cpu_per_gb);
+	fmt(v[4], sizeof(v[4]), "%.1f%%", 100 * s.zc_share);
+	fmt(v[5], sizeof(v[5]), "%.1f%%", 100 * s.kernel_copied_share);
+	fmt(v[6], sizeof(v[6]), "%.1f%%", 100 * s.rx_mapped_share);
+	loss_col(o, s.retrans, s.lost_share, v[7], sizeof(v[7]));
+	printf(ROW_FMT, sz, c->mode->name, v[0], v[1], v[2], v[3], v[4], v[5],
+	       v[6], v[7]);
+	if (o->streams > 1)
+		print_streams(o, c);
 }
 
 /* Below this share a mode is not called zero-copy: a few stray mapped
@@ -370,7 +466,7 @@ void bench_print_table(const struct bench_sweep *sw)
 	print_header(sw);
 	for (unsigned s = 0; s < o->nsizes; s++)
 		for (unsigned m = 0; m < o->nmodes; m++)
-			print_row(cell_at(sw, s, m));
+			print_row(o, cell_at(sw, s, m));
 	printf("\nverdict:\n");
 	for (unsigned s = 0; s < o->nsizes; s++) {
 		bench_verdict(sw, s, v, sizeof(v));
@@ -380,9 +476,15 @@ void bench_print_table(const struct bench_sweep *sw)
 	printf("\nA mode wins only if its slowest run beat every other mode's "
 	       "fastest run;\nmodes whose sends all took one transport "
 	       "behave the same and do not compete.\n"
-	       "tx/rx s/GB: CPU seconds per GB (getrusage, both ends); "
-	       "zc%%: bytes sent zero-copy;\ncopied%%: bytes the kernel "
-	       "copied after all; mapd%%: bytes received by page mapping\n");
+	       "Gbit/s: what the receiver got, by its clock (first byte to "
+	       "last).  CPU s/GB: CPU\nseconds per GB of each end "
+	       "(getrusage per stream thread).  sent zero-copy: bytes\nthe "
+	       "kernel sent from the application's pages; copied after all: "
+	       "bytes sent\nwith zero-copy asked that the kernel copied; "
+	       "received mapped: bytes received\nby page mapping.  %s\n",
+	       o->udp ? "lost: datagrams sent that never arrived."
+		      : "retrans: TCP segments sent again, all runs "
+			"(tcpi_total_retrans).");
 }
 
 /* ---- CSV ------------------------------------------------------------------ */
@@ -394,14 +496,15 @@ void bench_print_csv(const struct bench_sweep *sw)
 	printf("size,mode,tx,rx,available,gbps,gbps_min,gbps_max,"
 	       "tx_cpu_s_per_gb,rx_cpu_s_per_gb,bytes_sent,bytes_received,"
 	       "sends,completions,zerocopy_share,copied_after_all_share,"
-	       "fallbacks,rx_mapped_share,error\n");
+	       "fallbacks,rx_mapped_share,error,retransmits,lost_share,"
+	       "reverse\n");
 	for (unsigned i = 0; i < sw->ncells; i++) {
 		const struct bench_cell *c = &sw->cells[i];
 		struct bench_summary s;
 
 		bench_summarize(c, &s);
 		printf("%u,%s,%s,%s,%d,%.4f,%.4f,%.4f,%.5f,%.5f,%llu,%llu,"
-		       "%llu,%llu,%.4f,%.4f,%llu,%.4f,\"%s\"\n",
+		       "%llu,%llu,%.4f,%.4f,%llu,%.4f,\"%s\",",
 		       c->size, c->mode->name, zc_tx_mode_name(c->mode->tx),
 		       zc_rx_mode_name(c->mode->rx), !c->unavailable, s.gbps,
 		       s.gbps_min, s.gbps_max, s.tx_cpu_per_gb, s.rx_cpu_per_gb,
@@ -412,151 +515,72 @@ void bench_print_csv(const struct bench_sweep *sw)
 		       s.kernel_copied_share, (unsigned long long)s.fallbacks,
 		       s.rx_mapped_share,
 		       c->error ? bench_cell_error(c, err, sizeof(err)) : "");
+		if (sw->opts->udp)
+			printf(",%.4f,", s.lost_share);
+		else
+			printf("%llu,,", (unsigned long long)s.retrans);
+		printf("%d\n", sw->opts->reverse);
 	}
 }
 
-/* ---- plot ----------------------------------------------------------------- */
+/* ---- interval lines (-i) --------------------------------------------------- */
 
-static void plot_data(FILE *g, const struct bench_sweep *sw, unsigned m)
+/* "1.23 GBytes", "456.7 MBytes": iperf3's Transfer column. */
+static const char *transfer_str(uint64_t bytes, char *buf, size_t len)
 {
-	const struct bench_opts *o = sw->opts;
-
-	fprintf(g, "$m%u << EOD\n", m);
-	for (unsigned s = 0; s < o->nsizes; s++) {
-		struct bench_summary su;
-		const struct bench_cell *c = cell_summary(sw, s, m, &su);
-
-		if (!c)
-			continue;
-		fprintf(g, "%u %.4f %.5f %.5f\n", c->size, su.gbps,
-			su.tx_cpu_per_gb, su.rx_cpu_per_gb);
-	}
-	fprintf(g, "EOD\n");
+	if (bytes >= (1ull << 30))
+		snprintf(buf, len, "%.2f GBytes", (double)bytes / (1 << 30));
+	else
+		snprintf(buf, len, "%.1f MBytes", (double)bytes / (1 << 20));
+	return buf;
 }
 
-static bool mode_ran(const struct bench_sweep *sw, unsigned m)
+void bench_print_interval_head(const struct bench_opts *o,
+			       const struct bench_cell *c, unsigned run)
 {
-	for (unsigned s = 0; s < sw->opts->nsizes; s++)
-		if (cell_at(sw, s, m)->nruns)
-			return true;
-	return false;
-}
-
-/* One panel: column col against size, one line per mode that ran (and
- * a dashed one for column col + 1, the receiver's, if with_rx). */
-static void plot_panel(FILE *g, const struct bench_sweep *sw, int col,
-		       bool with_rx)
-{
-	const char *sep = "plot ";
-
-	for (unsigned m = 0; m < sw->opts->nmodes; m++) {
-		if (!mode_ran(sw, m))
-			continue;
-		fprintf(g,
-			"%s$m%u using 1:%d with linespoints lw 2 lc %u "
-			"title '%s%s'",
-			sep, m, col, m + 1, sw->opts->modes[m].name,
-			with_rx ? " (tx)" : "");
-		sep = ", \\\n  ";
-		if (with_rx)
-			fprintf(g,
-				"%s$m%u using 1:%d with linespoints lw 1 "
-				"lc %u dt 2 title '%s (rx)'",
-				sep, m, col + 1, m + 1,
-				sw->opts->modes[m].name);
-	}
-	fprintf(g, "\n");
-}
-
-static void plot_script(FILE *g, const struct bench_sweep *sw, const char *path)
-{
-	const struct bench_opts *o = sw->opts;
 	char sz[16];
 
-	fprintf(g,
-		"set terminal pngcairo size 1000,900 font 'sans,10'\n"
-		"set output '%s'\n",
-		path);
-	for (unsigned m = 0; m < o->nmodes; m++)
-		plot_data(g, sw, m);
-	fprintf(g,
-		"set multiplot layout 2,1 title 'zcopy bench: %s to %s, "
-		"%u stream(s), medians of %u runs'\n"
-		"set logscale x 2\nset grid\nset key outside right\n"
-		"set xlabel 'message size (bytes)'\nset xtics (",
-		o->udp ? "UDP" : "TCP", o->host, o->streams, o->repeat);
-	for (unsigned s = 0; s < o->nsizes; s++)
-		fprintf(g, "%s'%s' %u", s ? ", " : "",
-			bench_size_str(o->sizes[s], sz, sizeof(sz)),
-			o->sizes[s]);
-	/* Half a step of margin each side: one size alone is still a range. */
-	fprintf(g,
-		")\nset xrange [%g:%g]\nset yrange [0:*]\n"
-		"set title 'throughput'\nset ylabel 'Gbit/s'\n",
-		o->sizes[0] / 1.4142, o->sizes[o->nsizes - 1] * 1.4142);
-	plot_panel(g, sw, 2, false);
-	fprintf(g, "set title 'CPU seconds per GB (sender solid, receiver "
-		   "dashed)'\nset ylabel 'CPU s/GB'\n");
-	plot_panel(g, sw, 3, true);
-	fprintf(g, "unset multiplot\n");
+	printf("[%s %s, run %u of %u: %s sends]\n",
+	       bench_size_str(c->size, sz, sizeof(sz)), c->mode->name, run + 1,
+	       o->repeat, o->reverse ? "the server" : "this end");
+	printf("[ ID] Interval           Transfer     Bitrate         %s\n",
+	       !o->reverse && !o->udp ? "Retr" : "");
 }
 
-/*
- * gnuplot, found on PATH, reading its script from the returned stream: no
- * shell needed.  NULL with errno set on failure.
- */
-static FILE *gnuplot_start(pid_t *pid)
+static void interval_line(const char *id, double start, double end,
+			  uint64_t bytes, int64_t retrans)
 {
-	static char *const argv[] = { "gnuplot", NULL };
-	posix_spawn_file_actions_t fa;
-	int fds[2], ret;
-	FILE *g;
+	char t[32];
 
-	if (pipe2(fds, O_CLOEXEC))
-		return NULL;
-	ret = posix_spawn_file_actions_init(&fa);
-	if (ret)
-		goto close_pipe;
-	ret = posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-	if (!ret)
-		ret = posix_spawnp(pid, "gnuplot", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (ret)
-		goto close_pipe;
-	close(fds[0]);
-	g = fdopen(fds[1], "w");
-	if (!g) {
-		ret = errno;
-		/* gnuplot sees the end of its input and exits. */
-		close(fds[1]);
-		waitpid(*pid, NULL, 0);
-		errno = ret;
+	printf("[%s] %6.2f-%-6.2f sec  %12s  %6.2f Gbits/sec", id, start, end,
+	       transfer_str(bytes, t, sizeof(t)), gbps(bytes, end - start));
+	if (retrans >= 0)
+		printf("  %4lld", (long long)retrans);
+	printf("\n");
+}
+
+void bench_print_interval(const struct bench_opts *o, const struct bench_run *r,
+			  unsigned k)
+{
+	const struct bench_intervals *iv = &r->iv;
+	double start = k ? iv->end[k - 1] : 0, end = iv->end[k];
+	uint64_t bytes = 0;
+	int64_t retrans = -1;
+	char id[16];
+
+	for (unsigned i = 0; i < iv->streams; i++) {
+		size_t at = (size_t)k * iv->streams + i;
+
+		bytes += iv->bytes[at];
+		if (iv->retrans[at] >= 0)
+			retrans = (retrans < 0 ? 0 : retrans) + iv->retrans[at];
+		if (iv->streams == 1)
+			break;
+		snprintf(id, sizeof(id), "%3u", i + 1);
+		interval_line(id, start, end, iv->bytes[at], iv->retrans[at]);
 	}
-	return g;
-close_pipe:
-	close(fds[0]);
-	close(fds[1]);
-	errno = ret;
-	return NULL;
-}
-
-int bench_plot(const struct bench_sweep *sw, const char *path)
-{
-	FILE *g;
-	pid_t pid;
-	int st;
-
-	if (strchr(path, '\''))
-		return -EINVAL;
-	g = gnuplot_start(&pid);
-	if (!g)
-		return -errno;
-	plot_script(g, sw, path);
-	fclose(g);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) == 127)
-		return -ENOENT;
-	return WEXITSTATUS(st) ? -EIO : 0;
+	interval_line(iv->streams == 1 ? "  1" : "SUM", start, end, bytes,
+		      retrans);
+	(void)o;
+	fflush(stdout);
 }

@@ -9,10 +9,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -22,19 +22,16 @@
 #define UDP_GRACE_US 100000 /* datagrams still on their way after DONE */
 #define DRAIN_MS 10000	    /* TCP: EOF after DONE, at most */
 #define BUSY_LINGER_MS 1000 /* a turned-away client reads BUSY and closes */
+#define CLOSE_WAIT_MS 10000 /* reverse: senders close within this */
 
 struct run {
 	const struct bench_opts *opts;
 	int cfd;
 	struct zb_run req;
-	int fds[ZB_MAX_STREAMS]; /* listener (TCP) or data sockets (UDP) */
-	unsigned nfds;
-	int data[ZB_MAX_STREAMS]; /* accepted TCP streams */
+	int lfds[ZB_MAX_STREAMS]; /* listener (TCP) or data sockets (UDP) */
+	unsigned nlfds;
 	uint64_t cookie;
-	struct bench_receiver rcv[ZB_MAX_STREAMS];
-	pthread_t th[ZB_MAX_STREAMS];
-	unsigned nth;
-	atomic_bool stop;
+	struct bench_streams streams;
 };
 
 static void say(const struct bench_opts *o, int cfd, const char *what)
@@ -51,6 +48,8 @@ static int send_error(int cfd, int err, int timeout_ms)
 {
 	struct zb_msg m = { .type = ZB_ERROR, .error = err < 0 ? -err : err };
 
+	if (m.error > 4095)
+		m.error = EIO;
 	return bn_msg_send(cfd, &m, timeout_ms);
 }
 
@@ -59,13 +58,12 @@ static int open_sockets(struct run *r)
 	bool udp = r->req.proto == ZB_UDP;
 	int ret;
 
-	r->nfds = udp ? r->req.streams : 1;
-	for (unsigned i = 0; i < r->nfds; i++) {
-		r->fds[i] = -1;
+	r->nlfds = udp ? r->req.streams : 1;
+	for (unsigned i = 0; i < r->nlfds; i++) {
 		ret = bn_listen_like(r->cfd, udp ? SOCK_DGRAM : SOCK_STREAM,
-				     &r->fds[i]);
+				     &r->lfds[i]);
 		if (!ret && !udp)
-			ret = bn_set_mss(r->fds[i], r->req.mss);
+			ret = bn_set_mss(r->lfds[i], r->req.mss);
 		if (ret)
 			return ret;
 	}
@@ -79,32 +77,32 @@ static int send_ready(struct run *r)
 	if (getrandom(&r->cookie, sizeof(r->cookie), 0) != sizeof(r->cookie))
 		return -EIO;
 	m.ready.cookie = r->cookie;
-	m.ready.nports = (uint16_t)r->nfds;
-	for (unsigned i = 0; i < r->nfds; i++)
-		m.ready.ports[i] = bn_local_port(r->fds[i]);
+	m.ready.nports = (uint16_t)r->nlfds;
+	for (unsigned i = 0; i < r->nlfds; i++)
+		m.ready.ports[i] = bn_local_port(r->lfds[i]);
 	return bn_msg_send(r->cfd, &m, r->opts->timeout_ms);
 }
 
 /* A TCP stream counts once it has shown the run's cookie. */
 static int accept_tcp(struct run *r, unsigned i)
 {
-	int64_t end = bn_now_us() + (int64_t)r->opts->timeout_ms * 1000;
+	int64_t end = bc_now_us() + (int64_t)r->opts->timeout_ms * 1000;
 
 	for (;;) {
-		int left = (int)((end - bn_now_us()) / 1000);
+		int left = (int)((end - bc_now_us()) / 1000);
 		uint64_t cookie;
 		int fd, ret;
 
 		/* Strangers on the data port do not extend the wait. */
 		if (left <= 0)
 			return -ETIMEDOUT;
-		ret = bn_accept(r->fds[0], left, &fd);
+		ret = bn_accept(r->lfds[0], left, &fd);
 		if (ret)
 			return ret;
 		ret = bn_read_full(fd, &cookie, sizeof(cookie),
 				   r->opts->timeout_ms);
 		if (!ret && cookie == r->cookie) {
-			r->data[i] = fd;
+			r->streams.fd[i] = fd;
 			return 0;
 		}
 		close(fd);
@@ -115,140 +113,174 @@ static int accept_tcp(struct run *r, unsigned i)
  * connect it to that sender. */
 static int accept_udp(struct run *r, unsigned i)
 {
-	int64_t end = bn_now_us() + (int64_t)r->opts->timeout_ms * 1000;
+	int64_t end = bc_now_us() + (int64_t)r->opts->timeout_ms * 1000;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = r->fds[i], .events = POLLIN };
+		struct pollfd pfd = { .fd = r->lfds[i], .events = POLLIN };
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		uint64_t cookie;
-		int64_t left = end - bn_now_us();
+		int64_t left = end - bc_now_us();
 		ssize_t n;
 
 		if (left <= 0 || poll(&pfd, 1, (int)(left / 1000) + 1) <= 0)
 			return -ETIMEDOUT;
-		n = recvfrom(r->fds[i], &cookie, sizeof(cookie), MSG_DONTWAIT,
+		n = recvfrom(r->lfds[i], &cookie, sizeof(cookie), MSG_DONTWAIT,
 			     (struct sockaddr *)&ss, &len);
-		if (n == sizeof(cookie) && cookie == r->cookie)
-			return connect(r->fds[i], (struct sockaddr *)&ss, len)
-				       ? -errno
-				       : 0;
+		if (n != sizeof(cookie) || cookie != r->cookie)
+			continue;
+		if (connect(r->lfds[i], (struct sockaddr *)&ss, len))
+			return -errno;
+		r->streams.fd[i] = r->lfds[i];
+		r->lfds[i] = -1; /* the streams own it now */
+		return 0;
 	}
 }
 
-static int start_receivers(struct run *r)
+/* Every stream connected, then their threads: receivers, or senders that
+ * send for the run's duration (-R). */
+static int start_streams(struct run *r)
 {
-	const struct bench_cpus *cpus = &r->opts->server_cpus;
 	bool udp = r->req.proto == ZB_UDP;
-	int ret;
+	int ret = 0;
 
-	for (unsigned i = 0; i < r->req.streams; i++) {
-		struct bench_receiver *rc = &r->rcv[i];
-
+	for (unsigned i = 0; i < r->req.streams && !ret; i++) {
 		ret = udp ? accept_udp(r, i) : accept_tcp(r, i);
-		if (ret)
-			return ret;
-		rc->fd = udp ? r->fds[i] : r->data[i];
-		if (udp)
-			r->fds[i] = -1; /* the receiver owns it now */
-		r->data[i] = -1;
-		rc->run = &r->req;
-		rc->cpu = cpus->n ? cpus->cpu[i % cpus->n] : -1;
-		rc->stop = &r->stop;
-		ret = -pthread_create(&r->th[i], NULL, bench_recv_stream, rc);
-		if (ret) {
-			close(rc->fd);
-			return ret;
-		}
-		r->nth++;
+		if (!ret)
+			r->streams.n++;
 	}
-	return 0;
-}
-
-/* Join the receivers; TCP ones end at EOF, but not later than DRAIN_MS. */
-static void join_receivers(struct run *r, bool wait_eof)
-{
-	struct timespec end;
-
-	if (!wait_eof) {
-		usleep(UDP_GRACE_US);
-		atomic_store(&r->stop, true);
-	}
-	clock_gettime(CLOCK_REALTIME, &end);
-	end.tv_sec += DRAIN_MS / 1000;
-	for (unsigned i = 0; i < r->nth; i++) {
-		if (pthread_timedjoin_np(r->th[i], NULL, &end)) {
-			atomic_store(&r->stop, true);
-			pthread_join(r->th[i], NULL);
-		}
-	}
-	r->nth = 0;
+	if (ret)
+		return ret;
+	return bench_streams_start(&r->streams, &r->opts->server_cpus,
+				   bc_now_us() +
+					   (int64_t)r->req.duration_ms * 1000);
 }
 
 static void run_close(struct run *r)
 {
-	atomic_store(&r->stop, true);
-	join_receivers(r, true);
-	for (unsigned i = 0; i < r->nfds; i++)
-		if (r->fds[i] >= 0)
-			close(r->fds[i]);
-	for (unsigned i = 0; i < ZB_MAX_STREAMS; i++)
-		if (r->data[i] >= 0)
-			close(r->data[i]);
+	bench_streams_stop(&r->streams);
+	bench_streams_join(&r->streams, -1);
+	bench_streams_close(&r->streams);
+	for (unsigned i = 0; i < r->nlfds; i++)
+		if (r->lfds[i] >= 0)
+			close(r->lfds[i]);
+	r->nlfds = 0;
 }
 
-static int send_result(struct run *r, int err)
+/* This end of every stream (STREAM each), then the run (RESULT). */
+static int send_report(struct run *r, int err)
 {
-	struct zb_msg m = { .type = ZB_RESULT };
-	struct zb_result *res = &m.result;
+	struct zb_msg m = { .type = ZB_STREAM };
+	int ret = 0;
 
-	for (unsigned i = 0; i < r->req.streams; i++)
-		bench_rx_add(res, &r->rcv[i].rx);
-	/* Keep the shares sane whatever a transport's counters say. */
-	if (res->rx_mapped > res->bytes)
-		res->rx_mapped = res->bytes;
-	if (res->rx_copied > res->bytes - res->rx_mapped)
-		res->rx_copied = res->bytes - res->rx_mapped;
-	if (err && !res->error)
-		res->error = -err;
-	if (res->error > 4095)
-		res->error = EIO;
+	for (unsigned i = 0; i < r->req.streams && !ret; i++) {
+		m.stream.index = (uint16_t)i;
+		m.stream.side = r->streams.st[i].side;
+		ret = bn_msg_send(r->cfd, &m, r->opts->timeout_ms);
+	}
+	if (ret)
+		return ret;
+	m = (struct zb_msg){ .type = ZB_RESULT };
+	m.result.streams = r->req.streams;
+	m.result.span_usec = bench_streams_span(&r->streams);
+	m.result.error = err < 0 ? -err : err;
+	if (m.result.error > 4095)
+		m.result.error = EIO;
 	return bn_msg_send(r->cfd, &m, r->opts->timeout_ms);
 }
 
-/* One run: data sockets, READY, receive until DONE, RESULT.  Returns an
- * error only when the session cannot go on. */
-static int serve_run(const struct bench_opts *o, int cfd,
-		     const struct zb_run *req)
+/* The client sends: receive until its DONE, then until every stream
+ * ended (TCP: EOF; UDP: what is still on its way). */
+static int receive_run(struct run *r)
 {
-	struct run r = { .opts = o, .cfd = cfd, .req = *req };
-	int wait_ms = (int)req->duration_ms + 2 * o->timeout_ms + DRAIN_MS;
+	int wait_ms =
+		(int)r->req.duration_ms + 2 * r->opts->timeout_ms + DRAIN_MS;
 	struct zb_msg m;
-	int ret, err;
+	int ret;
 
-	memset(r.data, -1, sizeof(r.data));
-	if (req->rx >= ZC_RX_MODE_COUNT)
-		return send_error(cfd, EOPNOTSUPP, o->timeout_ms);
-	ret = open_sockets(&r);
-	if (ret) {
-		run_close(&r);
-		return send_error(cfd, ret, o->timeout_ms);
-	}
-	ret = send_ready(&r);
-	if (ret)
-		goto out;
-	/* A stream that never came is the run's error, not the session's:
-	 * the client still sends DONE. */
-	err = start_receivers(&r);
-	ret = bn_msg_recv(cfd, &m, wait_ms);
+	ret = bn_msg_recv(r->cfd, &m, wait_ms);
 	if (!ret && m.type != ZB_DONE)
 		ret = -EBADMSG;
 	if (ret)
+		return ret;
+	if (r->req.proto == ZB_UDP) {
+		usleep(UDP_GRACE_US);
+		bench_streams_stop(&r->streams);
+	}
+	bench_streams_join(&r->streams, DRAIN_MS);
+	return 0;
+}
+
+/* -R: the server sends until the run's end.  The client says nothing
+ * meanwhile; a message or a hang-up from it stops the senders. */
+static int send_run(struct run *r)
+{
+	int64_t end = bc_now_us() + (int64_t)r->req.duration_ms * 1000;
+	int ret = 0;
+
+	while (bc_now_us() < end) {
+		struct pollfd pfd = { .fd = r->cfd, .events = POLLIN };
+		int left = (int)((end - bc_now_us()) / 1000) + 1;
+
+		if (poll(&pfd, 1, left) > 0) {
+			struct zb_msg m;
+
+			ret = bn_msg_recv(r->cfd, &m, r->opts->timeout_ms);
+			ret = ret ? ret : -EBADMSG;
+			break;
+		}
+	}
+	if (ret)
+		bench_streams_stop(&r->streams);
+	bench_streams_join(&r->streams, CLOSE_WAIT_MS);
+	/* A TCP receiver sees the end of its stream. */
+	bench_streams_close(&r->streams);
+	return ret;
+}
+
+/* One run: data sockets, READY, the data, the report.  Returns an error
+ * only when the session cannot go on. */
+static int serve_run(const struct bench_opts *o, int cfd,
+		     const struct zb_run *req)
+{
+	bool reverse = req->flags & ZB_RUN_REVERSE;
+	struct run *r;
+	int ret, err;
+
+	if (req->rx >= ZC_RX_MODE_COUNT || req->tx >= ZC_TX_MODE_COUNT)
+		return send_error(cfd, EOPNOTSUPP, o->timeout_ms);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return send_error(cfd, ENOMEM, o->timeout_ms);
+	r->opts = o;
+	r->cfd = cfd;
+	r->req = *req;
+	for (unsigned i = 0; i < ZB_MAX_STREAMS; i++)
+		r->lfds[i] = -1;
+	bench_streams_init(&r->streams, &r->req, reverse);
+	ret = open_sockets(r);
+	if (ret) {
+		run_close(r);
+		free(r);
+		return send_error(cfd, ret, o->timeout_ms);
+	}
+	ret = send_ready(r);
+	if (ret)
 		goto out;
-	join_receivers(&r, req->proto == ZB_TCP);
-	ret = send_result(&r, err);
+	/* A stream that never came is the run's error, not the session's:
+	 * the report still follows (after the client's DONE, if it sends). */
+	err = start_streams(r);
+	if (err)
+		bench_streams_stop(&r->streams);
+	if (reverse)
+		ret = err ? 0 : send_run(r);
+	else
+		ret = receive_run(r);
+	if (!ret)
+		ret = send_report(r, err);
 out:
-	run_close(&r);
+	run_close(r);
+	free(r);
 	return ret;
 }
 

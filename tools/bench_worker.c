@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * zcopy bench streams: one thread, one zc_ctx and one socket each, so
- * streams never share a context and CPU time can be read per thread.
+ * streams never share a context and CPU time can be read per thread.  The
+ * same code sends and receives at either end (-R only swaps the ends).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -16,73 +18,32 @@
 #define SEND_WAIT_MS 100
 #define RECV_WAIT_MS 50
 #define CLOSE_TIMEOUT_MS 5000
-
-int bench_pin(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return 0;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-static uint64_t thread_cpu_usec(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
-	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-void bench_tx_add(struct bench_tx *sum, const struct bench_tx *one)
-{
-	sum->bytes += one->bytes;
-	sum->sends += one->sends;
-	sum->completions += one->completions;
-	sum->zc_bytes += one->zc_bytes;
-	sum->copied_bytes += one->copied_bytes;
-	sum->kernel_copied += one->kernel_copied;
-	sum->fallbacks += one->fallbacks;
-	sum->errors += one->errors;
-	sum->abandoned += one->abandoned;
-	for (int t = 0; t < ZC_TX_MODE_COUNT; t++)
-		sum->by_tx[t] += one->by_tx[t];
-	sum->cpu_usec += one->cpu_usec;
-	if (!sum->error)
-		sum->error = one->error;
-}
-
-void bench_rx_add(struct zb_result *sum, const struct zb_result *one)
-{
-	sum->bytes += one->bytes;
-	sum->recvs += one->recvs;
-	sum->rx_mapped += one->rx_mapped;
-	sum->rx_copied += one->rx_copied;
-	sum->cpu_usec += one->cpu_usec;
-	if (one->elapsed_usec > sum->elapsed_usec)
-		sum->elapsed_usec = one->elapsed_usec;
-	if (!sum->error)
-		sum->error = one->error;
-}
+/* TCP receives into 256 KiB buffers, as the plain receiver of
+ * bench/raw_send does: with the library's 64 KiB a busy stream takes four
+ * calls where one would do. */
+#define TCP_RX_BUF (256u << 10)
+#define TCP_RX_BUFS 16
 
 /* ---- sending ------------------------------------------------------------ */
 
 static void on_sent(struct zc_sock *sock, const struct zc_completion *c,
 		    void *arg)
 {
-	struct bench_sender *s = arg;
-	struct bench_tx *tx = &s->tx;
+	struct bench_stream *s = arg;
+	struct zb_side *tx = &s->side;
 
 	(void)sock;
 	tx->completions++;
-	if ((unsigned)c->tx < ZC_TX_MODE_COUNT)
+	if ((unsigned)c->tx < ZB_TX_SLOTS)
 		tx->by_tx[c->tx]++;
 	/* Accepted bytes reached the kernel whatever the outcome says. */
 	tx->bytes += c->bytes;
-	atomic_fetch_add_explicit(s->progress, c->bytes, memory_order_relaxed);
+	tx->packets++;
+	atomic_fetch_add_explicit(&s->live_bytes, c->bytes,
+				  memory_order_relaxed);
+	if (s->progress)
+		atomic_fetch_add_explicit(s->progress, c->bytes,
+					  memory_order_relaxed);
 	switch (c->result) {
 	case ZC_RESULT_ZEROCOPY:
 		tx->zc_bytes += c->bytes;
@@ -97,7 +58,7 @@ static void on_sent(struct zc_sock *sock, const struct zc_completion *c,
 	case ZC_RESULT_ERROR:
 		tx->errors++;
 		if (!tx->error)
-			tx->error = c->error;
+			tx->error = -c->error;
 		break;
 	case ZC_RESULT_ABANDONED:
 		tx->abandoned++;
@@ -118,30 +79,45 @@ static int payload_create(size_t len, struct zc_region **out)
 	return ret;
 }
 
-static int send_until(struct bench_sender *s, struct zc_ctx *ctx,
+static int send_until(struct bench_stream *s, struct zc_ctx *ctx,
 		      struct zc_sock *sock, const struct iovec *iov)
 {
-	while (!atomic_load_explicit(s->abort, memory_order_relaxed) &&
-	       bn_now_us() < s->deadline_us) {
-		int ret = zc_send(sock, iov, 1, on_sent, s);
+	struct bc_pace pace;
 
-		if (!ret) {
-			s->tx.sends++;
-			continue;
+	bc_pace_start(&pace, s->run->rate);
+	while (!atomic_load_explicit(s->stop, memory_order_relaxed) &&
+	       bc_now_us() < s->deadline_us) {
+		int ret;
+
+		/* -b: the token bucket holds the message back until the
+		 * rate allows it (sleeping, so completions wait meanwhile:
+		 * they cost nothing at a paced rate). */
+		if (!bc_pace_wait(&pace, iov->iov_len, s->deadline_us))
+			break;
+		for (;;) {
+			ret = zc_send(sock, iov, 1, on_sent, s);
+			if (ret != -EAGAIN)
+				break;
+			/* Too many sends in flight: completions make room. */
+			ret = zc_ctx_process(ctx, SEND_WAIT_MS);
+			if (ret < 0)
+				return ret;
+			if (atomic_load_explicit(s->stop, memory_order_relaxed))
+				return 0;
 		}
-		if (ret != -EAGAIN)
+		if (ret)
 			return ret;
-		/* Too many sends in flight: completions make room. */
-		ret = zc_ctx_process(ctx, SEND_WAIT_MS);
-		if (ret < 0)
-			return ret;
+		s->side.ops++;
+		if (pace.bits_per_s)
+			zc_ctx_process(ctx, 0);
 	}
 	return 0;
 }
 
-static int send_stream(struct bench_sender *s)
+static int send_stream(struct bench_stream *s)
 {
 	struct zc_sock_opts so = { .tx = s->run->tx,
+				   .flags = ZC_SOCK_KEEP_FD,
 				   .close_timeout_ms = CLOSE_TIMEOUT_MS };
 	struct zc_region *payload = NULL;
 	struct zc_ctx *ctx = NULL;
@@ -156,13 +132,17 @@ static int send_stream(struct bench_sender *s)
 		ret = zc_sock_attach(ctx, s->fd, &so, &sock);
 	if (ret)
 		goto out;
-	s->fd = -1; /* the socket owns it now */
 	iov.iov_base = zc_region_base(payload);
 	iov.iov_len = s->run->msg_size;
+	s->start_us = bc_now_us();
 	ret = send_until(s, ctx, sock, &iov);
 	cret = zc_sock_close(sock);
-	if (!ret && cret && !s->tx.error)
+	if (!ret && cret && !s->side.error)
 		ret = cret;
+	/* What TCP had to send again, the whole run (the fd is still
+	 * ours: the socket was attached with ZC_SOCK_KEEP_FD). */
+	if (s->run->proto == ZB_TCP)
+		bc_tcp_retrans(s->fd, &s->side.retrans);
 out:
 	zc_ctx_destroy(ctx);
 	if (payload)
@@ -172,20 +152,22 @@ out:
 
 void *bench_send_stream(void *arg)
 {
-	struct bench_sender *s = arg;
+	struct bench_stream *s = arg;
 	uint64_t cpu0;
 	int ret;
 
-	ret = bench_pin(s->cpu);
-	cpu0 = thread_cpu_usec();
+	ret = bc_pin(s->cpu);
+	cpu0 = bc_thread_cpu_us();
+	s->start_us = bc_now_us();
 	if (!ret)
 		ret = send_stream(s);
-	if (ret && !s->tx.error)
-		s->tx.error = ret;
-	if (s->fd >= 0)
-		close(s->fd);
-	s->tx.cpu_usec = thread_cpu_usec() - cpu0;
-	s->end_us = bn_now_us();
+	if (ret && !s->side.error)
+		s->side.error = -ret;
+	if (s->side.error > 4095) /* not an errno the protocol carries */
+		s->side.error = EIO;
+	s->side.cpu_usec = bc_thread_cpu_us() - cpu0;
+	s->end_us = bc_now_us();
+	s->side.span_usec = (uint64_t)(s->end_us - s->start_us);
 	return NULL;
 }
 
@@ -202,13 +184,20 @@ static void recv_wait(struct zc_sock *sock, struct zc_ctx *ctx)
 		zc_ctx_process(ctx, 0);
 }
 
-static int consume(struct bench_receiver *r, struct zc_buf *buf, ssize_t n)
+static int consume(struct bench_stream *r, struct zc_buf *buf, ssize_t n)
 {
 	uint16_t sum;
 	int ret = 0;
 
-	r->rx.bytes += (uint64_t)n;
-	r->rx.recvs++;
+	r->side.bytes += (uint64_t)n;
+	r->side.ops++;
+	r->side.packets++;
+	bc_count_add(&r->count, (size_t)n);
+	atomic_fetch_add_explicit(&r->live_bytes, (uint64_t)n,
+				  memory_order_relaxed);
+	if (r->progress)
+		atomic_fetch_add_explicit(r->progress, (uint64_t)n,
+					  memory_order_relaxed);
 	/* Reading every byte is what an application does with its data. */
 	if (r->run->flags & ZB_RUN_READ)
 		ret = zc_buf_csum(buf, &sum);
@@ -216,7 +205,7 @@ static int consume(struct bench_receiver *r, struct zc_buf *buf, ssize_t n)
 	return ret;
 }
 
-static int recv_until(struct bench_receiver *r, struct zc_ctx *ctx,
+static int recv_until(struct bench_stream *r, struct zc_ctx *ctx,
 		      struct zc_sock *sock)
 {
 	for (;;) {
@@ -234,30 +223,57 @@ static int recv_until(struct bench_receiver *r, struct zc_ctx *ctx,
 			return 0;
 		if (n != -EAGAIN)
 			return (int)n;
+		/* Blocking, zc_recv() comes back empty only when told to
+		 * stop; a transport that does not block waits here. */
 		if (atomic_load(r->stop))
 			return 0;
 		recv_wait(sock, ctx);
 	}
 }
 
-static int recv_stream(struct bench_receiver *r)
+/* Block in the kernel as a plain recv() does: one call per wake-up, where
+ * a non-blocking receiver makes three (the data, EAGAIN, poll). */
+static int set_blocking(int fd)
 {
-	struct zc_sock_opts so = { .tx = ZC_TX_COPY, .rx = r->run->rx };
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+static int recv_stream(struct bench_stream *r)
+{
+	bool tcp = r->run->proto == ZB_TCP;
+	struct zc_sock_opts so = { .tx = ZC_TX_COPY,
+				   .rx = r->run->rx,
+				   .flags = ZC_SOCK_KEEP_FD,
+				   .rx_buf_size = tcp ? TCP_RX_BUF : 0,
+				   .rx_buf_count = tcp ? TCP_RX_BUFS : 0 };
 	struct zc_ctx *ctx = NULL;
 	struct zc_sock *sock = NULL;
 	struct zc_stats st;
 	int ret;
 
-	ret = zc_ctx_create(NULL, &ctx);
+	/* io_uring receives wait for completions, which a shutdown does not
+	 * always bring (UDP): that receiver polls and checks stop. */
+	ret = r->run->rx == ZC_RX_URING ? 0 : set_blocking(r->fd);
+	if (!ret)
+		ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
 		ret = zc_sock_attach(ctx, r->fd, &so, &sock);
 	if (ret)
 		goto out;
-	r->fd = -1;
 	ret = recv_until(r, ctx, sock);
 	zc_sock_stats(sock, &st);
-	r->rx.rx_mapped = st.rx_bytes_mapped;
-	r->rx.rx_copied = st.rx_bytes_copied;
+	r->side.rx_mapped = st.rx_bytes_mapped;
+	r->side.rx_copied = st.rx_bytes_copied;
+	/* The counters of a transport and ours could disagree by a
+	 * partial buffer; the report keeps the parts within the whole. */
+	if (r->side.rx_mapped > r->side.bytes)
+		r->side.rx_mapped = r->side.bytes;
+	if (r->side.rx_copied > r->side.bytes - r->side.rx_mapped)
+		r->side.rx_copied = r->side.bytes - r->side.rx_mapped;
 out:
 	zc_ctx_destroy(ctx);
 	return ret;
@@ -265,20 +281,117 @@ out:
 
 void *bench_recv_stream(void *arg)
 {
-	struct bench_receiver *r = arg;
-	int64_t t0 = bn_now_us();
+	struct bench_stream *r = arg;
 	uint64_t cpu0;
 	int ret;
 
-	ret = bench_pin(r->cpu);
-	cpu0 = thread_cpu_usec();
+	ret = bc_pin(r->cpu);
+	cpu0 = bc_thread_cpu_us();
+	r->start_us = bc_now_us();
 	if (!ret)
 		ret = recv_stream(r);
-	if (ret && !r->rx.error)
-		r->rx.error = -ret;
-	if (r->fd >= 0)
-		close(r->fd);
-	r->rx.cpu_usec = thread_cpu_usec() - cpu0;
-	r->rx.elapsed_usec = (uint64_t)(bn_now_us() - t0);
+	if (ret && !r->side.error)
+		r->side.error = -ret;
+	if (r->side.error > 4095)
+		r->side.error = EIO;
+	r->side.cpu_usec = bc_thread_cpu_us() - cpu0;
+	r->end_us = bc_now_us();
+	if (r->count.last_us > r->count.first_us)
+		r->side.span_usec =
+			(uint64_t)(r->count.last_us - r->count.first_us);
 	return NULL;
+}
+
+/* ---- a run's streams ---------------------------------------------------- */
+
+void bench_streams_init(struct bench_streams *s, const struct zb_run *run,
+			bool send)
+{
+	memset(s, 0, sizeof(*s));
+	s->run = run;
+	s->send = send;
+	for (unsigned i = 0; i < ZB_MAX_STREAMS; i++)
+		s->fd[i] = -1;
+}
+
+int bench_streams_start(struct bench_streams *s, const struct bench_cpus *cpus,
+			int64_t deadline_us)
+{
+	for (unsigned i = 0; i < s->n; i++) {
+		struct bench_stream *st = &s->st[i];
+		int ret;
+
+		st->fd = s->fd[i];
+		st->run = s->run;
+		st->cpu = cpus && cpus->n ? cpus->cpu[i % cpus->n] : -1;
+		st->deadline_us = deadline_us;
+		st->stop = &s->stop;
+		st->progress = &s->progress;
+		ret = -pthread_create(
+			&s->th[i], NULL,
+			s->send ? bench_send_stream : bench_recv_stream, st);
+		if (ret)
+			return ret;
+		s->nth++;
+	}
+	return 0;
+}
+
+void bench_streams_stop(struct bench_streams *s)
+{
+	atomic_store(&s->stop, true);
+	/* A receiver blocked in zc_recv() returns when its socket is shut
+	 * down for reading (an end of stream, TCP and UDP alike). */
+	for (unsigned i = 0; i < s->nth && !s->send; i++)
+		shutdown(s->fd[i], SHUT_RD);
+}
+
+void bench_streams_join(struct bench_streams *s, int timeout_ms)
+{
+	struct timespec end;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (unsigned i = 0; i < s->nth; i++) {
+		if (timeout_ms < 0 ||
+		    pthread_timedjoin_np(s->th[i], NULL, &end)) {
+			if (timeout_ms >= 0)
+				bench_streams_stop(s);
+			pthread_join(s->th[i], NULL);
+		}
+	}
+	s->nth = 0;
+}
+
+void bench_streams_close(struct bench_streams *s)
+{
+	for (unsigned i = 0; i < ZB_MAX_STREAMS; i++) {
+		if (s->fd[i] >= 0)
+			close(s->fd[i]);
+		s->fd[i] = -1;
+	}
+}
+
+uint64_t bench_streams_span(const struct bench_streams *s)
+{
+	int64_t first = 0, last = 0;
+
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct bench_stream *st = &s->st[i];
+		int64_t a = s->send ? st->start_us : st->count.first_us;
+		int64_t b = s->send ? st->end_us : st->count.last_us;
+
+		if (!a || b <= a)
+			continue;
+		if (!first || a < first)
+			first = a;
+		if (b > last)
+			last = b;
+	}
+	return last > first ? (uint64_t)(last - first) : 0;
 }

@@ -4,7 +4,8 @@
  * mechanism is tried for real on loopback (and, with --netns, on a veth
  * pair between two namespaces created and removed here); the report says
  * whether it works (with the exact errno), whether the kernel copied after
- * all, and the limits that decide it.
+ * all, and the limits that decide it.  --to HOST tries the real route to a
+ * peer instead (probe_to.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,17 +23,24 @@
 #include "probe.h"
 
 #define LOOPBACK_MSS 4108 /* 4096 payload + 12 bytes of TCP timestamps */
+#define TO_TIMEOUT_MS 5000
+#define BENCH_PORT 5301 /* zcopy bench server's */
+
+enum { OPT_TO = 256, OPT_UDP_SINK };
 
 struct probe_opts {
 	bool json;
 	bool netns;
 	const char *ifname;
+	bool to_given;
+	struct probe_to to;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: zcopy probe [--json] [--netns] [--ifname IF]\n"
+		"       zcopy probe --to HOST[:PORT] [--udp-sink] [--json]\n"
 		"Try every zero-copy mechanism for real and report what "
 		"works,\n"
 		"whether the kernel copied after all, and the limits.\n\n"
@@ -40,8 +48,50 @@ static void usage(FILE *f)
 		"  -n, --netns       also probe a veth pair between two new\n"
 		"                    network namespaces (needs root)\n"
 		"  -i, --ifname IF   also try zcrx and ring parameters on IF\n"
+		"      --to HOST[:PORT]\n"
+		"                    instead: send MSG_ZEROCOPY and SEND_ZC "
+		"messages over the\n"
+		"                    route to a zcopy bench server (port "
+		"%d), and say what\n"
+		"                    the kernel did, the interface and its "
+		"driver\n"
+		"      --udp-sink    with --to: PORT is any UDP sink, not a "
+		"bench server\n"
 		"  -h, --help        show this help\n\n"
-		"Exit status: 0 probe done, 1 setup failed, 2 bad usage.\n");
+		"Exit status: 0 probe done, 1 setup failed or peer "
+		"unreachable, 2 bad usage.\n",
+		BENCH_PORT);
+}
+
+static int parse_to(const char *arg, struct probe_opts *o)
+{
+	int ret = probe_to_parse(arg, &o->to);
+
+	if (ret)
+		fprintf(stderr, "zcopy probe: --to: bad %s: '%s'\n",
+			ret == -ERANGE ? "port (1 to 65535)" : "host", arg);
+	o->to_given = !ret;
+	return ret;
+}
+
+/* --to probes one route, the others this machine's paths. */
+static int check_to(const struct probe_opts *o)
+{
+	const char *with = o->netns ? "--netns" : o->ifname ? "--ifname" : NULL;
+
+	if (o->to.udp_sink && !o->to_given) {
+		fprintf(stderr, "zcopy probe: --udp-sink goes with --to: "
+				"'--udp-sink'\n");
+		return -1;
+	}
+	if (o->to_given && with) {
+		fprintf(stderr,
+			"zcopy probe: --to probes one route, not with "
+			"--netns or --ifname: '%s'\n",
+			with);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct probe_opts *o)
@@ -50,6 +100,8 @@ static int parse(int argc, char **argv, struct probe_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "netns", no_argument, NULL, 'n' },
 		{ "ifname", required_argument, NULL, 'i' },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "udp-sink", no_argument, NULL, OPT_UDP_SINK },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +124,13 @@ static int parse(int argc, char **argv, struct probe_opts *o)
 		case 'i':
 			o->ifname = optarg;
 			break;
+		case OPT_TO:
+			if (parse_to(optarg, o))
+				return -1;
+			break;
+		case OPT_UDP_SINK:
+			o->to.udp_sink = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(ZC_EXIT_OK);
@@ -90,7 +149,7 @@ static int parse(int argc, char **argv, struct probe_opts *o)
 			o->ifname);
 		return -1;
 	}
-	return 0;
+	return check_to(o);
 }
 
 /* The number at the start of FILE (a sysctl), or -1 if there is none. */
@@ -167,7 +226,7 @@ static void probe_path_all(struct probe_report *rep,
 	probe_iface(rep, path);
 }
 
-static int probe_run(const struct probe_opts *o, struct probe_report *rep)
+static int probe_run(struct probe_opts *o, struct probe_report *rep)
 {
 	struct probe_path lo = { .name = "lo",
 				 .ifname = "lo",
@@ -177,6 +236,10 @@ static int probe_run(const struct probe_opts *o, struct probe_report *rep)
 	int ret;
 
 	probe_limits(&rep->limits);
+	if (o->to_given) {
+		rep->to = &o->to;
+		return probe_to_run(&o->to, TO_TIMEOUT_MS, rep);
+	}
 	probe_path_all(rep, &lo);
 	probe_zcrx_nodev(&lo, next(rep));
 	if (o->ifname) {
@@ -203,7 +266,7 @@ static int probe_run(const struct probe_opts *o, struct probe_report *rep)
 
 int zc_cmd_probe(int argc, char **argv)
 {
-	struct probe_opts o = { 0 };
+	struct probe_opts o = { .to.port = BENCH_PORT };
 	struct probe_report *rep;
 	int ret;
 

@@ -3,6 +3,7 @@
 #ifndef ZC_TOOLS_PROBE_H
 #define ZC_TOOLS_PROBE_H
 
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,15 +36,6 @@ struct probe_result {
 int probe_pair(const struct probe_path *path, int type, int mss, int fd[2]);
 void probe_pair_close(int fd[2]);
 
-/* A thread that reads fd until EOF or shutdown. */
-struct probe_drain {
-	int fd;
-	uint64_t bytes;
-	void *thread; /* pthread_t, opaque here */
-};
-int probe_drain_start(struct probe_drain *d, int fd);
-void probe_drain_stop(struct probe_drain *d);
-
 /* Run in the receiver's (side 1) or sender's (side 0) namespace until
  * probe_ns_leave(*saved).  0 or -errno. */
 int probe_ns_enter(const struct probe_path *path, int side, int *saved);
@@ -59,11 +51,17 @@ void probe_result_init(struct probe_result *r, const char *name,
  * reaping its notifications into r.  Return 0 or a positive errno. */
 int probe_msgzc_send(int fd, const void *buf, size_t len,
 		     struct probe_result *r);
+/* The notifications queued on fd now, counted into r. */
 void probe_msgzc_reap(int fd, struct probe_result *r);
 /* Fill r->result from r->zerocopy and r->copied. */
 void probe_verdict(struct probe_result *r);
-void *probe_pages(size_t len);
-void probe_free_pages(void *p, size_t len);
+/* The verdict, and the hint that goes with it. */
+void probe_result_done(struct probe_result *r);
+/* sends MSG_ZEROCOPY (or io_uring SEND_ZC) messages of len bytes on a
+ * connected socket, and the kernel's notifications of them, into r. */
+void probe_msgzc_on(int fd, size_t len, int sends, struct probe_result *r);
+void probe_uring_send_zc_on(int fd, size_t len, int sends,
+			    struct probe_result *r);
 
 /* The probes: each fills *r (name, path, outcome). */
 void probe_msgzc(const struct probe_path *path, int type,
@@ -105,6 +103,27 @@ struct probe_limits {
 	unsigned euid;
 };
 
+/* --to HOST[:PORT]: the route the kernel uses to a peer. */
+enum { PROBE_TO_MSGZC, PROBE_TO_URING };
+struct probe_to {
+	const char *host; /* points into hostbuf */
+	char hostbuf[256];
+	uint16_t port;
+	bool udp_sink;		  /* a UDP sink, not a zcopy bench server */
+	char address[64];	  /* the peer's address, numeric */
+	char source[64];	  /* the address the kernel sends from */
+	char ifname[IF_NAMESIZE]; /* the interface of the route */
+	char driver[32];	  /* its driver; "" for none (loopback) */
+	int route_err;		  /* positive errno of the route lookup */
+};
+/* "HOST", "HOST:PORT", "[V6]:PORT", or a bare IPv6 address; to->port is
+ * kept when none is given.  0, -EINVAL (host) or -ERANGE (port). */
+int probe_to_parse(const char *arg, struct probe_to *to);
+/* Run the mechanisms over the route to the peer; 0, or -errno when the
+ * peer could not be reached or spoke nonsense (said on stderr). */
+struct probe_report;
+int probe_to_run(struct probe_to *to, int timeout_ms, struct probe_report *rep);
+
 #define PROBE_MAX 40
 struct probe_report {
 	struct probe_limits limits;
@@ -112,6 +131,7 @@ struct probe_report {
 	int nres;
 	struct probe_nic nic[4];
 	int nnic;
+	const struct probe_to *to; /* --to, or NULL */
 };
 
 /* probe_out.c */

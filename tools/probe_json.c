@@ -57,6 +57,22 @@ static json_t *json_nic(const struct probe_nic *n)
 			 n->rings_err ? "unsupported" : "unknown");
 }
 
+/* --to: the peer and the route to it; null without --to. */
+static json_t *json_to(const struct probe_to *to)
+{
+	if (!to)
+		return json_null();
+	return json_pack(
+		"{s:s, s:i, s:s, s:o, s:o, s:o, s:o, s:o}", "host", to->host,
+		"port", (int)to->port, "peer",
+		to->udp_sink ? "udp_sink" : "zcopy_bench_server", "address",
+		json_opt_string(to->address[0] ? to->address : NULL), "source",
+		json_opt_string(to->source[0] ? to->source : NULL), "interface",
+		json_opt_string(to->route_err ? NULL : to->ifname), "driver",
+		json_opt_string(to->driver[0] ? to->driver : NULL),
+		"route_errno", json_errno(to->route_err));
+}
+
 int probe_print_json(const struct probe_report *rep)
 {
 	json_t *mech = json_array(), *nics = json_array(), *root;
@@ -66,8 +82,9 @@ int probe_print_json(const struct probe_report *rep)
 		json_array_append_new(mech, json_result(&rep->res[i]));
 	for (int i = 0; i < rep->nnic; i++)
 		json_array_append_new(nics, json_nic(&rep->nic[i]));
-	root = json_pack("{s:o, s:o, s:o}", "limits", json_limits(&rep->limits),
-			 "mechanisms", mech, "interfaces", nics);
+	root = json_pack("{s:o, s:o, s:o, s:o}", "limits",
+			 json_limits(&rep->limits), "mechanisms", mech,
+			 "interfaces", nics, "to", json_to(rep->to));
 	if (!root) {
 		fprintf(stderr, "zcopy probe: cannot build the JSON report\n");
 		return -ENOMEM;

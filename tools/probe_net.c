@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* zcopy probe: paths (loopback, veth between two namespaces), connected
- * pairs on them, and a draining receiver. */
+ * pairs on them. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +15,6 @@
 #include "probe.h"
 
 #define VETH_MTU 4148 /* 4096 payload + IPv4, TCP and timestamp headers */
-#define DRAIN_BUF 65536
 
 int probe_ns_enter(const struct probe_path *path, int side, int *saved)
 {
@@ -127,61 +124,6 @@ void probe_pair_close(int fd[2])
 			close(fd[i]);
 		fd[i] = -1;
 	}
-}
-
-static void *drain_main(void *arg)
-{
-	struct probe_drain *d = arg;
-	char *buf = malloc(DRAIN_BUF);
-	ssize_t n;
-
-	if (!buf)
-		return NULL;
-	while ((n = recv(d->fd, buf, DRAIN_BUF, 0)) > 0 || errno == EINTR)
-		if (n > 0)
-			d->bytes += (uint64_t)n;
-	free(buf);
-	return NULL;
-}
-
-int probe_drain_start(struct probe_drain *d, int fd)
-{
-	pthread_t *t = malloc(sizeof(*t));
-	int ret;
-
-	if (!t)
-		return -ENOMEM;
-	d->fd = fd;
-	d->bytes = 0;
-	ret = pthread_create(t, NULL, drain_main, d);
-	if (ret) {
-		free(t);
-		return -ret;
-	}
-	d->thread = t;
-	return 0;
-}
-
-void probe_drain_stop(struct probe_drain *d)
-{
-	shutdown(d->fd, SHUT_RDWR);
-	pthread_join(*(pthread_t *)d->thread, NULL);
-	free(d->thread);
-	d->thread = NULL;
-}
-
-void *probe_pages(size_t len)
-{
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-void probe_free_pages(void *p, size_t len)
-{
-	if (p)
-		munmap(p, len);
 }
 
 void probe_result_init(struct probe_result *r, const char *name,

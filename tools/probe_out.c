@@ -41,11 +41,23 @@ static void print_limits(const struct probe_limits *l)
 	printf("\n\n");
 }
 
-static void print_result(const struct probe_result *r)
+/* The path column: as wide as its longest entry (an interface name, with
+ * --to), at least 6. */
+static int path_width(const struct probe_report *rep)
+{
+	int w = 6;
+
+	for (int i = 0; i < rep->nres; i++)
+		if ((int)strlen(rep->res[i].path) > w)
+			w = (int)strlen(rep->res[i].path);
+	return w;
+}
+
+static void print_result(const struct probe_result *r, int pw)
 {
 	double s = probe_share(r);
 
-	printf("%-24s %-6s ", r->name, r->path);
+	printf("%-24s %-*s ", r->name, pw, r->path);
 	if (r->err) {
 		printf("no: %s (%s)\n", probe_errname(r->err),
 		       strerror(r->err));
@@ -102,13 +114,34 @@ static void print_nics(const struct probe_report *rep)
 	}
 }
 
+/* --to: where the messages went. */
+static void print_route(const struct probe_to *to)
+{
+	printf("to %s port %u (%s, address %s), from %s\n", to->host, to->port,
+	       to->udp_sink ? "a UDP sink" : "a zcopy bench server",
+	       to->address[0] ? to->address : "?",
+	       to->source[0] ? to->source : "?");
+	if (to->route_err)
+		printf("route: unknown (%s)\n", probe_errname(to->route_err));
+	else
+		printf("route: via %s, driver %s\n", to->ifname,
+		       to->driver[0] ? to->driver
+				     : "none (a virtual device: loopback)");
+	printf("\n");
+}
+
 void probe_print_table(const struct probe_report *rep)
 {
+	int pw = path_width(rep);
+
 	print_limits(&rep->limits);
-	printf("%-24s %-6s %-5s %-9s %6s %s\n", "mechanism", "path", "works",
-	       "result", "zc", "detail");
+	if (rep->to)
+		print_route(rep->to);
+	printf("%-24s %-*s %-5s %-9s %6s %s\n", "mechanism", pw, "path",
+	       "works", "result", "zc", "detail");
 	for (int i = 0; i < rep->nres; i++)
-		print_result(&rep->res[i]);
-	print_nics(rep);
+		print_result(&rep->res[i], pw);
+	if (rep->nnic)
+		print_nics(rep);
 	print_hints(rep);
 }

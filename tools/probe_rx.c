@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "benchcore.h"
 #include "probe.h"
 
 #define WAIT_MS 2000
@@ -53,8 +54,8 @@ static int buf_ring_setup(struct io_uring *ring, struct buf_ring *b)
 					.bgid = BR_BGID };
 	int ret;
 
-	b->br = probe_pages(BR_ENTRIES * sizeof(struct io_uring_buf));
-	b->bufs = probe_pages(BR_BUFS_LEN);
+	b->br = bc_pages(BR_ENTRIES * sizeof(struct io_uring_buf));
+	b->bufs = bc_pages(BR_BUFS_LEN);
 	if (!b->br || !b->bufs)
 		return ENOMEM;
 	reg.ring_addr = (uintptr_t)b->br;
@@ -125,8 +126,8 @@ void probe_uring_buf_ring(const struct probe_path *path, struct probe_result *r)
 		 "multishot recv into %d provided %d KiB buffers: %u CQEs",
 		 BR_ENTRIES, BR_BUF / 1024, cqes);
 out:
-	probe_free_pages(b.br, BR_ENTRIES * sizeof(struct io_uring_buf));
-	probe_free_pages(b.bufs, BR_BUFS_LEN);
+	bc_free_pages(b.br, BR_ENTRIES * sizeof(struct io_uring_buf));
+	bc_free_pages(b.bufs, BR_BUFS_LEN);
 	probe_verdict(r);
 }
 
@@ -144,7 +145,7 @@ static void *zr_send_main(void *arg)
 {
 	struct zr_sender *s = arg;
 	struct probe_result scratch = { 0 };
-	void *buf = probe_pages(ZR_SEND);
+	void *buf = bc_pages(ZR_SEND);
 	int one = 1;
 
 	if (!buf)
@@ -153,7 +154,7 @@ static void *zr_send_main(void *arg)
 		s->err = errno;
 	for (unsigned sent = 0; sent < ZR_TOTAL && !s->err; sent += ZR_SEND)
 		s->err = probe_msgzc_send(s->fd, buf, ZR_SEND, &scratch);
-	probe_free_pages(buf, ZR_SEND);
+	bc_free_pages(buf, ZR_SEND);
 	return NULL;
 }
 
@@ -282,7 +283,7 @@ static int zcrx_try(unsigned ifindex)
 	struct io_uring_params p = { .flags = IORING_SETUP_DEFER_TASKRUN |
 					      IORING_SETUP_SINGLE_ISSUER |
 					      IORING_SETUP_CQE32 };
-	void *area = probe_pages(ZCRX_AREA);
+	void *area = bc_pages(ZCRX_AREA);
 	struct io_uring ring;
 	int err;
 
@@ -294,7 +295,7 @@ static int zcrx_try(unsigned ifindex)
 		err = zcrx_register(ring.ring_fd, ifindex, area);
 		io_uring_queue_exit(&ring);
 	}
-	probe_free_pages(area, ZCRX_AREA);
+	bc_free_pages(area, ZCRX_AREA);
 	return err;
 }
 

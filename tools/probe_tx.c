@@ -9,12 +9,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <sys/socket.h>
-#include <time.h> /* before errqueue.h, which needs timespec */
-#include <linux/errqueue.h>
 
 #include <zcopy/zcopy.h>
 
 #include "compat.h"
+#include "benchcore.h"
 #include "probe.h"
 
 #define SENDS 16
@@ -47,8 +46,7 @@ static const char *hint_for(int err)
 	}
 }
 
-/* Verdict, and the hint that goes with it. */
-static void result_done(struct probe_result *r)
+void probe_result_done(struct probe_result *r)
 {
 	probe_verdict(r);
 	if (r->err)
@@ -61,28 +59,11 @@ static void result_done(struct probe_result *r)
 
 void probe_msgzc_reap(int fd, struct probe_result *r)
 {
-	char ctrl[CMSG_SPACE(sizeof(struct sock_extended_err) +
-			     sizeof(struct sockaddr_in6))];
+	struct bc_zc_count c = { 0 };
 
-	for (;;) {
-		struct msghdr msg = { .msg_control = ctrl,
-				      .msg_controllen = sizeof(ctrl) };
-		struct cmsghdr *cm;
-
-		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return;
-		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-			struct sock_extended_err *ee = (void *)CMSG_DATA(cm);
-			uint64_t n = (uint64_t)(ee->ee_data - ee->ee_info) + 1;
-
-			if (ee->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
-				continue;
-			if (ee->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
-				r->copied += n;
-			else
-				r->zerocopy += n;
-		}
-	}
+	bc_reap_msgzc(fd, &c);
+	r->zerocopy += c.zerocopy;
+	r->copied += c.copied;
 }
 
 static void reap_all(int fd, uint64_t issued, struct probe_result *r)
@@ -112,9 +93,9 @@ int probe_msgzc_send(int fd, const void *buf, size_t len,
 	return ENOBUFS;
 }
 
-static void msgzc_run(int fd, size_t len, struct probe_result *r)
+void probe_msgzc_on(int fd, size_t len, int sends, struct probe_result *r)
 {
-	void *buf = probe_pages(len);
+	void *buf = bc_pages(len);
 	uint64_t issued = 0;
 	int one = 1;
 
@@ -124,19 +105,21 @@ static void msgzc_run(int fd, size_t len, struct probe_result *r)
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)))
 		r->err = errno;
-	for (int i = 0; i < SENDS && !r->err; i++) {
+	for (int i = 0; i < sends && !r->err; i++) {
 		r->err = probe_msgzc_send(fd, buf, len, r);
 		issued += !r->err;
 	}
 	reap_all(fd, issued, r);
-	probe_free_pages(buf, len);
+	bc_free_pages(buf, len);
+	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
+		 len / 1024);
 }
 
 void probe_msgzc(const struct probe_path *path, int type,
 		 struct probe_result *r)
 {
 	size_t len = type == SOCK_STREAM ? TCP_LEN : UDP_LEN;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, type == SOCK_STREAM ? "msgzc-tcp" : "msgzc-udp",
@@ -144,15 +127,13 @@ void probe_msgzc(const struct probe_path *path, int type,
 	r->err = -probe_pair(path, type, 0, fd);
 	if (r->err)
 		return;
-	r->err = -probe_drain_start(&d, fd[1]);
+	r->err = -bc_drain_start(&d, fd[1], -1);
 	if (!r->err) {
-		msgzc_run(fd[0], len, r);
-		probe_drain_stop(&d);
+		probe_msgzc_on(fd[0], len, SENDS, r);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
-	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", SENDS,
-		 len / 1024);
-	result_done(r);
+	probe_result_done(r);
 }
 
 /* ---- MSG_ZEROCOPY and the auto policy through libzcopy ----------------- */
@@ -212,7 +193,7 @@ static void lib_run(struct zc_ctx *ctx, int fd, bool auto_mode,
 	struct zc_sock_opts o = { .tx = auto_mode ? ZC_TX_AUTO : ZC_TX_MSGZC,
 				  .flags = ZC_SOCK_KEEP_FD };
 	int sends = auto_mode ? AUTO_SENDS : SENDS;
-	void *buf = probe_pages(TCP_LEN);
+	void *buf = bc_pages(TCP_LEN);
 	struct zc_sock *sock;
 	int ret = -ENOMEM;
 
@@ -229,14 +210,14 @@ static void lib_run(struct zc_ctx *ctx, int fd, bool auto_mode,
 	if (ret && !r->err)
 		r->err = -ret;
 out:
-	probe_free_pages(buf, TCP_LEN);
+	bc_free_pages(buf, TCP_LEN);
 }
 
 void probe_lib_msgzc(const struct probe_path *path, int auto_mode,
 		     struct probe_result *r)
 {
 	struct zc_ctx *ctx;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, auto_mode ? "zcopy-auto-tcp" : "zcopy-msgzc-tcp",
@@ -245,13 +226,13 @@ void probe_lib_msgzc(const struct probe_path *path, int auto_mode,
 	if (r->err)
 		return;
 	r->err = -zc_ctx_create(NULL, &ctx);
-	if (!r->err && !(r->err = -probe_drain_start(&d, fd[1]))) {
+	if (!r->err && !(r->err = -bc_drain_start(&d, fd[1], -1))) {
 		lib_run(ctx, fd[0], auto_mode, r);
 		zc_ctx_destroy(ctx);
-		probe_drain_stop(&d);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
-	result_done(r);
+	probe_result_done(r);
 }
 
 /* ---- io_uring SEND_ZC -------------------------------------------------- */
@@ -287,17 +268,17 @@ static int uring_reap_send(struct io_uring *ring, struct probe_result *r)
 	return err;
 }
 
-static int uring_send(struct io_uring *ring, int fd, void *buf, bool fixed,
-		      struct probe_result *r)
+static int uring_send(struct io_uring *ring, int fd, void *buf, size_t len,
+		      bool fixed, struct probe_result *r)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 	int ret;
 
 	if (fixed)
-		io_uring_prep_send_zc_fixed(sqe, fd, buf, TCP_LEN, MSG_WAITALL,
+		io_uring_prep_send_zc_fixed(sqe, fd, buf, len, MSG_WAITALL,
 					    IORING_SEND_ZC_REPORT_USAGE, 0);
 	else
-		io_uring_prep_send_zc(sqe, fd, buf, TCP_LEN, MSG_WAITALL,
+		io_uring_prep_send_zc(sqe, fd, buf, len, MSG_WAITALL,
 				      IORING_SEND_ZC_REPORT_USAGE);
 	ret = io_uring_submit(ring);
 	if (ret < 0)
@@ -305,28 +286,42 @@ static int uring_send(struct io_uring *ring, int fd, void *buf, bool fixed,
 	return uring_reap_send(ring, r);
 }
 
-static void uring_run(struct io_uring *ring, int fd, bool fixed,
-		      struct probe_result *r)
+static void uring_run(struct io_uring *ring, int fd, size_t len, int sends,
+		      bool fixed, struct probe_result *r)
 {
-	struct iovec iov = { .iov_len = TCP_LEN };
+	struct iovec iov = { .iov_len = len };
 
-	iov.iov_base = probe_pages(TCP_LEN);
+	iov.iov_base = bc_pages(len);
 	if (!iov.iov_base) {
 		r->err = ENOMEM;
 		return;
 	}
 	if (fixed)
 		r->err = -io_uring_register_buffers(ring, &iov, 1);
-	for (int i = 0; i < SENDS && !r->err; i++)
-		r->err = uring_send(ring, fd, iov.iov_base, fixed, r);
-	probe_free_pages(iov.iov_base, TCP_LEN);
+	for (int i = 0; i < sends && !r->err; i++)
+		r->err = uring_send(ring, fd, iov.iov_base, len, fixed, r);
+	bc_free_pages(iov.iov_base, len);
+}
+
+void probe_uring_send_zc_on(int fd, size_t len, int sends,
+			    struct probe_result *r)
+{
+	struct io_uring ring;
+
+	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
+		 len / 1024);
+	r->err = -io_uring_queue_init(8, &ring, 0);
+	if (r->err)
+		return;
+	uring_run(&ring, fd, len, sends, false, r);
+	io_uring_queue_exit(&ring);
 }
 
 void probe_uring_send_zc(const struct probe_path *path, bool fixed,
 			 struct probe_result *r)
 {
 	struct io_uring ring;
-	struct probe_drain d;
+	struct bc_drain d = { 0 };
 	int fd[2];
 
 	probe_result_init(r, fixed ? "uring-send-zc-fixed" : "uring-send-zc",
@@ -337,12 +332,12 @@ void probe_uring_send_zc(const struct probe_path *path, bool fixed,
 	if (r->err)
 		goto out;
 	r->err = -probe_pair(path, SOCK_STREAM, 0, fd);
-	if (!r->err && !(r->err = -probe_drain_start(&d, fd[1]))) {
-		uring_run(&ring, fd[0], fixed, r);
-		probe_drain_stop(&d);
+	if (!r->err && !(r->err = -bc_drain_start(&d, fd[1], -1))) {
+		uring_run(&ring, fd[0], TCP_LEN, SENDS, fixed, r);
+		bc_drain_stop(&d);
 	}
 	probe_pair_close(fd);
 	io_uring_queue_exit(&ring);
 out:
-	result_done(r);
+	probe_result_done(r);
 }

@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# Shell helpers for bench/vs_plain.sh and bench/compare.sh (sourced).
+# Needs: $raw (bench/raw_send), $zcopy (tools/zcopy), $tmp (a scratch
+# directory), $host; TX_CPU/RX_CPU pin the two ends (empty: not pinned).
+# Sets srv_pid and srv_port (zcopy_server_start) for the caller.
+# shellcheck disable=SC2154,SC2034
+
+# pair_run PROTO SIZE SECS: one run of the plain blocking pair, two
+# processes; prints the receiver's Gbit/s (first to last byte), or nan.
+pair_run() {
+	local u=() a_tx=() a_rx=() rport=
+	rm -f "$tmp/rx.err" "$tmp/rx.out"
+	[ "$1" = udp ] && u=(-u)
+	[ -n "${TX_CPU:-}" ] && a_tx=(-A "$TX_CPU")
+	[ -n "${RX_CPU:-}" ] && a_rx=(-A "$RX_CPU")
+	"$raw" recv "${u[@]}" "${a_rx[@]}" -B "$host" 0 >"$tmp/rx.out" \
+		2>"$tmp/rx.err" &
+	local rpid=$!
+	for _ in $(seq 250); do
+		rport=$(sed -n "s/^listening \([0-9]*\)$/\1/p" "$tmp/rx.err" 2>/dev/null)
+		[ -n "$rport" ] && break
+		sleep 0.02
+	done
+	if [ -z "$rport" ] || ! "$raw" send "${u[@]}" "${a_tx[@]}" "$host" \
+		"$rport" "$2" "$3" >"$tmp/tx.out" 2>"$tmp/tx.err"; then
+		kill "$rpid" 2>/dev/null
+		wait "$rpid" 2>/dev/null
+		echo "pair: $1 $2: $(cat "$tmp/rx.err" "$tmp/tx.err" 2>/dev/null |
+			grep -v '^listening' | head -1)" >&2
+		echo nan
+		return
+	fi
+	if ! wait "$rpid"; then
+		echo "pair: $1 $2: $(grep -v '^listening' "$tmp/rx.err" | head -1)" >&2
+		echo nan
+		return
+	fi
+	sed -n 's/^rx_gbps=\([0-9.]*\).*/\1/p' "$tmp/rx.out"
+}
+
+# zcopy_server_start [ARGS...]: a `zcopy bench server` on a free port of
+# $host; sets srv_pid and srv_port.
+zcopy_server_start() {
+	"$zcopy" bench server -B "$host" -p 0 "$@" 2>"$tmp/server.log" &
+	srv_pid=$!
+	srv_port=
+	for _ in $(seq 100); do
+		srv_port=$(sed -n "s/.*listening on port \([0-9]*\).*/\1/p" 2>/dev/null \
+			"$tmp/server.log")
+		[ -n "$srv_port" ] && return 0
+		sleep 0.05
+	done
+	echo "zcopy bench server did not start: $(cat "$tmp/server.log")" >&2
+	return 1
+}
+
+# zcopy_run PROTO SIZE SECS MODE [ARGS...]: one run of zcopy bench client
+# against the server; prints its Gbit/s as it reports it, or nan.
+zcopy_run() {
+	local u=() proto=$1 size=$2 secs=$3 mode=$4
+	shift 4
+	[ "$proto" = udp ] && u=(-u)
+	"$zcopy" bench client "$host" -p "$srv_port" "${u[@]}" -m "$mode" \
+		-s "$size" -t "$secs" -r 1 -q --json "$@" 2>"$tmp/zc.err" |
+		python3 -c 'import json,sys
+print(json.load(sys.stdin)["cells"][0]["gbps"])' 2>/dev/null || {
+		echo "zcopy: $proto $size $mode: $(head -1 "$tmp/zc.err")" >&2
+		echo nan
+	}
+}
