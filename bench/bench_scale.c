@@ -449,9 +449,6 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 	       "epoll %.1f MB/s (medians), median ratio %.3f\n",
 	       n, size, bc_median(z, rounds) / 1e6, bc_median(p, rounds) / 1e6,
 	       bc_median(r, rounds));
-	free(t.c);
-	free(t.msg);
-	free(t.rbuf);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
 	free(t.c);
