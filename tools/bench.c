@@ -720,6 +720,9 @@ static int run_client(const struct bench_opts *o, int cfd)
 	ret = bench_client(o, cfd, &sw);
 	if (!ret)
 		ret = report(&sw);
+	for (unsigned i = 0; i < sw.ncells; i++)
+		for (unsigned k = 0; k < sw.cells[i].nruns; k++)
+			bench_run_free(&sw.cells[i].runs[k]);
 	free(sw.cells);
 	return ret;
 }
