@@ -62,6 +62,15 @@ int bc_pin(int cpu)
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+int bc_own_files(int keep)
+{
+	if (keep < 3 || unshare(CLONE_FILES))
+		return keep < 3 ? -EINVAL : -errno;
+	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0))
+		return -errno;
+	return close_range((unsigned)keep + 1, ~0u, 0) ? -errno : 0;
+}
+
 /* ---- statistics ----------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
