@@ -278,7 +278,7 @@ void bc_send_end(int fd)
 static int set_rcvtimeo(int fd, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 };
+			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 
 	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno
 									: 0;
