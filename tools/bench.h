@@ -180,8 +180,7 @@ struct bench_stream {
 	int cpu;		     /* -1: not pinned */
 	int64_t deadline_us;	     /* sender */
 	atomic_bool *stop;	     /* sender: abort; receiver: stop now */
-	_Atomic uint64_t live_bytes; /* so far, for intervals */
-	_Atomic uint64_t *progress;  /* all streams (may be NULL) */
+	_Atomic uint64_t live_bytes; /* so far, for intervals and progress */
 	struct bc_count count;	     /* receiver: its first and last byte */
 	int64_t start_us, end_us;
 	struct zb_side side;
@@ -200,8 +199,9 @@ struct bench_streams {
 	pthread_t th[ZB_MAX_STREAMS];
 	unsigned nth;
 	atomic_bool stop;
-	_Atomic uint64_t progress;
 };
+/* Bytes moved so far by all streams (for the progress line). */
+uint64_t bench_streams_bytes(const struct bench_streams *s);
 void bench_streams_init(struct bench_streams *s, const struct zb_run *run,
 			bool send);
 /* Start a thread for each of the n fds (set in s->fd), stream i pinned to

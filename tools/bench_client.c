@@ -58,7 +58,7 @@ struct progress {
 static void progress_show(const struct progress *p, const struct crun *r)
 {
 	double el = (double)(bc_now_us() - r->t0) / 1e6;
-	uint64_t bytes = atomic_load(&r->streams.progress);
+	uint64_t bytes = bench_streams_bytes(&r->streams);
 	double spent = (double)(bc_now_us() - p->start_us) / 1e6;
 	/* Until a run is done, the plan is the best guess. */
 	double left = p->done ? spent / p->done * (p->total - p->done)

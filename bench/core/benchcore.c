@@ -62,6 +62,15 @@ int bc_pin(int cpu)
 	return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+int bc_own_files(int keep)
+{
+	if (keep < 3 || unshare(CLONE_FILES))
+		return keep < 3 ? -EINVAL : -errno;
+	if (keep > 3 && close_range(3, (unsigned)keep - 1, 0))
+		return -errno;
+	return close_range((unsigned)keep + 1, ~0u, 0) ? -errno : 0;
+}
+
 /* ---- statistics ----------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
@@ -269,7 +278,7 @@ void bc_send_end(int fd)
 static int set_rcvtimeo(int fd, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
-			      .tv_usec = (ms % 1000) * 1000 };
+			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 
 	return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ? -errno
 									: 0;

@@ -25,6 +25,14 @@ uint64_t bc_thread_cpu_us(void);
 /* Pin the calling thread to one CPU; cpu < 0 leaves it alone.  0 or
  * -errno. */
 int bc_pin(int cpu);
+/* Give the calling thread a file table of its own that holds only stdin,
+ * stdout, stderr and keep (unshare(CLONE_FILES), then close_range() on
+ * the rest of the copy, so that no other socket's end waits on this
+ * thread).  In a process of several threads the kernel takes and drops a
+ * reference on the file at every socket call; with a table of one owner
+ * it borrows the file, as for a single-threaded program.  Descriptors the
+ * thread opens later are its own.  0 or -errno. */
+int bc_own_files(int keep);
 
 /* ---- statistics ---------------------------------------------------------- */
 /* Median of v[0..n) (sorts v); 0 when n is 0. */
