@@ -84,7 +84,7 @@ for size in $sizes; do
 			done_runs=$((done_runs + 1))
 			[ -t 2 ] && printf '\r\033[K[%d/%d] %s %s' \
 				"$done_runs" "$total" "$size" "$t" >&2
-			g=$(run_tool "$t" "$b") || g=nan
+			g=$(run_tool "$t" "$b" | cut -d' ' -f1) || g=nan
 			printf '%s\t%s\t%s\n' "$size" "$t" "$g" >>"$results"
 		done
 	done

@@ -6,7 +6,8 @@
 # shellcheck disable=SC2154,SC2034
 
 # pair_run PROTO SIZE SECS: one run of the plain blocking pair, two
-# processes; prints the receiver's Gbit/s (first to last byte), or nan.
+# processes; prints the receiver's Gbit/s (first to last byte) and the
+# CPU seconds per GB of the sender and of the receiver, or "nan nan nan".
 pair_run() {
 	local u=() a_tx=() a_rx=() rport=
 	rm -f "$tmp/rx.err" "$tmp/rx.out"
@@ -27,15 +28,17 @@ pair_run() {
 		wait "$rpid" 2>/dev/null
 		echo "pair: $1 $2: $(cat "$tmp/rx.err" "$tmp/tx.err" 2>/dev/null |
 			grep -v '^listening' | head -1)" >&2
-		echo nan
+		echo nan nan nan
 		return
 	fi
 	if ! wait "$rpid"; then
 		echo "pair: $1 $2: $(grep -v '^listening' "$tmp/rx.err" | head -1)" >&2
-		echo nan
+		echo nan nan nan
 		return
 	fi
-	sed -n 's/^rx_gbps=\([0-9.]*\).*/\1/p' "$tmp/rx.out"
+	echo "$(sed -n 's/^rx_gbps=\([0-9.]*\).*/\1/p' "$tmp/rx.out")" \
+		"$(sed -n 's/.*cpu_s_per_gb=\([0-9.]*\).*/\1/p' "$tmp/tx.out")" \
+		"$(sed -n 's/.*cpu_s_per_gb=\([0-9.]*\).*/\1/p' "$tmp/rx.out")"
 }
 
 # zcopy_server_start [ARGS...]: a `zcopy bench server` on a free port of
@@ -55,7 +58,8 @@ zcopy_server_start() {
 }
 
 # zcopy_run PROTO SIZE SECS MODE [ARGS...]: one run of zcopy bench client
-# against the server; prints its Gbit/s as it reports it, or nan.
+# against the server; prints its Gbit/s as it reports it and its CPU
+# seconds per GB of sender and receiver, or "nan nan nan".
 zcopy_run() {
 	local u=() proto=$1 size=$2 secs=$3 mode=$4
 	shift 4
@@ -63,8 +67,10 @@ zcopy_run() {
 	"$zcopy" bench client "$host" -p "$srv_port" "${u[@]}" -m "$mode" \
 		-s "$size" -t "$secs" -r 1 -q --json "$@" 2>"$tmp/zc.err" |
 		python3 -c 'import json,sys
-print(json.load(sys.stdin)["cells"][0]["gbps"])' 2>/dev/null || {
+c = json.load(sys.stdin)["cells"][0]
+print(c["gbps"], c["tx_cpu_s_per_gb"], c["rx_cpu_s_per_gb"])' \
+			2>/dev/null || {
 		echo "zcopy: $proto $size $mode: $(head -1 "$tmp/zc.err")" >&2
-		echo nan
+		echo nan nan nan
 	}
 }

@@ -72,8 +72,10 @@ for ((r = 0; r < rounds; r++)); do
 					g=$(zcopy_run "$proto" "$size" "$secs" \
 						"$m" -A "$tx_cpu")
 				fi
-				printf '%s\t%s\t%s\t%s\t%s\n' "$r" "$proto" "$size" \
-					"$m" "${g:-nan}" >>"$tmp/results"
+				read -r g tx rx <<<"${g:-nan nan nan}"
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$proto" \
+					"$size" "$m" "$g" "${tx:-nan}" "${rx:-nan}" \
+					>>"$tmp/results"
 			done
 		done
 	done
@@ -91,11 +93,13 @@ import statistics, sys
 path, protos, methods = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
 runs = {}
 order = []
+cpu = {}
 for line in open(path):
-    r, proto, size, m, g = line.rstrip("\n").split("\t")
+    r, proto, size, m, g, tx, rx = line.rstrip("\n").split("\t")
     if (proto, size) not in order:
         order.append((proto, size))
     runs.setdefault((proto, size, m), {})[int(r)] = float(g)
+    cpu.setdefault((proto, size, m), []).append((float(tx), float(rx)))
 zmodes = [m for m in methods if m != "pair"]
 head = f"{'proto':<6}{'size':>6}{'pair':>9}"
 for m in zmodes:
@@ -122,4 +126,21 @@ for proto, size in order:
 for m in zmodes:
     if m in worst:
         print(f"lowest median ratio of {m}: {worst[m]:.2f}x")
+print()
+print("CPU seconds per GB, medians over the rounds: sender / receiver")
+head = f"{'proto':<6}{'size':>6}"
+for m in methods:
+    head += f"{m:>18}"
+print(head)
+for proto, size in order:
+    row = f"{proto:<6}{size:>6}"
+    for m in methods:
+        v = [c for c in cpu.get((proto, size, m), []) if c[0] == c[0]]
+        if v:
+            tx = statistics.median(c[0] for c in v)
+            rx = statistics.median(c[1] for c in v)
+            row += f"{tx:>10.3f} /{rx:>6.3f}"
+        else:
+            row += f"{'-':>18}"
+    print(row)
 EOF_PY
