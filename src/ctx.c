@@ -354,6 +354,15 @@ static int ctx_wait_epoll(struct zc_ctx *ctx, int timeout_ms)
 	return 0;
 }
 
+/* Work is queued and nothing but the wake-up eventfd is in the epoll set,
+ * and no wake-up is waiting there to be consumed: epoll_wait() could only
+ * say "nothing", so a process() call that only runs callbacks (a copy
+ * send's completion) makes no system call. */
+static bool ctx_nothing_to_wait(const struct zc_ctx *ctx, bool woken)
+{
+	return !woken && !ctx->nsocks_ep && !ctx->uring;
+}
+
 static int ctx_wait(struct zc_ctx *ctx, int timeout_ms)
 {
 	if (timeout_ms && ctx_ring_only(ctx))
@@ -386,17 +395,22 @@ static void ctx_run(struct zc_ctx *ctx)
 int zc_ctx_process(struct zc_ctx *ctx, int timeout_ms)
 {
 	ZC_CTX_GUARD(ctx);
-	int ret;
+	bool woken;
+	int ret = 0;
 
 	if (!ctx)
 		return -EINVAL;
 	if (ctx->depth)
 		return -EBUSY;
+	woken = ctx->woken;
 	ctx->ncb = 0;
 	ctx->woken = false;
 	ctx->depth++;
 	ctx->in_process = true;
-	ret = ctx_wait(ctx, ctx_pending(ctx) ? 0 : timeout_ms);
+	if (!ctx_pending(ctx))
+		ret = ctx_wait(ctx, timeout_ms);
+	else if (!ctx_nothing_to_wait(ctx, woken))
+		ret = ctx_wait(ctx, 0);
 	if (ctx_pending(ctx))
 		ctx_run(ctx);
 	ctx->in_process = false;

@@ -224,12 +224,16 @@ void zc_req_msghdr(const struct zc_req *req, struct msghdr *msg,
 ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
 		       int flags)
 {
+	const struct zc_seg *seg = &req->buf.segs[0];
 	struct iovec iov[ZC_SEND_MAX_IOV];
 	struct msghdr msg;
 
-	zc_req_msghdr(req, &msg, iov);
 	/* send() skips importing a msghdr and an iovec array: cheaper in
-	 * the kernel for the common one-buffer case. */
+	 * the kernel (and here) for the common one-buffer case. */
+	if (req->buf.nsegs == 1 && !req->destlen)
+		return send(sock->fd, (char *)seg->base + req->sent,
+			    seg->len - req->sent, flags);
+	zc_req_msghdr(req, &msg, iov);
 	if (msg.msg_iovlen == 1 && !req->destlen)
 		return send(sock->fd, iov[0].iov_base, iov[0].iov_len, flags);
 	return sendmsg(sock->fd, &msg, flags);
