@@ -684,6 +684,42 @@ static void setup_sends(void)
 	g_flush_ret = 0;
 }
 
+static void count_cb(struct zc_sock *sock, const struct zc_completion *c,
+		     void *arg)
+{
+	(void)sock;
+	(void)c;
+	(*(int *)arg)++;
+}
+
+/* zc_ctx_fd(3): readable while process() has work, and no longer once it
+ * ran (a process() that only runs callbacks must still consume the
+ * wake-up), also when the callbacks queue more sends. */
+static void test_ctx_fd_quiet_after_process(void **state)
+{
+	static char data[4096];
+	struct iovec iov = { data, sizeof(data) };
+	struct tcp_fix f = { 0 };
+	char sink[sizeof(data)];
+	int calls = 0;
+
+	(void)state;
+	tcp_fix_up(&f, &(struct zc_sock_opts){ .tx = ZC_TX_COPY });
+	assert_false(ctx_readable(f.ctx, 0));
+	for (int round = 1; round <= 3; round++) {
+		assert_int_equal(zc_send(f.sock, &iov, 1, count_cb, &calls), 0);
+		assert_true(ctx_readable(f.ctx, WAIT_MS));
+		assert_int_equal(zc_ctx_process(f.ctx, 0), 1);
+		assert_int_equal(calls, round);
+		assert_false(ctx_readable(f.ctx, 0));
+		assert_int_equal(recv(f.peer, sink, sizeof(sink), MSG_WAITALL),
+				 (ssize_t)sizeof(sink));
+	}
+	/* Nothing queued: process() waits, then returns no callbacks. */
+	assert_int_equal(zc_ctx_process(f.ctx, 10), 0);
+	tcp_fix_down(&f);
+}
+
 static void test_flush(void **state)
 {
 	struct tcp_fix f = { 0 };
@@ -1312,6 +1348,7 @@ int main(void)
 		cmocka_unit_test(test_rx_hold_uring),
 		cmocka_unit_test(test_rx_args),
 		cmocka_unit_test(test_rx_bounded),
+		cmocka_unit_test(test_ctx_fd_quiet_after_process),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_flush_reset),
 		cmocka_unit_test(test_shutdown),
