@@ -16,6 +16,18 @@
 /* Exit code meson reads as "skipped". */
 #define NU_SKIP 77
 
+/* 1 in an AddressSanitizer build (gcc or clang): tests scale down there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NU_ASAN 1
+#endif
+#endif
+#ifndef NU_ASAN
+#define NU_ASAN 0
+#endif
+
 /* Two namespaces joined by a veth pair: 10.231.<id>.1 in a, .2 in b. */
 struct nu_netns {
 	char a[32], b[32];

@@ -41,19 +41,8 @@
 
 #include "netutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
-#ifndef ASAN
-#define ASAN 0
-#endif
-
 /* Callback-driven transfer: 64 MiB (16 MiB under ASan, for time). */
-#define CHAIN_TOTAL (ASAN ? 16ull << 20 : 64ull << 20)
+#define CHAIN_TOTAL (NU_ASAN ? 16ull << 20 : 64ull << 20)
 #define CHAIN_DEADLINE_MS 25000
 /* Sends in flight at once: the slots primed before callbacks take over. */
 #define SLOTS 4

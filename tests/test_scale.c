@@ -27,14 +27,6 @@
 #include "bench_util.h"
 #include "netutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ZC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ZC_ASAN 1
-#endif
-#endif
-
 #define MSG 16384
 #define BUSY_SENDS 16 /* busy: 256 KiB in 16 KiB sends */
 #define DEADLINE_MS 120000
@@ -328,7 +320,7 @@ static int raise_nofile(unsigned conns)
 
 int main(int argc, char **argv)
 {
-#ifdef ZC_ASAN
+#if NU_ASAN
 	unsigned n = 1000;
 #else
 	unsigned n = 10000;

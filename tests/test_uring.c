@@ -36,17 +36,6 @@
 #include "sock.h"
 #include "uring.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
-#ifndef ASAN
-#define ASAN 0
-#endif
-
 #define SLOTS 8
 #define GARBAGE 0xee
 
@@ -876,7 +865,7 @@ static int memlock_child(void)
 	CHECK(!setrlimit(RLIMIT_MEMLOCK, &rl));
 	ret = zc_region_create(4 << 20, 0, &region);
 	/* ASan's mlock() interceptor does nothing and succeeds. */
-	if (!ret && ASAN)
+	if (!ret && NU_ASAN)
 		zc_region_destroy(region);
 	else
 		CHECK(ret == -ENOMEM || ret == -EPERM);
