@@ -642,8 +642,11 @@ static void test_auto_plain_sender(void **state)
 	assert_true(st.policy_rx_copy > 4 * st.policy_rx_map);
 }
 
-/* MSS 4108 and a MSG_ZEROCOPY sender: every window is mapped, so auto
- * never backs off and maps as much as ZC_RX_TCPMMAP does. */
+/* MSS 4108 and a MSG_ZEROCOPY sender: mapping works, so auto measures
+ * both paths and keeps the cheaper one.  A window can still come out
+ * mostly copied (the receiver ran ahead of the sender: 1 window in ~10
+ * runs on a loaded machine) and back off once; that is the rule working,
+ * so back-offs are printed, not asserted. */
 static void test_auto_mappable(void **state)
 {
 	struct zc_stats st;
@@ -657,7 +660,7 @@ static void test_auto_mappable(void **state)
 	 * cheaper (or the one in use, when the other is not cheaper by the
 	 * margin).  Every byte arrived intact (stream() checked it). */
 	assert_true(st.policy_rx_map > 0);
-	assert_true(st.policy_rx_backoffs == 0);
+	assert_true(st.rx_bytes_mapped > 0);
 	assert_true(st.policy_rx_cost_copy > 0 && st.policy_rx_cost_map > 0);
 	assert_true(st.policy_rx_probes > 0);
 	if (st.policy_rx_using == ZC_RX_COPY)
