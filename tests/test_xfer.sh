@@ -125,7 +125,13 @@ wait_recv
 dst=$tmp/dst-gen
 mkdir "$dst"
 start_recv "$tmp/recv-gen.log" -q "$dst"
-tok=$(sed -n 's/.*token: \([0-9a-f]*\) .*/\1/p' "$tmp/recv-gen.log")
+# The token line follows the "listening" line start_recv waited for.
+tok=
+for _ in $(seq 100); do
+	tok=$(sed -n 's/.*token: \([0-9a-f]*\) .*/\1/p' "$tmp/recv-gen.log")
+	[ -n "$tok" ] && break
+	sleep 0.1
+done
 if [ -n "$tok" ] && run_send 0 "$tmp/send-gen.log" -t "$tok" \
 	"$tmp/src/tree/one byte" "127.0.0.1:$port"; then
 	ok "recv without a token makes one and prints it"
