@@ -104,7 +104,7 @@ for line in open(path):
     if (proto, size) not in order:
         order.append((proto, size))
     runs.setdefault((proto, size, m), {})[int(r)] = float(g)
-    cpu.setdefault((proto, size, m), []).append((float(tx), float(rx)))
+    cpu.setdefault((proto, size, m), {})[int(r)] = (float(tx), float(rx))
 zmodes = [m for m in methods if m != "pair"]
 head = f"{'proto':<6}{'size':>6}{'pair':>9}"
 for m in zmodes:
@@ -143,11 +143,34 @@ print(head)
 for proto, size in order:
     row = f"{proto:<6}{size:>6}"
     for m in methods:
-        v = [c for c in cpu.get((proto, size, m), []) if c[0] == c[0]]
+        v = [c for c in cpu.get((proto, size, m), {}).values()
+             if c[0] == c[0]]
         if v:
             tx = statistics.median(c[0] for c in v)
             rx = statistics.median(c[1] for c in v)
             row += f"{tx:>10.3f} /{rx:>6.3f}"
+        else:
+            row += f"{'-':>18}"
+    print(row)
+print()
+# Less noisy than throughput: CPU time per byte hardly depends on what
+# else the machine runs.
+print("CPU per GB against the pair: median of the per-round ratios, "
+      "sender / receiver")
+head = f"{'proto':<6}{'size':>6}"
+for m in zmodes:
+    head += f"{m + '/pair':>18}"
+print(head)
+for proto, size in order:
+    pair = cpu.get((proto, size, "pair"), {})
+    row = f"{proto:<6}{size:>6}"
+    for m in zmodes:
+        z = cpu.get((proto, size, m), {})
+        both = [r for r in z if r in pair and min(z[r] + pair[r]) > 0]
+        if both:
+            tx = statistics.median(z[r][0] / pair[r][0] for r in both)
+            rx = statistics.median(z[r][1] / pair[r][1] for r in both)
+            row += f"{tx:>10.2f}x/{rx:>5.2f}x"
         else:
             row += f"{'-':>18}"
     print(row)
