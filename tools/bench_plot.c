@@ -228,8 +228,8 @@ static void y_axis(FILE *g, const struct bench_sweep *sw, enum plot_metric what)
 			fprintf(g, "set yrange [0:*]\n");
 		return;
 	}
-	lo /= 1.25;
-	hi *= 1.25;
+	lo /= 1.5;
+	hi *= 1.5;
 	fprintf(g,
 		"set logscale y\nset ylabel 'CPU seconds per GB (log scale)'\n"
 		"set yrange [%g:%g]\nset ytics (",
