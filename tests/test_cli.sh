@@ -121,4 +121,24 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect 1 "cannot connect to 127.0.0.1 port $closed: connection refused" \
 	probe --to "127.0.0.1:$closed"
 [ -e "$tmp/x.png" ] && { echo "FAIL a refused command wrote its plot"; fail=1; }
+# A tiny sweep draws its plot: a PNG (its signature), more than an empty
+# set of axes (three panels of points are tens of KB; empty ones ~6 KB).
+if command -v gnuplot >/dev/null; then
+	if "$zcopy" bench -m copy:copy,msgzc:copy -s 4K,64K -t 0.1 -r 2 -q \
+		--plot "$tmp/sweep.png" >/dev/null 2>"$tmp/plot.err"; then
+		magic=$(head -c 8 "$tmp/sweep.png" | od -An -tx1 | tr -d ' \n')
+		size=$(stat -c %s "$tmp/sweep.png")
+		if [ "$magic" = 89504e470d0a1a0a ] && [ "$size" -gt 20000 ]; then
+			echo "ok   zcopy bench --plot: a PNG of $size bytes"
+		else
+			echo "FAIL zcopy bench --plot: signature $magic, $size bytes"
+			fail=1
+		fi
+	else
+		echo "FAIL zcopy bench --plot: $(cat "$tmp/plot.err")"
+		fail=1
+	fi
+else
+	echo "skip zcopy bench --plot drawing: no gnuplot on PATH"
+fi
 exit $fail
