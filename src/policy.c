@@ -319,6 +319,16 @@ void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
 	zc_cost_note(&pol->tx_cost, zc ? ZC_PATH_ZC : ZC_PATH_COPY, bytes, ns);
 }
 
+/* The cost comparison's word, where it decides. */
+static int cost_why(const struct zc_costsel *c)
+{
+	if (c->probing)
+		return ZC_PWHY_PROBING;
+	if (!c->m[ZC_PATH_COPY].ns_per_mib || !c->m[ZC_PATH_ZC].ns_per_mib)
+		return ZC_PWHY_MEASURING;
+	return ZC_PWHY_CHEAPER;
+}
+
 static int rx_why(const struct zc_policy *pol)
 {
 	const struct zc_costsel *c = &pol->rx_cost;
@@ -327,11 +337,39 @@ static int rx_why(const struct zc_policy *pol)
 		return ZC_PWHY_NONE;
 	if (c->blocked)
 		return ZC_PWHY_KERNEL;
-	if (c->probing)
-		return ZC_PWHY_PROBING;
-	if (!c->m[ZC_PATH_COPY].ns_per_mib || !c->m[ZC_PATH_ZC].ns_per_mib)
-		return ZC_PWHY_MEASURING;
-	return ZC_PWHY_CHEAPER;
+	return cost_why(c);
+}
+
+static int tx_why(const struct zc_policy *pol)
+{
+	uint64_t large = pol->zc + pol->copy_backoff;
+
+	if (pol->state == ZC_POLICY_PINNED || (!large && !pol->copy_small))
+		return ZC_PWHY_NONE;
+	/* Most sends never reached a decision between paths. */
+	if (pol->copy_small > large)
+		return ZC_PWHY_SMALL;
+	switch (pol->state) {
+	case ZC_POLICY_ZEROCOPY:
+		return cost_why(&pol->tx_cost);
+	case ZC_POLICY_PROBING:
+		return ZC_PWHY_PROBING; /* awaiting the kernel's verdict */
+	default:
+		return ZC_PWHY_KERNEL; /* copied after all, or no zero-copy */
+	}
+}
+
+bool zc_policy_tx_zc(const struct zc_policy *pol)
+{
+	switch (tx_why(pol)) {
+	case ZC_PWHY_NONE:
+	case ZC_PWHY_SMALL:
+	case ZC_PWHY_KERNEL:
+		return false;
+	default:
+		return pol->state == ZC_POLICY_PROBING ||
+		       zc_cost_pick(&pol->tx_cost) == ZC_PATH_ZC;
+	}
 }
 
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
@@ -355,6 +393,7 @@ void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
 	st->policy_rx_switches = pol->rx_cost.switches;
 	st->policy_tx_probes = pol->tx_cost.probes;
 	st->policy_tx_switches = pol->tx_cost.switches;
+	st->policy_tx_why = tx_why(pol);
 	st->policy_rx_why = rx_why(pol);
 	if (st->policy_rx_why != ZC_PWHY_NONE)
 		st->policy_rx_using = zc_cost_pick(&pol->rx_cost) == ZC_PATH_ZC

@@ -154,6 +154,9 @@ void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
  * ZC_TX_COPY (pread + send) below ZC_POLICY_FILE_READ_MAX, else
  * ZC_TX_SENDFILE; see bench/README.md ("File sends"). */
 enum zc_tx_mode zc_policy_file_tx(size_t len);
+/* True if auto's large sends go zero-copy now (the socket names the
+ * transport in zc_stats.policy_tx_using). */
+bool zc_policy_tx_zc(const struct zc_policy *pol);
 /* Copy the policy's decisions and state into st. */
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st);
 

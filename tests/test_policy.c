@@ -351,6 +351,43 @@ static void test_stats(void **state)
 	assert_int_equal(st.policy_rx_copy, 0);
 }
 
+/* Why auto sends as it does: small sends, the kernel's verdict, costs. */
+static void test_tx_why(void **state)
+{
+	struct zc_stats st = { 0 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_NONE);
+	for (int i = 0; i < 10; i++)
+		sim_send(&s, 100, all_copied, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_SMALL);
+	assert_false(zc_policy_tx_zc(&s.pol));
+	sim_run(&s, 1000, all_copied, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_KERNEL);
+	assert_false(zc_policy_tx_zc(&s.pol));
+
+	sim_init(&s, 0);
+	sim_run(&s, 10, all_zerocopy, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_MEASURING);
+	assert_true(zc_policy_tx_zc(&s.pol));
+	/* Zero-copy measured 4x dearer than copying: copy, for that. */
+	zc_policy_tx_cost(&s.pol, true, ZC_COST_WINDOW, 4000000);
+	zc_policy_tx_cost(&s.pol, false, ZC_COST_WINDOW, 1000000);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_CHEAPER);
+	assert_false(zc_policy_tx_zc(&s.pol));
+
+	zc_policy_off(&s.pol, ZC_POLICY_PINNED);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_NONE);
+}
+
 /* ---- receive ----------------------------------------------------------- */
 
 /* A receive path driven by the policy: each receive of len bytes is
@@ -645,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_lost_probes),
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_tx_why),
 		cmocka_unit_test(test_rx_all_mapped),
 		cmocka_unit_test(test_rx_all_copied),
 		cmocka_unit_test(test_rx_share_boundary),
