@@ -106,8 +106,11 @@ void zc_cost_block(struct zc_costsel *s, bool blocked)
 	s->probing = false;
 	s->m[ZC_PATH_ZC].bytes = 0;
 	s->m[ZC_PATH_ZC].ns = 0;
-	/* Possible again: measure it now rather than after a back-off. */
-	if (!blocked && s->cur == ZC_PATH_COPY) {
+	/* Blocked, copy is the path in use and measured as such; possible
+	 * again, zero-copy is measured now and must win on cost to take
+	 * over (resuming it unmeasured kept a dearer path for good). */
+	s->cur = ZC_PATH_COPY;
+	if (!blocked) {
 		s->probing = true;
 		s->probes++;
 	}

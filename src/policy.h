@@ -87,8 +87,9 @@ static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)
 /* A timed call moved bytes on path in ns of CPU time. */
 void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns);
-/* The zero-copy path cannot work (blocked) or may again (unblocked: it
- * is measured at once). */
+/* The zero-copy path cannot work (blocked: copy is the path in use) or
+ * may again (unblocked: it is measured at once, and takes over only if
+ * cheaper). */
 void zc_cost_block(struct zc_costsel *s, bool blocked);
 
 /* Exponential back-off counted in decisions. */

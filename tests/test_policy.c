@@ -599,6 +599,33 @@ static void test_cost_blocked_never_chosen(void **state)
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
 }
 
+/* Blocked while zero-copy was in use (a receive window that mapped too
+ * little): copy carries on as the path in use, and once zero-copy may
+ * work again it is measured first, not resumed: dearer, it stays out. */
+static void test_cost_block_then_measured(void **state)
+{
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000
+	};
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	cost_run(&s, cost, 1, w);
+	assert_true(s.probing);
+	zc_cost_block(&s, true);
+	cost_run(&s, cost, 10, w);
+	assert_int_equal(w[ZC_PATH_ZC], 0);
+	zc_cost_block(&s, false);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	cost_run(&s, cost, 1, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	cost_run(&s, cost, 100, w);
+	assert_true(w[ZC_PATH_ZC] <= 5);
+	assert_int_equal(s.switches, 0);
+}
+
 static void test_cost_sampling(void **state)
 {
 	struct zc_costsel s;
@@ -692,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_cost_tie_stays),
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
+		cmocka_unit_test(test_cost_block_then_measured),
 		cmocka_unit_test(test_cost_sampling),
 		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),
