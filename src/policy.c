@@ -54,6 +54,7 @@ static void cost_window(struct zc_costsel *s, enum zc_cost_path path)
 	m->ns_per_mib = v ? v : 1;
 	m->bytes = 0;
 	m->ns = 0;
+	m->calls = 0;
 }
 
 /* The other path was measured: it takes over only if cheaper by the
@@ -82,7 +83,8 @@ void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 
 	m->bytes += bytes;
 	m->ns += ns;
-	if (m->bytes < ZC_COST_WINDOW)
+	m->calls++;
+	if (m->bytes < ZC_COST_WINDOW || m->calls < ZC_COST_WINDOW_CALLS)
 		return;
 	cost_window(s, path);
 	if (s->blocked)
@@ -106,6 +108,7 @@ void zc_cost_block(struct zc_costsel *s, bool blocked)
 	s->probing = false;
 	s->m[ZC_PATH_ZC].bytes = 0;
 	s->m[ZC_PATH_ZC].ns = 0;
+	s->m[ZC_PATH_ZC].calls = 0;
 	/* Blocked, copy is the path in use and measured as such; possible
 	 * again, zero-copy is measured now and must win on cost to take
 	 * over (resuming it unmeasured kept a dearer path for good). */

@@ -377,8 +377,10 @@ static void test_tx_why(void **state)
 	assert_int_equal(st.policy_tx_why, ZC_PWHY_MEASURING);
 	assert_true(zc_policy_tx_zc(&s.pol));
 	/* Zero-copy measured 4x dearer than copying: copy, for that. */
-	zc_policy_tx_cost(&s.pol, true, ZC_COST_WINDOW, 4000000);
-	zc_policy_tx_cost(&s.pol, false, ZC_COST_WINDOW, 1000000);
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+		zc_policy_tx_cost(&s.pol, true, ZC_COST_WINDOW, 4000000);
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+		zc_policy_tx_cost(&s.pol, false, ZC_COST_WINDOW, 1000000);
 	zc_policy_stats(&s.pol, &st);
 	assert_int_equal(st.policy_tx_why, ZC_PWHY_CHEAPER);
 	assert_false(zc_policy_tx_zc(&s.pol));
@@ -498,8 +500,10 @@ static void test_rx_window(void **state)
 static void cost_window(struct zc_costsel *s, enum zc_cost_path path,
 			uint64_t ns_per_mib)
 {
-	zc_cost_note(s, path, ZC_COST_WINDOW,
-		     ns_per_mib * ZC_COST_WINDOW / (1u << 20));
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+		zc_cost_note(s, path, ZC_COST_WINDOW / ZC_COST_WINDOW_CALLS,
+			     ns_per_mib * ZC_COST_WINDOW / (1u << 20) /
+				     ZC_COST_WINDOW_CALLS);
 }
 
 /* Drive the selector: each window goes to the path it picks, at that
@@ -626,6 +630,22 @@ static void test_cost_block_then_measured(void **state)
 	assert_int_equal(s.switches, 0);
 }
 
+/* A window is a number of calls too: one large call is no measurement. */
+static void test_cost_window_calls(void **state)
+{
+	struct zc_costsel s;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	for (unsigned i = 0; i + 1 < ZC_COST_WINDOW_CALLS; i++)
+		zc_cost_note(&s, ZC_PATH_ZC, 4 * ZC_COST_WINDOW, 1000);
+	assert_int_equal(s.m[ZC_PATH_ZC].ns_per_mib, 0);
+	assert_false(s.probing);
+	zc_cost_note(&s, ZC_PATH_ZC, 4 * ZC_COST_WINDOW, 1000);
+	assert_true(s.m[ZC_PATH_ZC].ns_per_mib > 0);
+	assert_true(s.probing);
+}
+
 static void test_cost_sampling(void **state)
 {
 	struct zc_costsel s;
@@ -720,6 +740,7 @@ int main(void)
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
 		cmocka_unit_test(test_cost_block_then_measured),
+		cmocka_unit_test(test_cost_window_calls),
 		cmocka_unit_test(test_cost_sampling),
 		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),
