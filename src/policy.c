@@ -76,6 +76,16 @@ static void cost_decide(struct zc_costsel *s)
 		s->every *= 2;
 }
 
+/* A probe is measured over ZC_COST_PROBE_WINDOWS windows at once. */
+static bool cost_window_full(const struct zc_costsel *s, enum zc_cost_path path)
+{
+	const struct zc_cost_meter *m = &s->m[path];
+	unsigned n = path == s->cur ? 1 : ZC_COST_PROBE_WINDOWS;
+
+	return m->bytes >= (uint64_t)ZC_COST_WINDOW * n &&
+	       m->calls >= ZC_COST_WINDOW_CALLS * n;
+}
+
 void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns)
 {
@@ -84,7 +94,7 @@ void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 	m->bytes += bytes;
 	m->ns += ns;
 	m->calls++;
-	if (m->bytes < ZC_COST_WINDOW || m->calls < ZC_COST_WINDOW_CALLS)
+	if (!cost_window_full(s, path))
 		return;
 	cost_window(s, path);
 	if (s->blocked)
@@ -109,11 +119,17 @@ void zc_cost_block(struct zc_costsel *s, bool blocked)
 	s->m[ZC_PATH_ZC].bytes = 0;
 	s->m[ZC_PATH_ZC].ns = 0;
 	s->m[ZC_PATH_ZC].calls = 0;
-	/* Blocked, copy is the path in use and measured as such; possible
-	 * again, zero-copy is measured now and must win on cost to take
-	 * over (resuming it unmeasured kept a dearer path for good). */
-	s->cur = ZC_PATH_COPY;
-	if (!blocked) {
+	/* Blocked, copy is the path in use and measured as such.  Possible
+	 * again: with copy's cost known, zero-copy is measured now and must
+	 * win to take over (resuming it unmeasured kept a dearer path for
+	 * good); without, zero-copy resumes and copy is measured next. */
+	if (blocked || s->m[ZC_PATH_COPY].ns_per_mib) {
+		s->cur = ZC_PATH_COPY;
+		s->since = 0;
+	} else {
+		s->cur = ZC_PATH_ZC;
+	}
+	if (!blocked && s->cur == ZC_PATH_COPY) {
 		s->probing = true;
 		s->probes++;
 	}

@@ -42,7 +42,7 @@
  * Cost: CPU time per byte, measured by the socket layer in the calls that
  * move the bytes (a sample of them) and fed in here.  Two paths compete
  * (copy and zero-copy); the cheaper one is used, the other is measured
- * again now and then (one window, at doubling intervals while the choice
+ * again now and then (a probe, at doubling intervals while the choice
  * holds), and a path takes over only when it is cheaper by a margin.
  */
 #define ZC_COST_WINDOW (256u << 10) /* sampled bytes per measurement */
@@ -50,6 +50,13 @@
  * bytes alone was one or two calls, and a probe that noisy switched
  * paths back and forth (21 switches in 1 s of zcopy bench at 64 KiB). */
 #define ZC_COST_WINDOW_CALLS 16
+/* A probe of the other path is this many windows, measured as one: a
+ * single window was too noisy (bench_tcpmmap -a -c 4: the mapped path's
+ * cost over one window ranged 0.3 to 2.2 ms/MiB, and auto mapped 45% of
+ * the bytes where mapping cost 20% less than copying).  Every call of a
+ * probe is timed, one in 16 on the path in use: a probe is still a small
+ * share of the calls. */
+#define ZC_COST_PROBE_WINDOWS 4
 #define ZC_COST_MARGIN 10     /* percent cheaper to take over */
 #define ZC_COST_PROBE_MIN 4   /* windows between re-measurements... */
 #define ZC_COST_PROBE_MAX 256 /* ...doubling up to this */
@@ -96,8 +103,9 @@ static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)
 void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns);
 /* The zero-copy path cannot work (blocked: copy is the path in use) or
- * may again (unblocked: it is measured at once, and takes over only if
- * cheaper). */
+ * may again (unblocked: measured at once, taking over only if cheaper;
+ * if copy's cost is still unknown, zero-copy resumes and copy is measured
+ * after one window). */
 void zc_cost_block(struct zc_costsel *s, bool blocked);
 
 /* Exponential back-off counted in decisions. */

@@ -379,7 +379,9 @@ static void test_tx_why(void **state)
 	/* Zero-copy measured 4x dearer than copying: copy, for that. */
 	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
 		zc_policy_tx_cost(&s.pol, true, ZC_COST_WINDOW, 4000000);
-	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+	/* A probe: ZC_COST_PROBE_WINDOWS windows' worth. */
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS * ZC_COST_PROBE_WINDOWS;
+	     i++)
 		zc_policy_tx_cost(&s.pol, false, ZC_COST_WINDOW, 1000000);
 	zc_policy_stats(&s.pol, &st);
 	assert_int_equal(st.policy_tx_why, ZC_PWHY_CHEAPER);
@@ -530,15 +532,16 @@ static void test_cost_cheaper_wins(void **state)
 
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_ZC);
-	/* One window of the first path, then the other is measured. */
-	cost_run(&s, cost, 2, w);
+	/* One window of the first path, then the other is measured (a
+	 * probe of ZC_COST_PROBE_WINDOWS windows). */
+	cost_run(&s, cost, 1 + ZC_COST_PROBE_WINDOWS, w);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
 	assert_int_equal(s.switches, 1);
 	/* From then on the cheaper path carries almost everything: re-probes
-	 * at doubling intervals, one window each. */
+	 * at doubling intervals. */
 	cost_run(&s, cost, 1000, w);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
-	assert_true(w[ZC_PATH_ZC] <= 8);
+	assert_true(w[ZC_PATH_ZC] <= 8 * ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(s.switches, 1);
 }
 
@@ -577,8 +580,8 @@ static void test_cost_reprobe_finds_cheaper(void **state)
 		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
 			break;
 	}
-	/* Found within one probe interval: at most PROBE_MAX + 1 windows. */
-	assert_true(n <= ZC_COST_PROBE_MAX + 1);
+	/* Found within one probe interval and one probe. */
+	assert_true(n <= ZC_COST_PROBE_MAX + ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
 }
 
@@ -608,26 +611,50 @@ static void test_cost_blocked_never_chosen(void **state)
  * work again it is measured first, not resumed: dearer, it stays out. */
 static void test_cost_block_then_measured(void **state)
 {
+	uint64_t cost[2] = { [ZC_PATH_COPY] = 300000, [ZC_PATH_ZC] = 100000 };
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	/* zero-copy, then copy measured */
+	cost_run(&s, cost, 1 + ZC_COST_PROBE_WINDOWS, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	/* Zero-copy becomes the dearer one, and is blocked. */
+	cost[ZC_PATH_COPY] = 100000;
+	cost[ZC_PATH_ZC] = 300000;
+	zc_cost_block(&s, true);
+	cost_run(&s, cost, 10, w);
+	assert_int_equal(w[ZC_PATH_ZC], 0);
+	zc_cost_block(&s, false);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	cost_run(&s, cost, ZC_COST_PROBE_WINDOWS, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	cost_run(&s, cost, 100, w);
+	assert_true(w[ZC_PATH_ZC] <= 3 * ZC_COST_PROBE_WINDOWS);
+	assert_int_equal(s.switches, 0);
+}
+
+/* Blocked before copy was ever measured: zero-copy resumes once it may,
+ * and copy is measured after one window; the cheaper one stays. */
+static void test_cost_block_copy_unknown(void **state)
+{
 	const uint64_t cost[2] = {
-		[ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000
+		[ZC_PATH_COPY] = 300000, [ZC_PATH_ZC] = 100000
 	};
 	struct zc_costsel s;
 	unsigned w[2];
 
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_ZC);
-	cost_run(&s, cost, 1, w);
-	assert_true(s.probing);
 	zc_cost_block(&s, true);
-	cost_run(&s, cost, 10, w);
-	assert_int_equal(w[ZC_PATH_ZC], 0);
 	zc_cost_block(&s, false);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
 	cost_run(&s, cost, 1, w);
-	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY); /* measured now */
 	cost_run(&s, cost, 100, w);
-	assert_true(w[ZC_PATH_ZC] <= 5);
-	assert_int_equal(s.switches, 0);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	assert_true(w[ZC_PATH_COPY] <= 5 * ZC_COST_PROBE_WINDOWS);
 }
 
 /* A window is a number of calls too: one large call is no measurement. */
@@ -740,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
 		cmocka_unit_test(test_cost_block_then_measured),
+		cmocka_unit_test(test_cost_block_copy_unknown),
 		cmocka_unit_test(test_cost_window_calls),
 		cmocka_unit_test(test_cost_sampling),
 		cmocka_unit_test(test_rx_cost),
