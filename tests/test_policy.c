@@ -665,10 +665,10 @@ static void test_cost_window_calls(void **state)
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_ZC);
 	for (unsigned i = 0; i + 1 < ZC_COST_WINDOW_CALLS; i++)
-		zc_cost_note(&s, ZC_PATH_ZC, 4 * ZC_COST_WINDOW, 1000);
+		zc_cost_note(&s, ZC_PATH_ZC, 4ull * ZC_COST_WINDOW, 1000);
 	assert_int_equal(s.m[ZC_PATH_ZC].ns_per_mib, 0);
 	assert_false(s.probing);
-	zc_cost_note(&s, ZC_PATH_ZC, 4 * ZC_COST_WINDOW, 1000);
+	zc_cost_note(&s, ZC_PATH_ZC, 4ull * ZC_COST_WINDOW, 1000);
 	assert_true(s.m[ZC_PATH_ZC].ns_per_mib > 0);
 	assert_true(s.probing);
 }
