@@ -8,13 +8,18 @@
  * -a puts ZC_RX_AUTO in place of ZC_RX_TCPMMAP (what the policy costs or
  * gains); -p sends with plain send() at the default MSS (nothing can be
  * mapped); -c sets the size of each send in KiB (256).
+ * -S sweeps what a mapped receive is made of instead: the window (64 KiB
+ * receive buffers times a count; a TCP_ZEROCOPY_RECEIVE call maps at
+ * most a quarter of it) and SO_RCVLOWAT (how much is queued when the
+ * receiver wakes, so the pages per call), each against copy, data not
+ * read, interleaved; the table gives the median ratios per setting.
  *
  * Receiver CPU is getrusage(RUSAGE_THREAD) of the receiving thread (user
  * + system), per GB received; throughput is bytes over the receiver's wall
  * time from the first byte to end of stream.
  *
  * usage: bench_tcpmmap [-s MiB per run] [-n pairs] [-l rx_lowat bytes]
- *                      [-c KiB per send] [-a] [-p]
+ *                      [-c KiB per send] [-a] [-p] [-S]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,6 +51,7 @@ struct run {
 	double gbps;	   /* GB/s */
 	double cpu_per_gb; /* receiver CPU seconds per GB */
 	double mapped;	   /* share of bytes mapped */
+	double per_recv;   /* bytes per receive */
 };
 
 static uint8_t *pat;
@@ -54,6 +60,8 @@ static int lowat;
 static size_t send_chunk = 256u << 10;
 static enum zc_rx_mode mapped_rx = ZC_RX_TCPMMAP; /* -a: ZC_RX_AUTO */
 static bool plain;				  /* -p: send(), default MSS */
+static bool sweep;				  /* -S */
+static unsigned rx_bufs;			  /* 0: the library's */
 static volatile uint64_t sink;
 
 static void send_done(struct zc_sock *sock, const struct zc_completion *c,
@@ -142,7 +150,7 @@ static uint64_t touch(const struct zc_buf *buf)
 static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 {
 	struct zc_stats st;
-	uint64_t got = 0, sum = 0;
+	uint64_t got = 0, sum = 0, calls = 0;
 	uint64_t t0 = 0;
 	double c0 = 0;
 	ssize_t n;
@@ -158,6 +166,7 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 			c0 = bench_thread_cpu();
 		}
 		got += (uint64_t)n;
+		calls++;
 		if (read_all)
 			sum += touch(buf);
 		zc_buf_release(buf);
@@ -165,6 +174,7 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 	r->gbps = (double)got / (double)(bc_now_ns() - t0); /* B/ns */
 	r->cpu_per_gb = (bench_thread_cpu() - c0) / ((double)got / 1e9);
 	sink += sum;
+	r->per_recv = calls ? (double)got / (double)calls : 0;
 	zc_sock_stats(sock, &st);
 	r->mapped = st.rx_bytes
 			    ? (double)st.rx_bytes_mapped / (double)st.rx_bytes
@@ -172,12 +182,16 @@ static int receive(struct zc_sock *sock, bool read_all, struct run *r)
 	return n == 0 && got == run_bytes ? 0 : -1;
 }
 
+#define RX_BUF (64u << 10) /* -S: receive buffer size (the default) */
+
 static int one_run(enum variant v, struct run *r)
 {
 	struct zc_sock_opts o = { .rx = (v == MAP_IDLE || v == MAP_TOUCH)
 						? mapped_rx
 						: ZC_RX_COPY,
-				  .rx_lowat = lowat };
+				  .rx_lowat = lowat,
+				  .rx_buf_size = rx_bufs ? RX_BUF : 0,
+				  .rx_buf_count = rx_bufs };
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	pthread_t th;
@@ -224,11 +238,82 @@ static void print_table(struct table *t, int pairs)
 		       bc_median(t->cpu_ratio[k], pairs));
 }
 
+/* -S: windows (64 KiB buffers) and SO_RCVLOWAT values swept. */
+static const unsigned sweep_bufs[] = { 4, 16, 64, 256 };
+static const int sweep_lowat[] = { 0, 64 << 10, 256 << 10 };
+#define NBUFS (sizeof(sweep_bufs) / sizeof(sweep_bufs[0]))
+#define NLOWAT (sizeof(sweep_lowat) / sizeof(sweep_lowat[0]))
+
+struct cfg_runs {
+	double cpu[2][MAX_PAIRS], gbps[2][MAX_PAIRS], per_recv[MAX_PAIRS];
+	double cpu_ratio[MAX_PAIRS], tput_ratio[MAX_PAIRS];
+	double mapped[MAX_PAIRS];
+};
+
+/* One pair (mapped, copy; the order alternating) at one setting. */
+static int sweep_pair(struct cfg_runs *c, int i)
+{
+	struct run r[2];
+
+	for (int k = 0; k < 2; k++) {
+		int v = (i % 2) ? k ^ 1 : k; /* 0: MAP_IDLE, 1: COPY_IDLE */
+
+		if (one_run(v ? COPY_IDLE : MAP_IDLE, &r[v]))
+			return -1;
+	}
+	for (int v = 0; v < 2; v++) {
+		c->cpu[v][i] = r[v].cpu_per_gb;
+		c->gbps[v][i] = r[v].gbps;
+	}
+	c->per_recv[i] = r[0].per_recv;
+	c->mapped[i] = r[0].mapped;
+	c->cpu_ratio[i] = r[0].cpu_per_gb / r[1].cpu_per_gb;
+	c->tput_ratio[i] = r[0].gbps / r[1].gbps;
+	return 0;
+}
+
+static int run_sweep(int pairs)
+{
+	static struct cfg_runs c[NBUFS][NLOWAT];
+
+	/* Rounds outermost: every setting sees the same spells of noise. */
+	for (int i = 0; i < pairs; i++)
+		for (unsigned b = 0; b < NBUFS; b++)
+			for (unsigned l = 0; l < NLOWAT; l++) {
+				rx_bufs = sweep_bufs[b];
+				lowat = sweep_lowat[l];
+				if (sweep_pair(&c[b][l], i))
+					return -1;
+			}
+	printf("\n%8s %8s %7s %10s %8s %9s %9s %8s %8s\n", "window", "per call",
+	       "lowat", "KiB/recv", "mapped", "map s/GB", "copy s/GB", "CPU x",
+	       "GB/s x");
+	for (unsigned b = 0; b < NBUFS; b++)
+		for (unsigned l = 0; l < NLOWAT; l++) {
+			struct cfg_runs *r = &c[b][l];
+
+			printf("%6uKi %6uKi %6dKi %10.1f %7.1f%% %9.3f %9.3f "
+			       "%8.2f %8.2f\n",
+			       sweep_bufs[b] * (RX_BUF >> 10),
+			       sweep_bufs[b] * (RX_BUF >> 10) / 4,
+			       sweep_lowat[l] >> 10,
+			       bc_median(r->per_recv, pairs) / 1024,
+			       100 * bc_median(r->mapped, pairs),
+			       bc_median(r->cpu[0], pairs),
+			       bc_median(r->cpu[1], pairs),
+			       bc_median(r->cpu_ratio, pairs),
+			       bc_median(r->tput_ratio, pairs));
+		}
+	printf("\nCPU x, GB/s x: medians of per-pair ratios mapped / copy "
+	       "(data not read).\n");
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, int *pairs)
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:l:c:ap")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:l:c:apS")) != -1) {
 		switch (opt) {
 		case 's':
 			run_bytes = strtoull(optarg, NULL, 0) << 20;
@@ -248,6 +333,9 @@ static int parse_args(int argc, char **argv, int *pairs)
 		case 'p':
 			plain = true;
 			break;
+		case 'S':
+			sweep = true;
+			break;
 		default:
 			return -1;
 		}
@@ -266,7 +354,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &pairs)) {
 		fprintf(stderr,
 			"usage: %s [-s MiB] [-n pairs (1..%d)] "
-			"[-l rx_lowat] [-c KiB per send] [-a] [-p]\n",
+			"[-l rx_lowat] [-c KiB per send] [-a] [-p] [-S]\n",
 			argv[0], MAX_PAIRS);
 		return 2;
 	}
@@ -278,6 +366,8 @@ int main(int argc, char **argv)
 		     : "MSG_ZEROCOPY sender, TCP_MAXSEG 4108",
 	       send_chunk >> 10, (unsigned long long)(run_bytes >> 20), pairs,
 	       lowat);
+	if (sweep)
+		return run_sweep(pairs) ? 1 : 0;
 	for (int i = 0; i < pairs; i++) {
 		for (int k = 0; k < NVARIANTS; k++) {
 			/* Alternate which of A and B goes first. */

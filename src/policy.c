@@ -54,6 +54,7 @@ static void cost_window(struct zc_costsel *s, enum zc_cost_path path)
 	m->ns_per_mib = v ? v : 1;
 	m->bytes = 0;
 	m->ns = 0;
+	m->calls = 0;
 }
 
 /* The other path was measured: it takes over only if cheaper by the
@@ -75,6 +76,16 @@ static void cost_decide(struct zc_costsel *s)
 		s->every *= 2;
 }
 
+/* A probe is measured over ZC_COST_PROBE_WINDOWS windows at once. */
+static bool cost_window_full(const struct zc_costsel *s, enum zc_cost_path path)
+{
+	const struct zc_cost_meter *m = &s->m[path];
+	unsigned n = path == s->cur ? 1 : ZC_COST_PROBE_WINDOWS;
+
+	return m->bytes >= (uint64_t)ZC_COST_WINDOW * n &&
+	       m->calls >= ZC_COST_WINDOW_CALLS * n;
+}
+
 void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns)
 {
@@ -82,7 +93,8 @@ void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 
 	m->bytes += bytes;
 	m->ns += ns;
-	if (m->bytes < ZC_COST_WINDOW)
+	m->calls++;
+	if (!cost_window_full(s, path))
 		return;
 	cost_window(s, path);
 	if (s->blocked)
@@ -106,7 +118,17 @@ void zc_cost_block(struct zc_costsel *s, bool blocked)
 	s->probing = false;
 	s->m[ZC_PATH_ZC].bytes = 0;
 	s->m[ZC_PATH_ZC].ns = 0;
-	/* Possible again: measure it now rather than after a back-off. */
+	s->m[ZC_PATH_ZC].calls = 0;
+	/* Blocked, copy is the path in use and measured as such.  Possible
+	 * again: with copy's cost known, zero-copy is measured now and must
+	 * win to take over (resuming it unmeasured kept a dearer path for
+	 * good); without, zero-copy resumes and copy is measured next. */
+	if (blocked || s->m[ZC_PATH_COPY].ns_per_mib) {
+		s->cur = ZC_PATH_COPY;
+		s->since = 0;
+	} else {
+		s->cur = ZC_PATH_ZC;
+	}
 	if (!blocked && s->cur == ZC_PATH_COPY) {
 		s->probing = true;
 		s->probes++;
@@ -319,6 +341,16 @@ void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
 	zc_cost_note(&pol->tx_cost, zc ? ZC_PATH_ZC : ZC_PATH_COPY, bytes, ns);
 }
 
+/* The cost comparison's word, where it decides. */
+static int cost_why(const struct zc_costsel *c)
+{
+	if (c->probing)
+		return ZC_PWHY_PROBING;
+	if (!c->m[ZC_PATH_COPY].ns_per_mib || !c->m[ZC_PATH_ZC].ns_per_mib)
+		return ZC_PWHY_MEASURING;
+	return ZC_PWHY_CHEAPER;
+}
+
 static int rx_why(const struct zc_policy *pol)
 {
 	const struct zc_costsel *c = &pol->rx_cost;
@@ -327,11 +359,39 @@ static int rx_why(const struct zc_policy *pol)
 		return ZC_PWHY_NONE;
 	if (c->blocked)
 		return ZC_PWHY_KERNEL;
-	if (c->probing)
-		return ZC_PWHY_PROBING;
-	if (!c->m[ZC_PATH_COPY].ns_per_mib || !c->m[ZC_PATH_ZC].ns_per_mib)
-		return ZC_PWHY_MEASURING;
-	return ZC_PWHY_CHEAPER;
+	return cost_why(c);
+}
+
+static int tx_why(const struct zc_policy *pol)
+{
+	uint64_t large = pol->zc + pol->copy_backoff;
+
+	if (pol->state == ZC_POLICY_PINNED || (!large && !pol->copy_small))
+		return ZC_PWHY_NONE;
+	/* Most sends never reached a decision between paths. */
+	if (pol->copy_small > large)
+		return ZC_PWHY_SMALL;
+	switch (pol->state) {
+	case ZC_POLICY_ZEROCOPY:
+		return cost_why(&pol->tx_cost);
+	case ZC_POLICY_PROBING:
+		return ZC_PWHY_PROBING; /* awaiting the kernel's verdict */
+	default:
+		return ZC_PWHY_KERNEL; /* copied after all, or no zero-copy */
+	}
+}
+
+bool zc_policy_tx_zc(const struct zc_policy *pol)
+{
+	switch (tx_why(pol)) {
+	case ZC_PWHY_NONE:
+	case ZC_PWHY_SMALL:
+	case ZC_PWHY_KERNEL:
+		return false;
+	default:
+		return pol->state == ZC_POLICY_PROBING ||
+		       zc_cost_pick(&pol->tx_cost) == ZC_PATH_ZC;
+	}
 }
 
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
@@ -355,6 +415,7 @@ void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st)
 	st->policy_rx_switches = pol->rx_cost.switches;
 	st->policy_tx_probes = pol->tx_cost.probes;
 	st->policy_tx_switches = pol->tx_cost.switches;
+	st->policy_tx_why = tx_why(pol);
 	st->policy_rx_why = rx_why(pol);
 	if (st->policy_rx_why != ZC_PWHY_NONE)
 		st->policy_rx_using = zc_cost_pick(&pol->rx_cost) == ZC_PATH_ZC

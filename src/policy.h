@@ -42,22 +42,37 @@
  * Cost: CPU time per byte, measured by the socket layer in the calls that
  * move the bytes (a sample of them) and fed in here.  Two paths compete
  * (copy and zero-copy); the cheaper one is used, the other is measured
- * again now and then (one window, at doubling intervals while the choice
+ * again now and then (a probe, at doubling intervals while the choice
  * holds), and a path takes over only when it is cheaper by a margin.
  */
 #define ZC_COST_WINDOW (256u << 10) /* sampled bytes per measurement */
-#define ZC_COST_MARGIN 10	    /* percent cheaper to take over */
-#define ZC_COST_PROBE_MIN 4	    /* windows between re-measurements... */
-#define ZC_COST_PROBE_MAX 256	    /* ...doubling up to this */
+/* ...and at least this many timed calls: at 1 MiB messages a window of
+ * bytes alone was one or two calls, and a probe that noisy switched
+ * paths back and forth (21 switches in 1 s of zcopy bench at 64 KiB). */
+#define ZC_COST_WINDOW_CALLS 16
+/* A probe of the other path is this many windows, measured as one: a
+ * single window was too noisy (bench_tcpmmap -a -c 4: the mapped path's
+ * cost over one window ranged 0.3 to 2.2 ms/MiB, and auto mapped 45% of
+ * the bytes where mapping cost 20% less than copying).  Every call of a
+ * probe is timed, one in 16 on the path in use: a probe is still a small
+ * share of the calls. */
+#define ZC_COST_PROBE_WINDOWS 4
+#define ZC_COST_MARGIN 10     /* percent cheaper to take over */
+#define ZC_COST_PROBE_MIN 4   /* windows between re-measurements... */
+#define ZC_COST_PROBE_MAX 256 /* ...doubling up to this */
 /* Time one call in this many, or the next one once this many bytes went
- * by untimed; every call while probing, so that a probe window is short. */
+ * by untimed; every call while probing, so that a probe window is short.
+ * A timed blocking call reads the thread's CPU clock twice, a system call
+ * each on a VM: with 64 KiB here, 28 KiB receives were timed one in three
+ * (callgrind: 0.59 reads per receive), a few percent of the receiver. */
 #define ZC_COST_SAMPLE_EVERY 16
-#define ZC_COST_SAMPLE_BYTES (64u << 10)
+#define ZC_COST_SAMPLE_BYTES (1u << 20)
 
 enum zc_cost_path { ZC_PATH_COPY = 0, ZC_PATH_ZC = 1 };
 
 struct zc_cost_meter {
-	uint64_t bytes, ns;  /* the window being measured */
+	uint64_t bytes, ns; /* the window being measured */
+	uint32_t calls;
 	uint64_t ns_per_mib; /* smoothed result, 0: not measured yet */
 };
 
@@ -87,8 +102,10 @@ static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)
 /* A timed call moved bytes on path in ns of CPU time. */
 void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns);
-/* The zero-copy path cannot work (blocked) or may again (unblocked: it
- * is measured at once). */
+/* The zero-copy path cannot work (blocked: copy is the path in use) or
+ * may again (unblocked: measured at once, taking over only if cheaper;
+ * if copy's cost is still unknown, zero-copy resumes and copy is measured
+ * after one window). */
 void zc_cost_block(struct zc_costsel *s, bool blocked);
 
 /* Exponential back-off counted in decisions. */
@@ -154,6 +171,9 @@ void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
  * ZC_TX_COPY (pread + send) below ZC_POLICY_FILE_READ_MAX, else
  * ZC_TX_SENDFILE; see bench/README.md ("File sends"). */
 enum zc_tx_mode zc_policy_file_tx(size_t len);
+/* True if auto's large sends go zero-copy now (the socket names the
+ * transport in zc_stats.policy_tx_using). */
+bool zc_policy_tx_zc(const struct zc_policy *pol);
 /* Copy the policy's decisions and state into st. */
 void zc_policy_stats(const struct zc_policy *pol, struct zc_stats *st);
 

@@ -397,6 +397,11 @@ int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out)
 		return -EINVAL;
 	*out = sock->t.stats;
 	zc_policy_stats(&sock->policy, out);
+	if (out->policy_tx_why != ZC_PWHY_NONE)
+		out->policy_tx_using =
+			zc_policy_tx_zc(&sock->policy) && sock->tx_zc
+				? sock->tx_zc->mode
+				: ZC_TX_COPY;
 	return 0;
 }
 

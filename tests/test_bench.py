@@ -139,6 +139,27 @@ class BenchResults(unittest.TestCase):
         self.assertEqual(sum(iv["sum"]["bytes"] for iv in r["intervals"]),
                          r[mine], what)
 
+    def check_auto(self, doc, cell):
+        """What auto measured and chose: at each auto end of a TCP cell,
+        null elsewhere."""
+        what = f"{cell['mode']} {cell['size']}"
+        a = cell["auto"]
+        self.assertEqual(set(a), {"sender", "receiver"}, what)
+        for end, zc, mode in (("sender", "cost_zc_s_per_gb", cell["tx"]),
+                              ("receiver", "cost_mapped_s_per_gb",
+                               cell["rx"])):
+            if a[end] is None:
+                self.assertTrue(mode != "auto" or doc["protocol"] == "udp",
+                                what)
+                continue
+            self.assertEqual(mode, "auto", what)
+            self.assertEqual(set(a[end]), {"using", "why",
+                                           "cost_copy_s_per_gb", zc}, what)
+            self.assertIn(a[end]["why"], {"measuring", "cheaper", "kernel",
+                                          "probing", "small"}, what)
+            self.assertGreaterEqual(a[end]["cost_copy_s_per_gb"], 0, what)
+            self.assertGreaterEqual(a[end][zc], 0, what)
+
     def check_json(self, out, same_bytes=True):
         doc = json.loads(out)
         for key in ("reverse", "bitrate_bps", "interval_s", "hostname",
@@ -167,6 +188,8 @@ class BenchResults(unittest.TestCase):
                 if doc["protocol"] == "udp":
                     self.assertGreaterEqual(r["datagrams_sent"],
                                             r["datagrams_received"])
+        for cell in ran:
+            self.check_auto(doc, cell)
         self.assertEqual(len(doc["verdicts"]), len({c["size"] for c in
                                                    doc["cells"]}))
         for cell in doc["cells"]:
@@ -329,6 +352,43 @@ class BenchResults(unittest.TestCase):
         self.assertRegex(p.stdout.splitlines()[3], r"mapped +lost$")
         self.assertRegex(p.stdout, r"4K  copy:auto .*%\n")
 
+    def test_auto_explained(self):
+        # Under each row with an auto end: the path auto used and why, and
+        # the costs it measured; the same in JSON and CSV.
+        args = ["-s", "4K,64K", "-m", "auto:auto,copy:copy", "-t", "0.3",
+                "-r", "2", "-q"]
+        p = run(args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"\n +4K  auto:auto .*\n +auto: +sender "
+                         r"copy \(small\)  receiver (copy|tcpmmap) "
+                         r"\([a-z]+\), s/GB copy \d+\.\d{3}")
+        self.assertRegex(p.stdout, r"\n +64K  auto:auto .*\n +auto: ")
+        self.assertNotRegex(p.stdout, r"copy:copy .*\n +auto:")
+        p = run([*args, "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = self.check_json(p.stdout)
+        for cell in doc["cells"]:
+            if cell["mode"] == "copy:copy":
+                self.assertEqual(cell["auto"],
+                                 {"sender": None, "receiver": None})
+                continue
+            rx = cell["auto"]["receiver"]
+            # The path in use is measured all along.
+            self.assertGreater(rx["cost_copy_s_per_gb"]
+                               if rx["using"] == "copy"
+                               else rx["cost_mapped_s_per_gb"], 0, cell)
+            if cell["size"] == 4096:
+                self.assertEqual(cell["auto"]["sender"]["why"], "small")
+                self.assertEqual(cell["auto"]["sender"]["using"], "copy")
+        p = run([*args, "--csv"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rows = list(csv.DictReader(io.StringIO(p.stdout)))
+        for row in rows:
+            auto = row["mode"] == "auto:auto"
+            self.assertEqual(row["rx_auto"] != "-", auto, row)
+            self.assertEqual(row["tx_auto_why"] == "small",
+                             auto and row["size"] == "4096", row)
+
     def test_csv_and_table(self):
         p = run(["-s", "4K", "-m", "copy", "--csv", *SHORT])
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -365,7 +425,7 @@ class BenchFailures(unittest.TestCase):
                 reply = s.recv(64)
                 # An ERROR message, then the server hangs up (a reset, as
                 # it leaves the rest of the garbage unread).
-                self.assertTrue(reply.startswith(b"ZB\x02\x03"), reply)
+                self.assertTrue(reply.startswith(b"ZB\x03\x03"), reply)
                 try:
                     while s.recv(64):
                         pass
@@ -374,8 +434,8 @@ class BenchFailures(unittest.TestCase):
             # A well-formed header with a lying length is refused too.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x02\x01\xff\xff\xff\xff")
-                self.assertTrue(s.recv(64).startswith(b"ZB\x02\x03"))
+                s.sendall(b"ZB\x03\x01\xff\xff\xff\xff")
+                self.assertTrue(s.recv(64).startswith(b"ZB\x03\x03"))
             self.assertEqual(srv.proc.poll(), None, "server died")
             p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT)
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -392,9 +452,9 @@ class BenchFailures(unittest.TestCase):
         try:
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x02\x01\x00\x00\x00\x18")  # no payload
+                s.sendall(b"ZB\x03\x01\x00\x00\x00\x18")  # no payload
                 start = time.monotonic()
-                self.assertTrue(s.recv(64).startswith(b"ZB\x02\x03"))
+                self.assertTrue(s.recv(64).startswith(b"ZB\x03\x03"))
                 self.assertLess(time.monotonic() - start, 5)
         finally:
             srv.stop()
@@ -460,7 +520,7 @@ class BenchFailures(unittest.TestCase):
             # What any peer reads: a BUSY message (type 7), then EOF.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                self.assertEqual(s.recv(64), b"ZB\x02\x07\0\0\0\0")
+                self.assertEqual(s.recv(64), b"ZB\x03\x07\0\0\0\0")
                 self.assertEqual(s.recv(64), b"")
             _, err = first.communicate(timeout=30)
             self.assertEqual(first.returncode, 0, err)

@@ -351,6 +351,47 @@ static void test_stats(void **state)
 	assert_int_equal(st.policy_rx_copy, 0);
 }
 
+/* Why auto sends as it does: small sends, the kernel's verdict, costs. */
+static void test_tx_why(void **state)
+{
+	struct zc_stats st = { 0 };
+	struct sim s;
+
+	(void)state;
+	sim_init(&s, 0);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_NONE);
+	for (int i = 0; i < 10; i++)
+		sim_send(&s, 100, all_copied, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_SMALL);
+	assert_false(zc_policy_tx_zc(&s.pol));
+	sim_run(&s, 1000, all_copied, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_KERNEL);
+	assert_false(zc_policy_tx_zc(&s.pol));
+
+	sim_init(&s, 0);
+	sim_run(&s, 10, all_zerocopy, NULL);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_MEASURING);
+	assert_true(zc_policy_tx_zc(&s.pol));
+	/* Zero-copy measured 4x dearer than copying: copy, for that. */
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+		zc_policy_tx_cost(&s.pol, true, ZC_COST_WINDOW, 4000000);
+	/* A probe: ZC_COST_PROBE_WINDOWS windows' worth. */
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS * ZC_COST_PROBE_WINDOWS;
+	     i++)
+		zc_policy_tx_cost(&s.pol, false, ZC_COST_WINDOW, 1000000);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_CHEAPER);
+	assert_false(zc_policy_tx_zc(&s.pol));
+
+	zc_policy_off(&s.pol, ZC_POLICY_PINNED);
+	zc_policy_stats(&s.pol, &st);
+	assert_int_equal(st.policy_tx_why, ZC_PWHY_NONE);
+}
+
 /* ---- receive ----------------------------------------------------------- */
 
 /* A receive path driven by the policy: each receive of len bytes is
@@ -461,8 +502,10 @@ static void test_rx_window(void **state)
 static void cost_window(struct zc_costsel *s, enum zc_cost_path path,
 			uint64_t ns_per_mib)
 {
-	zc_cost_note(s, path, ZC_COST_WINDOW,
-		     ns_per_mib * ZC_COST_WINDOW / (1u << 20));
+	for (unsigned i = 0; i < ZC_COST_WINDOW_CALLS; i++)
+		zc_cost_note(s, path, ZC_COST_WINDOW / ZC_COST_WINDOW_CALLS,
+			     ns_per_mib * ZC_COST_WINDOW / (1u << 20) /
+				     ZC_COST_WINDOW_CALLS);
 }
 
 /* Drive the selector: each window goes to the path it picks, at that
@@ -489,15 +532,16 @@ static void test_cost_cheaper_wins(void **state)
 
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_ZC);
-	/* One window of the first path, then the other is measured. */
-	cost_run(&s, cost, 2, w);
+	/* One window of the first path, then the other is measured (a
+	 * probe of ZC_COST_PROBE_WINDOWS windows). */
+	cost_run(&s, cost, 1 + ZC_COST_PROBE_WINDOWS, w);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
 	assert_int_equal(s.switches, 1);
 	/* From then on the cheaper path carries almost everything: re-probes
-	 * at doubling intervals, one window each. */
+	 * at doubling intervals. */
 	cost_run(&s, cost, 1000, w);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
-	assert_true(w[ZC_PATH_ZC] <= 8);
+	assert_true(w[ZC_PATH_ZC] <= 8 * ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(s.switches, 1);
 }
 
@@ -536,8 +580,8 @@ static void test_cost_reprobe_finds_cheaper(void **state)
 		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
 			break;
 	}
-	/* Found within one probe interval: at most PROBE_MAX + 1 windows. */
-	assert_true(n <= ZC_COST_PROBE_MAX + 1);
+	/* Found within one probe interval and one probe. */
+	assert_true(n <= ZC_COST_PROBE_MAX + ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
 }
 
@@ -560,6 +604,73 @@ static void test_cost_blocked_never_chosen(void **state)
 	zc_cost_block(&s, false);
 	cost_run(&s, cost, 2, w);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+}
+
+/* Blocked while zero-copy was in use (a receive window that mapped too
+ * little): copy carries on as the path in use, and once zero-copy may
+ * work again it is measured first, not resumed: dearer, it stays out. */
+static void test_cost_block_then_measured(void **state)
+{
+	uint64_t cost[2] = { [ZC_PATH_COPY] = 300000, [ZC_PATH_ZC] = 100000 };
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	/* zero-copy, then copy measured */
+	cost_run(&s, cost, 1 + ZC_COST_PROBE_WINDOWS, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	/* Zero-copy becomes the dearer one, and is blocked. */
+	cost[ZC_PATH_COPY] = 100000;
+	cost[ZC_PATH_ZC] = 300000;
+	zc_cost_block(&s, true);
+	cost_run(&s, cost, 10, w);
+	assert_int_equal(w[ZC_PATH_ZC], 0);
+	zc_cost_block(&s, false);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	cost_run(&s, cost, ZC_COST_PROBE_WINDOWS, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	cost_run(&s, cost, 100, w);
+	assert_true(w[ZC_PATH_ZC] <= 3 * ZC_COST_PROBE_WINDOWS);
+	assert_int_equal(s.switches, 0);
+}
+
+/* Blocked before copy was ever measured: zero-copy resumes once it may,
+ * and copy is measured after one window; the cheaper one stays. */
+static void test_cost_block_copy_unknown(void **state)
+{
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 300000, [ZC_PATH_ZC] = 100000
+	};
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	zc_cost_block(&s, true);
+	zc_cost_block(&s, false);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	cost_run(&s, cost, 1, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY); /* measured now */
+	cost_run(&s, cost, 100, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	assert_true(w[ZC_PATH_COPY] <= 5 * ZC_COST_PROBE_WINDOWS);
+}
+
+/* A window is a number of calls too: one large call is no measurement. */
+static void test_cost_window_calls(void **state)
+{
+	struct zc_costsel s;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	for (unsigned i = 0; i + 1 < ZC_COST_WINDOW_CALLS; i++)
+		zc_cost_note(&s, ZC_PATH_ZC, 4ull * ZC_COST_WINDOW, 1000);
+	assert_int_equal(s.m[ZC_PATH_ZC].ns_per_mib, 0);
+	assert_false(s.probing);
+	zc_cost_note(&s, ZC_PATH_ZC, 4ull * ZC_COST_WINDOW, 1000);
+	assert_true(s.m[ZC_PATH_ZC].ns_per_mib > 0);
+	assert_true(s.probing);
 }
 
 static void test_cost_sampling(void **state)
@@ -645,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_lost_probes),
 		cmocka_unit_test(test_off),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_tx_why),
 		cmocka_unit_test(test_rx_all_mapped),
 		cmocka_unit_test(test_rx_all_copied),
 		cmocka_unit_test(test_rx_share_boundary),
@@ -654,6 +766,9 @@ int main(void)
 		cmocka_unit_test(test_cost_tie_stays),
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
+		cmocka_unit_test(test_cost_block_then_measured),
+		cmocka_unit_test(test_cost_block_copy_unknown),
+		cmocka_unit_test(test_cost_window_calls),
 		cmocka_unit_test(test_cost_sampling),
 		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),

@@ -93,6 +93,15 @@ struct bench_cell {
 	bool unavailable; /* the error says the mode cannot run here */
 };
 
+/* What auto did at one end over a cell's runs: the median cost of each
+ * path in CPU seconds per GB (0: never measured), and the path in use
+ * and why at the end of the last run (why 0: that end was not auto). */
+struct bench_auto {
+	double cost_copy, cost_zc;
+	int path; /* enum zc_tx_mode (sender) or zc_rx_mode (receiver) */
+	int why;  /* enum zc_policy_why */
+};
+
 /* Medians (and totals) over a cell's runs. */
 struct bench_summary {
 	double gbps, gbps_min, gbps_max;
@@ -102,6 +111,7 @@ struct bench_summary {
 	double zc_share, copied_share, kernel_copied_share, rx_mapped_share;
 	double lost_share; /* UDP: datagrams sent but not received */
 	int tx_only; /* enum zc_tx_mode that carried every send; -1: several */
+	struct bench_auto tx_auto, rx_auto;
 };
 
 /* The verdict at one size, for the table and for JSON. */
@@ -239,6 +249,10 @@ double bench_run_gbps(const struct bench_run *r);
 double bench_stream_gbps(const struct bench_run *r, unsigned i);
 /* UDP: the share of sent bytes (datagrams) the receiver did not get. */
 double bench_lost_share(const struct zb_side *tx, const struct zb_side *rx);
+/* "cheaper", "small", ...: an enum zc_policy_why for people. */
+const char *bench_why_name(int why);
+/* The path auto used at one end: a transport's name, or "-". */
+const char *bench_auto_path(const struct bench_auto *a, bool send);
 /* "unavailable: why" or "failed: why" for a cell that did not run. */
 const char *bench_cell_error(const struct bench_cell *c, char *buf, size_t len);
 /* Judge the modes at one size (index into opts->sizes): a winner only if

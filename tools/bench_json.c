@@ -155,6 +155,18 @@ static json_t *cell_streams_json(const struct bench_opts *o,
 	return all;
 }
 
+/* What auto did at one end; null where that end was pinned. */
+static json_t *auto_json(const struct bench_auto *a, bool send)
+{
+	if (!a->why)
+		return json_null();
+	return json_pack(
+		"{s:s, s:s, s:f, s:f}", "using", bench_auto_path(a, send),
+		"why", bench_why_name(a->why), "cost_copy_s_per_gb",
+		a->cost_copy,
+		send ? "cost_zc_s_per_gb" : "cost_mapped_s_per_gb", a->cost_zc);
+}
+
 static json_t *cell_json(const struct bench_opts *o, const struct bench_cell *c)
 {
 	struct bench_summary s;
@@ -195,6 +207,10 @@ static json_t *cell_json(const struct bench_opts *o, const struct bench_cell *c)
 	json_object_set_new(j, "retransmits", tcp_only(o, s.retrans));
 	json_object_set_new(j, "lost_share", udp_only(o, s.lost_share));
 	json_object_set_new(j, "streams", cell_streams_json(o, c));
+	json_object_set_new(j, "auto",
+			    json_pack("{s:o, s:o}", "sender",
+				      auto_json(&s.tx_auto, true), "receiver",
+				      auto_json(&s.rx_auto, false)));
 	return j;
 }
 

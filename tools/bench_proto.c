@@ -101,7 +101,7 @@ static bool side_ok(const struct zb_side *s)
 	       s->abandoned <= s->completions - s->errors &&
 	       s->rx_mapped <= s->bytes &&
 	       s->rx_copied <= s->bytes - s->rx_mapped &&
-	       errno_ok(s->error, true);
+	       s->pol.why <= ZB_AUTO_WHY_MAX && errno_ok(s->error, true);
 }
 
 static bool msg_ok(const struct zb_msg *m)
@@ -161,6 +161,10 @@ static void read_stream(struct cur *c, struct zb_stream *st)
 	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
 		s->by_tx[i] = get(c, 8);
 	s->error = (int32_t)get(c, 4);
+	s->pol.cost_copy = get(c, 8);
+	s->pol.cost_zc = get(c, 8);
+	s->pol.path = (uint8_t)get(c, 1);
+	s->pol.why = (uint8_t)get(c, 1);
 }
 
 static void write_stream(struct cur *c, const struct zb_stream *st)
@@ -174,6 +178,10 @@ static void write_stream(struct cur *c, const struct zb_stream *st)
 	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
 		put(c, s->by_tx[i], 8);
 	put(c, (uint32_t)s->error, 4);
+	put(c, s->pol.cost_copy, 8);
+	put(c, s->pol.cost_zc, 8);
+	put(c, s->pol.path, 1);
+	put(c, s->pol.why, 1);
 }
 
 static void read_payload(struct cur *c, struct zb_msg *m)

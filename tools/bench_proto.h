@@ -19,6 +19,8 @@
  * Version 2 (reverse runs, pacing, a report per stream with
  * retransmits) changed RUN and RESULT and added STREAM: a version-1 peer
  * is told "the peer speaks another bench protocol version" at once.
+ * Version 3 added what auto measured and chose to STREAM (struct
+ * zb_auto).
  */
 #ifndef ZC_TOOLS_BENCH_PROTO_H
 #define ZC_TOOLS_BENCH_PROTO_H
@@ -26,14 +28,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZB_VERSION 2
+#define ZB_VERSION 3
 #define ZB_HDR_LEN 8
 #define ZB_MAX_STREAMS 64
 #define ZB_MAX_MSG (64u << 20)
 #define ZB_MAX_DURATION_MS 3600000u
 #define ZB_MAX_RATE 1000000000000000ull /* bits per second: 1 Pbit/s */
 #define ZB_TX_SLOTS 8			/* completions per transport */
-#define ZB_STREAM_LEN (2 + 8 * (15 + ZB_TX_SLOTS) + 4)
+#define ZB_STREAM_LEN (2 + 8 * (15 + ZB_TX_SLOTS) + 4 + ZB_AUTO_LEN)
+#define ZB_AUTO_LEN (8 + 8 + 1 + 1)
+#define ZB_AUTO_WHY_MAX 15 /* enum zc_policy_why fits below */
 #define ZB_MAX_LEN (ZB_HDR_LEN + ZB_STREAM_LEN)
 
 enum zb_type {
@@ -80,6 +84,18 @@ struct zb_done {
 	int32_t error;	/* its first error, positive errno, 0 if none */
 };
 
+/* What auto measured and chose at one end of one stream, from
+ * zc_sock_stats() at the end of the run (all zero when that end's
+ * transport was pinned): CPU nanoseconds per MiB on each path, the path
+ * in use at the end (enum zc_tx_mode at a sender, enum zc_rx_mode at a
+ * receiver) and why (enum zc_policy_why). */
+struct zb_auto {
+	uint64_t cost_copy; /* copied sends or receives */
+	uint64_t cost_zc;   /* sent zero-copy, or received mapped */
+	uint8_t path;
+	uint8_t why;
+};
+
 /* What one end of one stream did: a sender (bytes its completions
  * reported sent) or a receiver (bytes it received). */
 struct zb_side {
@@ -98,7 +114,8 @@ struct zb_side {
 	uint64_t retrans;   /* sender, TCP: tcpi_total_retrans at the end */
 	uint64_t packets;   /* datagrams (UDP) or messages */
 	uint64_t by_tx[ZB_TX_SLOTS]; /* completions per transport */
-	int32_t error; /* first error, positive errno, 0 if none */
+	int32_t error;	    /* first error, positive errno, 0 if none */
+	struct zb_auto pol; /* not summed over streams: the first's */
 };
 
 /* The counters of a side in wire order, as pointers (span_usec is the

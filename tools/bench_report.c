@@ -72,11 +72,74 @@ void bench_side_add(struct zb_side *sum, const struct zb_side *one)
 		sum->by_tx[t] += one->by_tx[t];
 	if (!sum->error)
 		sum->error = one->error;
+	if (!sum->pol.why)
+		sum->pol = one->pol;
 }
 
 static double per_gb(uint64_t cpu_usec, uint64_t bytes)
 {
 	return ratio((double)cpu_usec / 1e6, (double)bytes / 1e9);
+}
+
+/* ns per MiB, as zc_stats gives costs, in CPU seconds per GB. */
+static double cost_per_gb(uint64_t ns_per_mib)
+{
+	return (double)ns_per_mib / (double)(1u << 20);
+}
+
+/* Median of the runs that measured it. */
+static double cost_median(const struct bench_cell *c, bool send, bool zc)
+{
+	double v[BENCH_MAX_REPEAT];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < c->nruns; i++) {
+		const struct zb_auto *a =
+			send ? &c->runs[i].tx.pol : &c->runs[i].rx.pol;
+		uint64_t ns = zc ? a->cost_zc : a->cost_copy;
+
+		if (ns)
+			v[n++] = cost_per_gb(ns);
+	}
+	return n ? bc_median(v, n) : 0;
+}
+
+static void summarize_auto(const struct bench_cell *c, bool send,
+			   struct bench_auto *a)
+{
+	const struct zb_auto *last;
+
+	if (!c->nruns)
+		return;
+	last = send ? &c->runs[c->nruns - 1].tx.pol
+		    : &c->runs[c->nruns - 1].rx.pol;
+	a->cost_copy = cost_median(c, send, false);
+	a->cost_zc = cost_median(c, send, true);
+	a->path = last->path;
+	a->why = last->why;
+}
+
+static const char *const why_names[] = {
+	[ZC_PWHY_NONE] = "-",	       [ZC_PWHY_MEASURING] = "measuring",
+	[ZC_PWHY_CHEAPER] = "cheaper", [ZC_PWHY_KERNEL] = "kernel",
+	[ZC_PWHY_PROBING] = "probing", [ZC_PWHY_SMALL] = "small",
+};
+
+const char *bench_why_name(int why)
+{
+	if (why < 0 || why >= (int)(sizeof(why_names) / sizeof(why_names[0])))
+		return "?";
+	return why_names[why];
+}
+
+const char *bench_auto_path(const struct bench_auto *a, bool send)
+{
+	const char *name = NULL;
+
+	if (a->why)
+		name = send ? zc_tx_mode_name((enum zc_tx_mode)a->path)
+			    : zc_rx_mode_name((enum zc_rx_mode)a->path);
+	return name ? name : "-";
 }
 
 void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
@@ -121,6 +184,8 @@ void bench_summarize(const struct bench_cell *c, struct bench_summary *s)
 	s->copied_share = ratio((double)copied, (double)s->sent);
 	s->kernel_copied_share = ratio((double)kcopied, (double)s->sent);
 	s->rx_mapped_share = ratio((double)mapped, (double)s->received);
+	summarize_auto(c, true, &s->tx_auto);
+	summarize_auto(c, false, &s->rx_auto);
 	s->lost_share =
 		s->sent > s->received
 			? (double)(s->sent - s->received) / (double)s->sent
@@ -228,6 +293,42 @@ static void print_streams(const struct bench_opts *o,
 	}
 }
 
+/* " copy 0.281 mapped 1.502": the costs measured, in CPU s/GB. */
+static void auto_costs(const struct bench_auto *a, const char *zc, char *buf,
+		       size_t len)
+{
+	int n = 0;
+
+	buf[0] = 0;
+	if (a->cost_copy > 0)
+		n = snprintf(buf, len, " copy %.3f", a->cost_copy);
+	if (a->cost_zc > 0 && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " %s %.3f", zc, a->cost_zc);
+}
+
+static void print_auto_end(const char *end, const struct bench_auto *a,
+			   bool send)
+{
+	char costs[64];
+
+	auto_costs(a, send ? "zc" : "mapped", costs, sizeof(costs));
+	printf("  %s %s (%s)%s%s", end, bench_auto_path(a, send),
+	       bench_why_name(a->why), *costs ? ", s/GB" : "", costs);
+}
+
+/* Under a row with an auto end: what auto measured and chose there. */
+static void print_auto(const struct bench_summary *s)
+{
+	if (!s->tx_auto.why && !s->rx_auto.why)
+		return;
+	printf("%6s  %-16s", "", "  auto:");
+	if (s->tx_auto.why)
+		print_auto_end("sender", &s->tx_auto, true);
+	if (s->rx_auto.why)
+		print_auto_end("receiver", &s->rx_auto, false);
+	printf("\n");
+}
+
 static void print_row(const struct bench_opts *o, const struct bench_cell *c)
 {
 	struct bench_summary s;
@@ -250,6 +351,7 @@ static void print_row(const struct bench_opts *o, const struct bench_cell *c)
 	loss_col(o, s.retrans, s.lost_share, v[7], sizeof(v[7]));
 	printf(ROW_FMT, sz, c->mode->name, v[0], v[1], v[2], v[3], v[4], v[5],
 	       v[6], v[7]);
+	print_auto(&s);
 	if (o->streams > 1)
 		print_streams(o, c);
 }
@@ -481,7 +583,13 @@ void bench_print_table(const struct bench_sweep *sw)
 	       "(getrusage per stream thread).  sent zero-copy: bytes\nthe "
 	       "kernel sent from the application's pages; copied after all: "
 	       "bytes sent\nwith zero-copy asked that the kernel copied; "
-	       "received mapped: bytes received\nby page mapping.  %s\n",
+	       "received mapped: bytes received\nby page mapping.  %s\n"
+	       "auto: under a row with an auto end, the path it used at the "
+	       "end of the last run\nand why (cheaper: measured; small: "
+	       "below the zero-copy threshold; kernel:\ncopied after all or "
+	       "too little mapped; measuring, probing), and the median\nCPU "
+	       "s/GB it measured on each path (copy; zc: sent zero-copy; "
+	       "mapped).\n",
 	       o->udp ? "lost: datagrams sent that never arrived."
 		      : "retrans: TCP segments sent again, all runs "
 			"(tcpi_total_retrans).");
@@ -497,7 +605,8 @@ void bench_print_csv(const struct bench_sweep *sw)
 	       "tx_cpu_s_per_gb,rx_cpu_s_per_gb,bytes_sent,bytes_received,"
 	       "sends,completions,zerocopy_share,copied_after_all_share,"
 	       "fallbacks,rx_mapped_share,error,retransmits,lost_share,"
-	       "reverse\n");
+	       "reverse,tx_auto,tx_auto_why,tx_cost_copy,tx_cost_zc,rx_auto,"
+	       "rx_auto_why,rx_cost_copy,rx_cost_mapped\n");
 	for (unsigned i = 0; i < sw->ncells; i++) {
 		const struct bench_cell *c = &sw->cells[i];
 		struct bench_summary s;
@@ -519,7 +628,12 @@ void bench_print_csv(const struct bench_sweep *sw)
 			printf(",%.4f,", s.lost_share);
 		else
 			printf("%llu,,", (unsigned long long)s.retrans);
-		printf("%d\n", sw->opts->reverse);
+		printf("%d,%s,%s,%.5f,%.5f,%s,%s,%.5f,%.5f\n",
+		       sw->opts->reverse, bench_auto_path(&s.tx_auto, true),
+		       bench_why_name(s.tx_auto.why), s.tx_auto.cost_copy,
+		       s.tx_auto.cost_zc, bench_auto_path(&s.rx_auto, false),
+		       bench_why_name(s.rx_auto.why), s.rx_auto.cost_copy,
+		       s.rx_auto.cost_zc);
 	}
 }
 

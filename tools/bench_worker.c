@@ -132,6 +132,19 @@ static int send_until(struct bench_stream *s, struct zc_ctx *ctx,
 	return 0;
 }
 
+/* What auto measured and chose, for the report (zeros if pinned). */
+static void send_auto(const struct zc_sock *sock, struct zb_auto *a)
+{
+	struct zc_stats st;
+
+	if (zc_sock_stats(sock, &st) || st.policy_tx_why == ZC_PWHY_NONE)
+		return;
+	a->cost_copy = st.policy_tx_cost_copy;
+	a->cost_zc = st.policy_tx_cost_zc;
+	a->path = (uint8_t)st.policy_tx_using;
+	a->why = (uint8_t)st.policy_tx_why;
+}
+
 static int send_stream(struct bench_stream *s)
 {
 	struct zc_sock_opts so = { .tx = s->run->tx,
@@ -154,6 +167,7 @@ static int send_stream(struct bench_stream *s)
 	iov.iov_len = s->run->msg_size;
 	s->start_us = bc_now_us();
 	ret = send_until(s, ctx, sock, &iov);
+	send_auto(sock, &s->side.pol);
 	cret = zc_sock_close(sock);
 	if (!ret && cret && !s->side.error)
 		ret = cret;
@@ -285,6 +299,13 @@ static int recv_stream(struct bench_stream *r)
 	zc_sock_stats(sock, &st);
 	r->side.rx_mapped = st.rx_bytes_mapped;
 	r->side.rx_copied = st.rx_bytes_copied;
+	if (st.policy_rx_why != ZC_PWHY_NONE)
+		r->side.pol = (struct zb_auto){
+			.cost_copy = st.policy_rx_cost_copy,
+			.cost_zc = st.policy_rx_cost_map,
+			.path = (uint8_t)st.policy_rx_using,
+			.why = (uint8_t)st.policy_rx_why,
+		};
 	/* The counters of a transport and ours could disagree by a
 	 * partial buffer; the report keeps the parts within the whole. */
 	if (r->side.rx_mapped > r->side.bytes)

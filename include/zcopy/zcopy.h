@@ -585,6 +585,7 @@ enum zc_policy_why {
 	ZC_PWHY_CHEAPER,   /* measured cheaper than the other path */
 	ZC_PWHY_KERNEL,	   /* the kernel cannot do the other (nothing maps) */
 	ZC_PWHY_PROBING,   /* measuring the other path again, for a window */
+	ZC_PWHY_SMALL,	   /* send: below the zero-copy threshold */
 };
 
 /* Register region with the context's io_uring as a fixed buffer, pinning
@@ -671,10 +672,15 @@ struct zc_stats {
 	/* Of rx_bytes: received by zcrx on a kernel that does not say
 	 * whether it copied (before Linux 7.1): not verified. */
 	uint64_t rx_bytes_unverified;
+	/* The transport auto sends with now (ZC_TX_COPY or its zero-copy
+	 * transport) and why (enum zc_policy_why); ZC_TX_AUTO and
+	 * ZC_PWHY_NONE when a transport is pinned or nothing was sent. */
+	enum zc_tx_mode policy_tx_using;
+	int policy_tx_why;
 	/* Zeroed by the library.  Later fields come out of this space, so
 	 * the struct keeps its size and a program built against an older
 	 * header is never written past its end. */
-	uint64_t reserved[6];
+	uint64_t reserved[5];
 };
 
 ZC_API int zc_sock_stats(const struct zc_sock *sock, struct zc_stats *out);
