@@ -75,7 +75,7 @@ static const struct zc_tx_ops *file_pick(struct zc_sock *sock, size_t len,
 
 	*is_auto = mode == ZC_TX_AUTO;
 	if (*is_auto) {
-		mode = zc_policy_file_tx(len);
+		mode = zc_file_auto(&sock->t, len);
 		tx = file_mechanism(mode, why);
 		if (mode == ZC_TX_COPY)
 			*why = ZC_WHY_POLICY;
