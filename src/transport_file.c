@@ -6,6 +6,7 @@
  * fallback, always copied).  The fourth, a mapping of the file sent by a
  * zero-copy transport, only maps here (zc_file_map): MSG_ZEROCOPY or
  * SEND_ZC send it like memory and the kernel reports on it as on memory.
+ * Auto also copies a mapping by send(2) (fmap), to peers on this host.
  *
  * Only the head of a socket's send queue is ever pushed, so the bytes a
  * mechanism has read but not yet sent (in the pipe, in the buffer) belong
@@ -416,6 +417,42 @@ const struct zc_tx_ops zc_tx_splice = {
 	.push = splice_push,
 };
 
+/* ---- send() from a mapping ---------------------------------------------- */
+
+/* The mapped range copied by send(): one copy on the sender instead of
+ * pread's two, and skbs as freshly written for a receiver on this host.
+ * At most ZC_FILE_BUF_SIZE per call: each call ends by pushing what it
+ * queued, where one huge send() would hold its bytes back until the
+ * socket buffer is full, and the receiver would wait. */
+static int fmap_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	int flags = MSG_NOSIGNAL | (sock->nonblock ? MSG_DONTWAIT : 0);
+	const char *p = (const char *)req->file.map +
+			(req->file.map_len - req->buf.len);
+
+	while (zc_req_left(req)) {
+		ssize_t n = send(sock->fd, p + req->sent,
+				 call_len(zc_req_left(req), ZC_FILE_BUF_SIZE),
+				 flags);
+
+		if (n > 0) {
+			req->sent += (size_t)n;
+			continue;
+		}
+		if (n == 0 || errno == EAGAIN)
+			return -EAGAIN;
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+const struct zc_tx_ops zc_tx_fmap = {
+	.name = "map-copy",
+	.mode = ZC_TX_COPY,
+	.push = fmap_push,
+};
+
 /* ---- auto --------------------------------------------------------------- */
 
 /* ss as an IPv6 address (IPv4 mapped); false for other families. */
@@ -458,21 +495,26 @@ static int peer_on_host(int fd)
 
 /* On loopback the receiver copies every byte whatever the sender does;
  * it copies faster from skbs the sender has just written than from cold
- * page-cache pages (sendfile, splice), so pread + send moves large ranges
- * faster there (bench/README.md, "File sends"). */
-enum zc_tx_mode zc_file_auto(struct zc_tsock *sock, size_t len)
+ * page-cache pages (sendfile, splice), so a copying send moves large
+ * ranges faster there: from the mapping, one copy fewer than pread, once
+ * a range is large enough to pay for mapping it (bench/README.md, "File
+ * sends"). */
+const struct zc_tx_ops *zc_file_auto(struct zc_tsock *sock, size_t len)
 {
+	bool large = zc_policy_file_tx(len) != ZC_TX_COPY;
 	struct file_tx *ft;
 	int on_host;
 
 	if (file_state(sock, &ft))
-		return zc_policy_file_tx(len);
+		return large ? &zc_tx_sendfile : &zc_tx_fread;
 	if (ft->peer == PEER_UNKNOWN) {
 		on_host = peer_on_host(sock->fd);
 		if (on_host >= 0)
 			ft->peer = on_host ? PEER_HOST : PEER_AWAY;
 	}
-	return ft->peer == PEER_HOST ? ZC_TX_COPY : zc_policy_file_tx(len);
+	if (!large)
+		return &zc_tx_fread;
+	return ft->peer == PEER_HOST ? &zc_tx_fmap : &zc_tx_sendfile;
 }
 
 /* ---- checks, mapping, errors -------------------------------------------- */

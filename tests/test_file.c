@@ -488,6 +488,11 @@ static void test_write_only(void **state)
 	unlink(path);
 	bed_open(&b, &mechs[0], NULL);
 	assert_int_equal(zc_send_file(b.sock, wo, 0, 0, done_cb, &d), -EBADF);
+	/* Large enough for auto to map it on loopback: refused the same. */
+	assert_int_equal(ftruncate(fd, 4 << 20), 0);
+	assert_int_equal(zc_send_file(b.sock, wo, 0, 0, done_cb, &d), -EBADF);
+	zc_ctx_process(b.ctx, 0);
+	assert_int_equal(d.calls, 0);
 	bed_close(&b);
 	close(b.rcv);
 	close(wo);
