@@ -24,13 +24,14 @@
  * or receiver (recv) thread CPU per GB; send also the process's CPU per
  * GB and auto's throughput over the fastest mechanism's (auto/best).
  *
- * push: one whole FILE to HOST:PORT by zc_send_file() (auto), ranges of 16
- * MiB, 4 in flight, for bench/compare_file.sh to set beside socat and
- * iperf3 -F.
+ * push: one whole FILE to HOST:PORT by zc_send_file() (auto, or the
+ * mechanism named), ranges of 16 MiB, 4 in flight, for
+ * bench/compare_file.sh to set beside socat and iperf3 -F.
  *
  * Usage: bench_file send|recv [rounds (5)] [DIR (/dev/shm)] [MiB (512)]
  *        (BENCH_FILE_SIZES=65536,1048576 limits send to those sizes)
  *        bench_file push FILE HOST PORT [RANGE bytes (16 MiB)]
+ *                        [auto|sendfile|splice|read]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -609,9 +610,19 @@ static void bench_recv(int rounds, const char *dir, size_t volume)
 #define PUSH_RANGE (16u << 20)
 #define PUSH_INFLIGHT 4
 
-static int push(const char *path, const char *host, const char *port,
-		size_t range)
+static enum zc_tx_mode push_mode(const char *name)
 {
+	for (int m = S_AUTO; m <= S_READ; m++)
+		if (!strcmp(name, sname[m]))
+			return smode[m];
+	fprintf(stderr, "bench_file: no mechanism %s\n", name);
+	exit(2);
+}
+
+static int push(const char *path, const char *host, const char *port,
+		size_t range, enum zc_tx_mode mode)
+{
+	struct zc_sock_opts o = { .file_tx = mode };
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	struct stat st;
 	int file = open(path, O_RDONLY), fd;
@@ -631,7 +642,7 @@ static int push(const char *path, const char *host, const char *port,
 	freeaddrinfo(ai);
 	ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
-		ret = zc_sock_attach(ctx, fd, NULL, &sock);
+		ret = zc_sock_attach(ctx, fd, &o, &sock);
 	if (ret)
 		die("attach", ret);
 	while (off < st.st_size || inflight) {
@@ -660,10 +671,11 @@ int main(int argc, char **argv)
 	const char *dir;
 	size_t mib;
 
-	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "push"))
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "push"))
 		return push(argv[2], argv[3], argv[4],
-			    argc == 6 ? (size_t)bench_arg_long(argv[5], "range")
-				      : PUSH_RANGE);
+			    argc >= 6 ? (size_t)bench_arg_long(argv[5], "range")
+				      : PUSH_RANGE,
+			    argc == 7 ? push_mode(argv[6]) : ZC_TX_AUTO);
 	rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
 	dir = argc > 3 ? argv[3] : "/dev/shm";
 	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;
