@@ -7,8 +7,12 @@
  * send: one file, page cache warm, sent over loopback TCP in ranges of
  * SIZE bytes until VOLUME bytes went, by each mechanism forced (sendfile,
  * splice, read = pread + send, msgzc = the file mapped and sent with
- * MSG_ZEROCOPY), by auto, and by a raw sendfile() loop without the
- * library.  Timed to the last byte received.
+ * MSG_ZEROCOPY), by auto, by a raw sendfile() loop without the library
+ * (raw-sf) and by a raw io_uring splice loop (raw-ur: IORING_OP_SPLICE
+ * file -> pipe linked to pipe -> socket, liburing, one pair in flight,
+ * its workers on the sender's CPU).
+ * Timed to the last byte received; the sender thread's CPU and the whole
+ * process's (both ends, and the io_uring workers that run the splices).
  *
  * recv: VOLUME bytes from a sendfile() sender written into a file by
  * recv() + write(), by splice() socket -> pipe -> file, and by zc_recv()
@@ -17,15 +21,17 @@
  *
  * Rounds interleave the methods in rotating order, each on its own
  * connection; the tables give median throughput and median sender (send)
- * or receiver (recv) thread CPU per GB.
+ * or receiver (recv) thread CPU per GB; send also the process's CPU per
+ * GB and auto's throughput over the fastest mechanism's (auto/best).
  *
- * push: one whole FILE to HOST:PORT by zc_send_file() (auto), ranges of 16
- * MiB, 4 in flight, for bench/compare_file.sh to set beside socat and
- * iperf3 -F.
+ * push: one whole FILE to HOST:PORT by zc_send_file() (auto, or the
+ * mechanism named), ranges of 16 MiB, 4 in flight, for
+ * bench/compare_file.sh to set beside socat and iperf3 -F.
  *
  * Usage: bench_file send|recv [rounds (5)] [DIR (/dev/shm)] [MiB (512)]
  *        (BENCH_FILE_SIZES=65536,1048576 limits send to those sizes)
  *        bench_file push FILE HOST PORT [RANGE bytes (16 MiB)]
+ *                        [auto|sendfile|splice|read]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +54,7 @@
 #include <xxhash.h>
 #endif
 
+#include <liburing.h>
 #include <zcopy/zcopy.h>
 
 #include "bench_util.h"
@@ -63,10 +71,19 @@ static void die(const char *what, int err)
 
 /* ---- send --------------------------------------------------------------- */
 
-enum smethod { S_AUTO, S_SENDFILE, S_SPLICE, S_READ, S_MSGZC, S_RAW, S_COUNT };
+enum smethod {
+	S_AUTO,
+	S_SENDFILE,
+	S_SPLICE,
+	S_READ,
+	S_MSGZC,
+	S_RAW,
+	S_URING,
+	S_COUNT
+};
 
-static const char *const sname[] = { "auto", "sendfile", "splice",
-				     "read", "msgzc",	 "raw-sf" };
+static const char *const sname[] = { "auto",  "sendfile", "splice", "read",
+				     "msgzc", "raw-sf",	  "raw-ur" };
 static const enum zc_tx_mode smode[] = {
 	[S_AUTO] = ZC_TX_AUTO,	   [S_SENDFILE] = ZC_TX_SENDFILE,
 	[S_SPLICE] = ZC_TX_SPLICE, [S_READ] = ZC_TX_COPY,
@@ -81,7 +98,17 @@ static const size_t ssizes[] = {
 struct sample {
 	double wall; /* seconds to the last byte received */
 	double cpu;  /* the measured thread's CPU seconds */
+	double all;  /* the process's CPU seconds (send only) */
 };
+
+static double process_cpu(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 static void done_cb(struct zc_sock *sock, const struct zc_completion *c,
 		    void *arg)
@@ -138,6 +165,74 @@ static void run_raw(int fd, int file, size_t size, size_t n)
 	}
 }
 
+/* One file -> pipe splice linked to the pipe -> socket splice of its
+ * bytes; the second is cancelled when the first comes up short, and the
+ * bytes it left in the pipe follow by a plain splice().  Bytes moved. */
+static size_t uring_pair(struct io_uring *ring, const int pfd[2], int fd,
+			 int file, off_t off, size_t len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct io_uring_cqe *cqe;
+	int res[2] = { 0, 0 };
+	size_t out;
+
+	io_uring_prep_splice(sqe, file, off, pfd[1], -1, (unsigned)len, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = 0;
+	sqe = io_uring_get_sqe(ring);
+	io_uring_prep_splice(sqe, pfd[0], -1, fd, -1, (unsigned)len, 0);
+	sqe->user_data = 1;
+	if (io_uring_submit_and_wait(ring, 2) < 0)
+		die("io_uring_submit", errno);
+	for (int i = 0; i < 2; i++) {
+		if (io_uring_wait_cqe(ring, &cqe))
+			die("io_uring_wait_cqe", EIO);
+		res[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(ring, cqe);
+	}
+	if (res[0] <= 0)
+		die("uring splice", res[0] ? -res[0] : EIO);
+	out = res[1] > 0 ? (size_t)res[1] : 0;
+	while (out < (size_t)res[0]) {
+		ssize_t n =
+			splice(pfd[0], NULL, fd, NULL, (size_t)res[0] - out, 0);
+
+		if (n <= 0)
+			die("splice", n ? errno : EIO);
+		out += (size_t)n;
+	}
+	return out;
+}
+
+static void run_uring(int fd, int file, size_t size, size_t n)
+{
+	struct io_uring ring;
+	int pfd[2], psz;
+
+	cpu_set_t cpus;
+
+	if (io_uring_queue_init(8, &ring, 0) || pipe(pfd))
+		die("io_uring/pipe", errno);
+	/* The splices run in io_uring's workers: on the sender's CPU, like
+	 * every other method's sending, or they would gain a CPU of their
+	 * own on this 2-vCPU machine. */
+	CPU_ZERO(&cpus);
+	CPU_SET(BENCH_CPU_TX, &cpus);
+	if (io_uring_register_iowq_aff(&ring, sizeof(cpus), &cpus))
+		die("io_uring_register_iowq_aff", EINVAL);
+	fcntl(pfd[1], F_SETPIPE_SZ, 1 << 20);
+	psz = fcntl(pfd[1], F_GETPIPE_SZ);
+	for (size_t i = 0; i < n; i++)
+		for (size_t off = 0; off < size;)
+			off += uring_pair(&ring, pfd, fd, file, (off_t)off,
+					  size - off < (size_t)psz
+						  ? size - off
+						  : (size_t)psz);
+	io_uring_queue_exit(&ring);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
 static struct sample send_once(enum smethod m, int file, size_t size,
 			       size_t volume)
 {
@@ -149,18 +244,23 @@ static struct sample send_once(enum smethod m, int file, size_t size,
 
 	bench_pair_open(&p, SOCK_STREAM);
 	setsockopt(p.tx, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s.all = process_cpu();
 	s.cpu = bench_thread_cpu();
 	t0 = bc_now_ns();
 	if (m == S_RAW)
 		run_raw(p.tx, file, size, n);
+	else if (m == S_URING)
+		run_uring(p.tx, file, size, n);
 	else
 		run_zc(p.tx, file, smode[m], size, n);
 	bench_pair_finish(&p); /* to the last byte */
 	s.wall = (double)(bc_now_ns() - t0) / 1e9;
 	s.cpu = bench_thread_cpu() - s.cpu;
+	s.all = process_cpu() - s.all;
 	s.wall = s.wall > 0 ? s.wall : 1e-9;
 	/* per GB */
 	s.cpu = s.cpu / ((double)(n * size) / 1e9);
+	s.all = s.all / ((double)(n * size) / 1e9);
 	s.wall = (double)(n * size) / s.wall / 1e6; /* MB/s */
 	return s;
 }
@@ -204,27 +304,42 @@ static bool size_wanted(size_t size)
 	return false;
 }
 
+/* One size's medians, a line per method, and auto over the fastest
+ * library mechanism (the raw loops are references, not candidates). */
+static void send_report(size_t size, double tp[][MAX_ROUNDS],
+			double cpu[][MAX_ROUNDS], double all[][MAX_ROUNDS],
+			int rounds)
+{
+	double med[S_COUNT];
+	int best = S_SENDFILE;
+
+	for (int m = 0; m < S_COUNT; m++) {
+		med[m] = bc_median(tp[m], rounds);
+		printf("%10zu %9s %8.0f %8.3f %8.3f\n", size, sname[m], med[m],
+		       bc_median(cpu[m], rounds), bc_median(all[m], rounds));
+		if (m >= S_SENDFILE && m <= S_MSGZC && med[m] > med[best])
+			best = m;
+	}
+	printf("%10zu auto/best %.2f (best: %s)\n", size,
+	       med[S_AUTO] / med[best], sname[best]);
+	fflush(stdout);
+}
+
 static void bench_send(int rounds, const char *dir, size_t volume)
 {
 	int file = make_file(dir, FILE_MAX);
 
 	printf("send: loopback TCP, page cache warm, %zu MiB per run (at "
 	       "least one range), %d interleaved rounds, medians.\n"
-	       "MB/s to the last byte received | sender CPU s/GB\n",
-	       volume >> 20, rounds);
-	printf("%10s", "size");
-	for (int m = 0; m < S_COUNT; m++)
-		printf(" %9s", sname[m]);
-	printf(" |");
-	for (int m = 0; m < S_COUNT; m++)
-		printf(" %8s", sname[m]);
-	printf("\n");
+	       "%10s %9s %8s %8s %8s\n",
+	       volume >> 20, rounds, "size", "method", "MB/s", "tx s/GB",
+	       "all s/GB");
 	for (size_t i = 0; i < sizeof(ssizes) / sizeof(ssizes[0]); i++) {
-		double tp[S_COUNT][MAX_ROUNDS], cpu[S_COUNT][MAX_ROUNDS];
+		double tp[S_COUNT][MAX_ROUNDS], cpu[S_COUNT][MAX_ROUNDS],
+			all[S_COUNT][MAX_ROUNDS];
 
 		if (!size_wanted(ssizes[i]))
 			continue;
-
 		for (int r = 0; r < rounds; r++)
 			for (int k = 0; k < S_COUNT; k++) {
 				int m = (r + k) % S_COUNT;
@@ -233,15 +348,9 @@ static void bench_send(int rounds, const char *dir, size_t volume)
 
 				tp[m][r] = s.wall;
 				cpu[m][r] = s.cpu;
+				all[m][r] = s.all;
 			}
-		printf("%10zu", ssizes[i]);
-		for (int m = 0; m < S_COUNT; m++)
-			printf(" %9.0f", bc_median(tp[m], rounds));
-		printf(" |");
-		for (int m = 0; m < S_COUNT; m++)
-			printf(" %8.3f", bc_median(cpu[m], rounds));
-		printf("\n");
-		fflush(stdout);
+		send_report(ssizes[i], tp, cpu, all, rounds);
 	}
 	close(file);
 }
@@ -501,9 +610,19 @@ static void bench_recv(int rounds, const char *dir, size_t volume)
 #define PUSH_RANGE (16u << 20)
 #define PUSH_INFLIGHT 4
 
-static int push(const char *path, const char *host, const char *port,
-		size_t range)
+static enum zc_tx_mode push_mode(const char *name)
 {
+	for (int m = S_AUTO; m <= S_READ; m++)
+		if (!strcmp(name, sname[m]))
+			return smode[m];
+	fprintf(stderr, "bench_file: no mechanism %s\n", name);
+	exit(2);
+}
+
+static int push(const char *path, const char *host, const char *port,
+		size_t range, enum zc_tx_mode mode)
+{
+	struct zc_sock_opts o = { .file_tx = mode };
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
 	struct stat st;
 	int file = open(path, O_RDONLY), fd;
@@ -523,7 +642,7 @@ static int push(const char *path, const char *host, const char *port,
 	freeaddrinfo(ai);
 	ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
-		ret = zc_sock_attach(ctx, fd, NULL, &sock);
+		ret = zc_sock_attach(ctx, fd, &o, &sock);
 	if (ret)
 		die("attach", ret);
 	while (off < st.st_size || inflight) {
@@ -552,10 +671,11 @@ int main(int argc, char **argv)
 	const char *dir;
 	size_t mib;
 
-	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "push"))
+	if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "push"))
 		return push(argv[2], argv[3], argv[4],
-			    argc == 6 ? (size_t)bench_arg_long(argv[5], "range")
-				      : PUSH_RANGE);
+			    argc >= 6 ? (size_t)bench_arg_long(argv[5], "range")
+				      : PUSH_RANGE,
+			    argc == 7 ? push_mode(argv[6]) : ZC_TX_AUTO);
 	rounds = argc > 2 ? (int)bench_arg_long(argv[2], "rounds") : 5;
 	dir = argc > 3 ? argv[3] : "/dev/shm";
 	mib = argc > 4 ? (size_t)bench_arg_long(argv[4], "MiB") : 512;

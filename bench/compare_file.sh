@@ -1,12 +1,13 @@
 #!/bin/bash
-# zc_send_file (auto, bench_file push: ranges of 16 MiB, which auto sends
-# by sendfile, and of 1 MiB, by pread + send) against socat and iperf3 -F moving
+# zc_send_file (bench_file push, ranges of 16 MiB: auto, which sends by
+# pread + send on loopback, and sendfile forced, what auto picks for a peer
+# elsewhere; auto with ranges of 1 MiB) against socat and iperf3 -F moving
 # the same file over loopback: wall time to the sender's exit and the
-# sender's CPU (user + system, /usr/bin/time), ROUNDS interleaved rounds,
-# medians.  zc_send_file and socat send to one socat sink (reads and
-# discards); iperf3 -F sends to an iperf3 server (its own protocol).
-# Needs socat and iperf3 (Debian packages; installed by hand for the
-# benchmark, no test needs them).
+# sender's CPU (user + system, wait4), ROUNDS interleaved rounds,
+# medians, and each sender's rate over socat's.  zc_send_file and socat
+# send to one socat sink (reads and discards); iperf3 -F sends to an
+# iperf3 server (its own protocol).  Needs socat and iperf3 (Debian
+# packages, bench only: apt-get install socat iperf3; no test needs them).
 # Usage: bench/compare_file.sh BUILD [ROUNDS (5)] [MiB (1024)]
 set -euo pipefail
 build=$1
@@ -40,34 +41,46 @@ sink() {
 	done
 }
 
+# Run a command: its wall time and CPU (user + system, from wait4's
+# rusage in microseconds; /usr/bin/time prints hundredths of a second,
+# 0.01 s/GB at 1 GiB), its output dropped -> "MB/s cpu_s_per_GB" for size
+# bytes.
+timed() {
+	python3 -c 'import os, subprocess, sys, time
+b = int(sys.argv[1])
+t0 = time.monotonic()
+p = subprocess.Popen(sys.argv[2:], stdout=subprocess.DEVNULL)
+_, st, ru = os.wait4(p.pid, 0)
+t = time.monotonic() - t0
+if st:
+    sys.exit("compare_file: %s failed" % sys.argv[2])
+print("%.0f %.4f" % (b / t / 1e6, (ru.ru_utime + ru.ru_stime) / (b / 1e9)))' \
+		"$size" "$@"
+}
+
 # one METHOD -> "MB/s cpu_s_per_GB"
 one() {
-	local t0 t1
 	case $1 in
 	zc_send_file*) sink ;;
 	socat) sink ;;
 	esac
-	t0=$(date +%s%N)
 	case $1 in
-	zc_send_file) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
-		"$build/bench/bench_file" push "$file" 127.0.0.1 "$sink_port" ;;
-	zc_send_file-1M) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
-		"$build/bench/bench_file" push "$file" 127.0.0.1 "$sink_port" \
-		1048576 ;;
-	socat) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
-		socat -b 1048576 -u "OPEN:$file" "TCP:127.0.0.1:$sink_port" ;;
-	iperf3-F) /usr/bin/time -f '%U %S' -o "$tmp/cpu" \
-		iperf3 -c 127.0.0.1 -p "$iperf_port" -F "$file" -n "$size" \
-		>/dev/null ;;
+	zc_send_file) timed "$build/bench/bench_file" push "$file" 127.0.0.1 \
+		"$sink_port" ;;
+	zc_send_file-sf) timed "$build/bench/bench_file" push "$file" \
+		127.0.0.1 "$sink_port" 16777216 sendfile ;;
+	zc_send_file-1M) timed "$build/bench/bench_file" push "$file" \
+		127.0.0.1 "$sink_port" 1048576 ;;
+	socat) timed socat -b 1048576 -u "OPEN:$file" \
+		"TCP:127.0.0.1:$sink_port" ;;
+	iperf3-F) timed iperf3 -c 127.0.0.1 -p "$iperf_port" -F "$file" \
+		-n "$size" ;;
 	esac
-	t1=$(date +%s%N)
 	[ -n "${spid:-}" ] && wait "$spid" 2>/dev/null || true
 	spid=
-	python3 -c 'import sys; b=int(sys.argv[1]); ns=int(sys.argv[2]); c=sum(map(float, open(sys.argv[3]).read().split()[-2:])); print("%.0f %.3f" % (b/(ns/1e9)/1e6, c/(b/1e9)))' \
-		"$size" "$((t1 - t0))" "$tmp/cpu"
 }
 
-methods=(zc_send_file zc_send_file-1M socat iperf3-F)
+methods=(zc_send_file zc_send_file-sf zc_send_file-1M socat iperf3-F)
 declare -A tp=() cp=()
 for ((r = 0; r < rounds; r++)); do
 	for ((k = 0; k < ${#methods[@]}; k++)); do
@@ -78,9 +91,11 @@ for ((r = 0; r < rounds; r++)); do
 	done
 done
 echo "loopback, one $mib MiB file on tmpfs, page cache warm, $rounds interleaved rounds, medians"
-printf '%-14s %10s %14s\n' sender "MB/s" "sender CPU s/GB"
+printf '%-16s %10s %14s %9s\n' sender "MB/s" "sender CPU s/GB" "/socat"
+med() { python3 -c 'import sys,statistics; print(statistics.median(map(float, sys.argv[1:])))' "$@"; }
+socat_tp=$(med ${tp[socat]})
 for m in "${methods[@]}"; do
-	printf '%-14s %10s %14s\n' "$m" \
-		"$(python3 -c 'import sys,statistics; print("%.0f" % statistics.median(map(float, sys.argv[1:])))' ${tp[$m]})" \
-		"$(python3 -c 'import sys,statistics; print("%.3f" % statistics.median(map(float, sys.argv[1:])))' ${cp[$m]})"
+	t=$(med ${tp[$m]})
+	printf '%-16s %10.0f %14.4f %9.2f\n' "$m" "$t" "$(med ${cp[$m]})" \
+		"$(python3 -c "print($t / $socat_tp)")"
 done

@@ -75,10 +75,9 @@ static const struct zc_tx_ops *file_pick(struct zc_sock *sock, size_t len,
 
 	*is_auto = mode == ZC_TX_AUTO;
 	if (*is_auto) {
-		mode = zc_policy_file_tx(len);
-		tx = file_mechanism(mode, why);
-		if (mode == ZC_TX_COPY)
-			*why = ZC_WHY_POLICY;
+		tx = zc_file_auto(&sock->t, len);
+		*why = tx == &zc_tx_sendfile ? ZC_WHY_UNVERIFIED
+					     : ZC_WHY_POLICY;
 		return tx;
 	}
 	if (mode == ZC_TX_MSGZC || mode == ZC_TX_URING) {
@@ -127,7 +126,13 @@ int zc_send_file(struct zc_sock *sock, int file_fd, off_t offset, size_t len,
 	file_req_fill(req, file_fd, offset, len, is_auto);
 	if (!(tx->flags & ZC_TXO_FILE)) {
 		ret = zc_file_map(req);
-		if (ret) {
+		if (ret && is_auto && ret != -EBADF) {
+			/* Auto's mapping failed (no room, a file system that
+			 * cannot map): the file is read instead. */
+			zc_file_release(req);
+			file_req_fill(req, file_fd, offset, len, is_auto);
+			tx = &zc_tx_fread;
+		} else if (ret) {
 			zc_file_release(req);
 			return ret;
 		}

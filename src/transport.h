@@ -166,6 +166,8 @@ extern const struct zc_tx_ops zc_tx_uring_fixed;
 extern const struct zc_tx_ops zc_tx_sendfile;
 extern const struct zc_tx_ops zc_tx_splice;
 extern const struct zc_tx_ops zc_tx_fread; /* pread() + send() */
+/* send() from the range's mapping (zc_file_map), by auto only. */
+extern const struct zc_tx_ops zc_tx_fmap;
 extern const struct zc_rx_ops zc_rx_copy;
 extern const struct zc_rx_ops zc_rx_tcpmmap;
 extern const struct zc_rx_ops zc_rx_uring;
@@ -221,6 +223,11 @@ void zc_req_id_done(void *cookie, uint32_t id, enum zc_track_how how,
  * device), -EINVAL (other non-regular files, the range past the end),
  * -EOVERFLOW.  Whether fd is open for reading is left to the mechanism. */
 int zc_file_check(int fd, off_t off, size_t *len);
+/* The mechanism of an auto send of len bytes on sock: under
+ * ZC_POLICY_FILE_READ_MAX zc_tx_fread; from it on zc_tx_fmap to a peer on
+ * this host (loopback, where the receiver copies and a copy just made is
+ * the faster source), zc_tx_sendfile to others. */
+const struct zc_tx_ops *zc_file_auto(struct zc_tsock *sock, size_t len);
 /* Map req's file range and make it req's one segment, for a zero-copy
  * transport to send (the map mechanism).  0 or negative errno. */
 int zc_file_map(struct zc_req *req);
