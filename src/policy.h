@@ -169,7 +169,9 @@ void zc_policy_tx_cost(struct zc_policy *pol, bool zc, uint64_t bytes,
 		       uint64_t ns);
 /* The mechanism of an auto file send of len bytes (zc_send_file):
  * ZC_TX_COPY (pread + send) below ZC_POLICY_FILE_READ_MAX, else
- * ZC_TX_SENDFILE; see bench/README.md ("File sends"). */
+ * ZC_TX_SENDFILE, which the file transport replaces by sends from a
+ * mapping when the peer is on this host (zc_file_auto); see bench/README.md
+ * ("File sends"). */
 enum zc_tx_mode zc_policy_file_tx(size_t len);
 /* True if auto's large sends go zero-copy now (the socket names the
  * transport in zc_stats.policy_tx_using). */
