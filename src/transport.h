@@ -11,6 +11,7 @@
 #ifndef ZC_SRC_TRANSPORT_H
 #define ZC_SRC_TRANSPORT_H
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -185,6 +186,20 @@ int zc_tx_shm_region(struct zc_tsock *sock, struct zc_region **out);
 static inline size_t zc_req_left(const struct zc_req *req)
 {
 	return req->buf.len - req->sent;
+}
+
+/* The result n of one send call in a push loop: 0 to go on (bytes went,
+ * counted in req->sent, or EINTR), else what the push returns: -EAGAIN
+ * when the socket is full, or the error. */
+static inline int zc_req_advance(struct zc_req *req, ssize_t n)
+{
+	if (n > 0) {
+		req->sent += (size_t)n;
+		return 0;
+	}
+	if (n == 0 || errno == EAGAIN)
+		return -EAGAIN;
+	return errno == EINTR ? 0 : -errno;
 }
 
 /* The msghdr for the unsent part of req (with its destination, if any);

@@ -16,17 +16,10 @@ int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags)
 	if (sock->nonblock)
 		flags |= MSG_DONTWAIT;
 	while (zc_req_left(req)) {
-		ssize_t n;
+		int ret = zc_req_advance(req, zc_req_sendmsg(sock, req, flags));
 
-		n = zc_req_sendmsg(sock, req, flags);
-		if (n > 0) {
-			req->sent += (size_t)n;
-			continue;
-		}
-		if (n == 0 || errno == EAGAIN)
-			return -EAGAIN;
-		if (errno != EINTR)
-			return -errno;
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

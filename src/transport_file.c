@@ -223,15 +223,11 @@ static int fread_push(struct zc_tsock *sock, struct zc_req *req)
 		}
 		n = send(sock->fd, ft->buf + ft->buf_pos,
 			 ft->buf_fill - ft->buf_pos, flags);
-		if (n > 0) {
-			req->sent += (size_t)n;
+		if (n > 0)
 			ft->buf_pos += (size_t)n;
-			continue;
-		}
-		if (n == 0 || errno == EAGAIN)
-			return -EAGAIN;
-		if (errno != EINTR)
-			return -errno;
+		ret = zc_req_advance(req, n);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -434,15 +430,10 @@ static int fmap_push(struct zc_tsock *sock, struct zc_req *req)
 		ssize_t n = send(sock->fd, p + req->sent,
 				 call_len(zc_req_left(req), ZC_FILE_BUF_SIZE),
 				 flags);
+		int ret = zc_req_advance(req, n);
 
-		if (n > 0) {
-			req->sent += (size_t)n;
-			continue;
-		}
-		if (n == 0 || errno == EAGAIN)
-			return -EAGAIN;
-		if (errno != EINTR)
-			return -errno;
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
