@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "bench_proto.h"
+#include "wire.h"
 
 #define ZB_MAGIC0 'Z'
 #define ZB_MAGIC1 'B'
@@ -12,28 +13,6 @@
 #define ZB_READY_BASE 10
 #define ZB_DONE_LEN 20
 #define ZB_RESULT_LEN 14
-
-/* A bounded cursor: reads and writes never pass the end. */
-struct cur {
-	uint8_t *p;
-	const uint8_t *r;
-	size_t left;
-};
-
-static void put(struct cur *c, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = bytes; i-- > 0;)
-		*c->p++ = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(struct cur *c, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && c->left; i++, c->left--)
-		v = v << 8 | *c->r++;
-	return v;
-}
 
 /* Payload length a type must have; READY depends on its port count. */
 static long payload_len(uint8_t type, unsigned nports)
@@ -129,62 +108,62 @@ static bool msg_ok(const struct zb_msg *m)
 	}
 }
 
-static void read_run(struct cur *c, struct zb_run *r)
+static void read_run(struct wire_cur *c, struct zb_run *r)
 {
-	r->proto = get(c, 1);
-	r->tx = get(c, 1);
-	r->rx = get(c, 1);
-	r->flags = get(c, 1);
-	r->streams = get(c, 2);
-	r->mss = get(c, 2);
-	r->msg_size = get(c, 4);
-	r->duration_ms = get(c, 4);
-	r->rate = get(c, 8);
+	r->proto = wire_get(c, 1);
+	r->tx = wire_get(c, 1);
+	r->rx = wire_get(c, 1);
+	r->flags = wire_get(c, 1);
+	r->streams = wire_get(c, 2);
+	r->mss = wire_get(c, 2);
+	r->msg_size = wire_get(c, 4);
+	r->duration_ms = wire_get(c, 4);
+	r->rate = wire_get(c, 8);
 }
 
-static void read_ready(struct cur *c, struct zb_ready *r)
+static void read_ready(struct wire_cur *c, struct zb_ready *r)
 {
-	r->cookie = get(c, 8);
-	r->nports = get(c, 2);
+	r->cookie = wire_get(c, 8);
+	r->nports = wire_get(c, 2);
 	for (unsigned i = 0; i < r->nports && i < ZB_MAX_STREAMS; i++)
-		r->ports[i] = get(c, 2);
+		r->ports[i] = wire_get(c, 2);
 }
 
-static void read_stream(struct cur *c, struct zb_stream *st)
+static void read_stream(struct wire_cur *c, struct zb_stream *st)
 {
 	struct zb_side *s = &st->side;
 	uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
 
-	st->index = get(c, 2);
+	st->index = wire_get(c, 2);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		*f[i] = get(c, 8);
+		*f[i] = wire_get(c, 8);
 	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
-		s->by_tx[i] = get(c, 8);
-	s->error = (int32_t)get(c, 4);
-	s->pol.cost_copy = get(c, 8);
-	s->pol.cost_zc = get(c, 8);
-	s->pol.path = (uint8_t)get(c, 1);
-	s->pol.why = (uint8_t)get(c, 1);
+		s->by_tx[i] = wire_get(c, 8);
+	s->error = (int32_t)wire_get(c, 4);
+	s->pol.cost_copy = wire_get(c, 8);
+	s->pol.cost_zc = wire_get(c, 8);
+	s->pol.path = (uint8_t)wire_get(c, 1);
+	s->pol.why = (uint8_t)wire_get(c, 1);
 }
 
-static void write_stream(struct cur *c, const struct zb_stream *st)
+static void write_stream(struct wire_cur *c, const struct zb_stream *st)
 {
 	const struct zb_side *s = &st->side;
 	const uint64_t *f[] = { ZB_SIDE_FIELDS(s) };
 
-	put(c, st->index, 2);
+	wire_put(c, st->index, 2);
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		put(c, *f[i], 8);
+		wire_put(c, *f[i], 8);
 	for (unsigned i = 0; i < ZB_TX_SLOTS; i++)
-		put(c, s->by_tx[i], 8);
-	put(c, (uint32_t)s->error, 4);
-	put(c, s->pol.cost_copy, 8);
-	put(c, s->pol.cost_zc, 8);
-	put(c, s->pol.path, 1);
-	put(c, s->pol.why, 1);
+		wire_put(c, s->by_tx[i], 8);
+	wire_put(c, (uint32_t)s->error, 4);
+	wire_put(c, s->pol.cost_copy, 8);
+	wire_put(c, s->pol.cost_zc, 8);
+	wire_put(c, s->pol.path, 1);
+	wire_put(c, s->pol.why, 1);
 }
 
-static void read_payload(struct cur *c, struct zb_msg *m)
+static void read_payload(struct wire_cur *c, struct zb_msg *m)
 {
 	switch (m->type) {
 	case ZB_RUN:
@@ -194,20 +173,20 @@ static void read_payload(struct cur *c, struct zb_msg *m)
 		read_ready(c, &m->ready);
 		break;
 	case ZB_ERROR:
-		m->error = (int32_t)get(c, 4);
+		m->error = (int32_t)wire_get(c, 4);
 		break;
 	case ZB_DONE:
-		m->done.bytes = get(c, 8);
-		m->done.sends = get(c, 8);
-		m->done.error = (int32_t)get(c, 4);
+		m->done.bytes = wire_get(c, 8);
+		m->done.sends = wire_get(c, 8);
+		m->done.error = (int32_t)wire_get(c, 4);
 		break;
 	case ZB_STREAM:
 		read_stream(c, &m->stream);
 		break;
 	case ZB_RESULT:
-		m->result.streams = get(c, 2);
-		m->result.span_usec = get(c, 8);
-		m->result.error = (int32_t)get(c, 4);
+		m->result.streams = wire_get(c, 2);
+		m->result.span_usec = wire_get(c, 8);
+		m->result.error = (int32_t)wire_get(c, 4);
 		break;
 	}
 }
@@ -246,14 +225,15 @@ static int check_header(const uint8_t *buf, size_t len, size_t *need)
 
 int zb_decode(const uint8_t *buf, size_t len, struct zb_msg *msg, size_t *used)
 {
-	struct cur c;
+	struct wire_cur c;
 	int ret;
 
 	ret = check_header(buf, len, used);
 	if (ret)
 		return ret;
 	*msg = (struct zb_msg){ .type = buf[3] };
-	c = (struct cur){ .r = buf + ZB_HDR_LEN, .left = *used - ZB_HDR_LEN };
+	c = (struct wire_cur){ .r = buf + ZB_HDR_LEN,
+			       .left = *used - ZB_HDR_LEN };
 	read_payload(&c, msg);
 	if (msg->type == ZB_READY && payload_len(ZB_READY, msg->ready.nports) !=
 					     (long)(*used - ZB_HDR_LEN))
@@ -261,48 +241,48 @@ int zb_decode(const uint8_t *buf, size_t len, struct zb_msg *msg, size_t *used)
 	return msg_ok(msg) ? 0 : -EBADMSG;
 }
 
-static void write_payload(struct cur *c, const struct zb_msg *m)
+static void write_payload(struct wire_cur *c, const struct zb_msg *m)
 {
 	switch (m->type) {
 	case ZB_RUN:
-		put(c, m->run.proto, 1);
-		put(c, m->run.tx, 1);
-		put(c, m->run.rx, 1);
-		put(c, m->run.flags, 1);
-		put(c, m->run.streams, 2);
-		put(c, m->run.mss, 2);
-		put(c, m->run.msg_size, 4);
-		put(c, m->run.duration_ms, 4);
-		put(c, m->run.rate, 8);
+		wire_put(c, m->run.proto, 1);
+		wire_put(c, m->run.tx, 1);
+		wire_put(c, m->run.rx, 1);
+		wire_put(c, m->run.flags, 1);
+		wire_put(c, m->run.streams, 2);
+		wire_put(c, m->run.mss, 2);
+		wire_put(c, m->run.msg_size, 4);
+		wire_put(c, m->run.duration_ms, 4);
+		wire_put(c, m->run.rate, 8);
 		break;
 	case ZB_READY:
-		put(c, m->ready.cookie, 8);
-		put(c, m->ready.nports, 2);
+		wire_put(c, m->ready.cookie, 8);
+		wire_put(c, m->ready.nports, 2);
 		for (unsigned i = 0; i < m->ready.nports; i++)
-			put(c, m->ready.ports[i], 2);
+			wire_put(c, m->ready.ports[i], 2);
 		break;
 	case ZB_ERROR:
-		put(c, (uint32_t)m->error, 4);
+		wire_put(c, (uint32_t)m->error, 4);
 		break;
 	case ZB_DONE:
-		put(c, m->done.bytes, 8);
-		put(c, m->done.sends, 8);
-		put(c, (uint32_t)m->done.error, 4);
+		wire_put(c, m->done.bytes, 8);
+		wire_put(c, m->done.sends, 8);
+		wire_put(c, (uint32_t)m->done.error, 4);
 		break;
 	case ZB_STREAM:
 		write_stream(c, &m->stream);
 		break;
 	case ZB_RESULT:
-		put(c, m->result.streams, 2);
-		put(c, m->result.span_usec, 8);
-		put(c, (uint32_t)m->result.error, 4);
+		wire_put(c, m->result.streams, 2);
+		wire_put(c, m->result.span_usec, 8);
+		wire_put(c, (uint32_t)m->result.error, 4);
 		break;
 	}
 }
 
 size_t zb_encode(const struct zb_msg *msg, uint8_t *buf)
 {
-	struct cur c = { .p = buf };
+	struct wire_cur c = { .p = buf };
 	long plen;
 
 	if (!msg_ok(msg))
@@ -314,7 +294,7 @@ size_t zb_encode(const struct zb_msg *msg, uint8_t *buf)
 	buf[2] = ZB_VERSION;
 	buf[3] = msg->type;
 	c.p = buf + 4;
-	put(&c, (uint64_t)plen, 4);
+	wire_put(&c, (uint64_t)plen, 4);
 	write_payload(&c, msg);
 	return ZB_HDR_LEN + (size_t)plen;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "wire.h"
 #include "xfer_proto.h"
 
 #define XF_MAGIC0 'Z'
@@ -12,44 +13,6 @@
 #define XF_DIR_BASE 6
 #define XF_FILE_BASE (4 + 8 + XF_HASH_LEN + 2)
 #define XF_SUMMARY_LEN 20
-
-/* A bounded cursor: reads and writes never pass the end. */
-struct cur {
-	uint8_t *p;
-	const uint8_t *r;
-	size_t left;
-};
-
-static void put(struct cur *c, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = bytes; i-- > 0;)
-		*c->p++ = (uint8_t)(v >> (8 * i));
-}
-
-static void put_bytes(struct cur *c, const void *src, size_t n)
-{
-	memcpy(c->p, src, n);
-	c->p += n;
-}
-
-static uint64_t get(struct cur *c, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes && c->left; i++, c->left--)
-		v = v << 8 | *c->r++;
-	return v;
-}
-
-/* n bytes into dst, NUL-terminated (dst has room for n + 1). */
-static void get_bytes(struct cur *c, char *dst, size_t n)
-{
-	n = n < c->left ? n : c->left;
-	memcpy(dst, c->r, n);
-	dst[n] = '\0';
-	c->r += n;
-	c->left -= n;
-}
 
 /* ---- validation --------------------------------------------------------- */
 
@@ -150,14 +113,14 @@ static long payload_len(const struct xf_msg *m)
 
 /* ---- decode ------------------------------------------------------------- */
 
-static void read_payload(struct cur *c, struct xf_msg *m)
+static void read_payload(struct wire_cur *c, struct xf_msg *m)
 {
 	switch (m->type) {
 	case XF_HELLO:
-		m->hello.flags = (uint8_t)get(c, 1);
-		m->hello.token_len = (uint8_t)get(c, 1);
-		m->hello.entries = (uint32_t)get(c, 4);
-		m->hello.total_bytes = get(c, 8);
+		m->hello.flags = (uint8_t)wire_get(c, 1);
+		m->hello.token_len = (uint8_t)wire_get(c, 1);
+		m->hello.entries = (uint32_t)wire_get(c, 4);
+		m->hello.total_bytes = wire_get(c, 8);
 		if (m->hello.token_len <= XF_MAX_TOKEN)
 			memcpy(m->hello.token, c->r,
 			       m->hello.token_len < c->left ? m->hello.token_len
@@ -165,30 +128,32 @@ static void read_payload(struct cur *c, struct xf_msg *m)
 		break;
 	case XF_DIR:
 	case XF_FILE:
-		m->entry.mode = (uint32_t)get(c, 4);
+		m->entry.mode = (uint32_t)wire_get(c, 4);
 		if (m->type == XF_FILE) {
-			m->entry.size = get(c, 8);
+			m->entry.size = wire_get(c, 8);
 			for (unsigned i = 0; i < XF_HASH_LEN; i++)
-				m->entry.hash[i] = (uint8_t)get(c, 1);
+				m->entry.hash[i] = (uint8_t)wire_get(c, 1);
 		}
-		m->entry.path_len = (uint16_t)get(c, 2);
-		get_bytes(c, m->entry.path,
-			  m->entry.path_len <= XF_MAX_PATH ? m->entry.path_len
-							   : 0);
+		m->entry.path_len = (uint16_t)wire_get(c, 2);
+		wire_get_bytes(c, m->entry.path,
+			       m->entry.path_len <= XF_MAX_PATH
+				       ? m->entry.path_len
+				       : 0);
 		break;
 	case XF_STATUS:
 	case XF_ERROR:
-		m->status.code = (uint16_t)get(c, 2);
-		m->status.text_len = (uint16_t)get(c, 2);
-		get_bytes(c, m->status.text,
-			  m->status.text_len <= XF_MAX_TEXT ? m->status.text_len
-							    : 0);
+		m->status.code = (uint16_t)wire_get(c, 2);
+		m->status.text_len = (uint16_t)wire_get(c, 2);
+		wire_get_bytes(c, m->status.text,
+			       m->status.text_len <= XF_MAX_TEXT
+				       ? m->status.text_len
+				       : 0);
 		break;
 	case XF_SUMMARY:
-		m->summary.done = (uint32_t)get(c, 4);
-		m->summary.skipped = (uint32_t)get(c, 4);
-		m->summary.failed = (uint32_t)get(c, 4);
-		m->summary.bytes = get(c, 8);
+		m->summary.done = (uint32_t)wire_get(c, 4);
+		m->summary.skipped = (uint32_t)wire_get(c, 4);
+		m->summary.failed = (uint32_t)wire_get(c, 4);
+		m->summary.bytes = wire_get(c, 8);
 		break;
 	default:
 		break;
@@ -197,7 +162,7 @@ static void read_payload(struct cur *c, struct xf_msg *m)
 
 int xf_decode(const uint8_t *buf, size_t len, struct xf_msg *msg, size_t *used)
 {
-	struct cur c;
+	struct wire_cur c;
 	uint32_t plen;
 
 	*used = XF_HDR_LEN;
@@ -219,7 +184,7 @@ int xf_decode(const uint8_t *buf, size_t len, struct xf_msg *msg, size_t *used)
 		return -EAGAIN;
 	memset(msg, 0, sizeof(*msg));
 	msg->type = buf[3];
-	c = (struct cur){ .r = buf + XF_HDR_LEN, .left = plen };
+	c = (struct wire_cur){ .r = buf + XF_HDR_LEN, .left = plen };
 	read_payload(&c, msg);
 	if (payload_len(msg) != (long)plen)
 		return -EBADMSG;
@@ -236,37 +201,37 @@ int xf_decode(const uint8_t *buf, size_t len, struct xf_msg *msg, size_t *used)
 
 /* ---- encode ------------------------------------------------------------- */
 
-static void write_payload(struct cur *c, const struct xf_msg *m)
+static void write_payload(struct wire_cur *c, const struct xf_msg *m)
 {
 	switch (m->type) {
 	case XF_HELLO:
-		put(c, m->hello.flags, 1);
-		put(c, m->hello.token_len, 1);
-		put(c, m->hello.entries, 4);
-		put(c, m->hello.total_bytes, 8);
-		put_bytes(c, m->hello.token, m->hello.token_len);
+		wire_put(c, m->hello.flags, 1);
+		wire_put(c, m->hello.token_len, 1);
+		wire_put(c, m->hello.entries, 4);
+		wire_put(c, m->hello.total_bytes, 8);
+		wire_put_bytes(c, m->hello.token, m->hello.token_len);
 		break;
 	case XF_DIR:
 	case XF_FILE:
-		put(c, m->entry.mode, 4);
+		wire_put(c, m->entry.mode, 4);
 		if (m->type == XF_FILE) {
-			put(c, m->entry.size, 8);
-			put_bytes(c, m->entry.hash, XF_HASH_LEN);
+			wire_put(c, m->entry.size, 8);
+			wire_put_bytes(c, m->entry.hash, XF_HASH_LEN);
 		}
-		put(c, m->entry.path_len, 2);
-		put_bytes(c, m->entry.path, m->entry.path_len);
+		wire_put(c, m->entry.path_len, 2);
+		wire_put_bytes(c, m->entry.path, m->entry.path_len);
 		break;
 	case XF_STATUS:
 	case XF_ERROR:
-		put(c, m->status.code, 2);
-		put(c, m->status.text_len, 2);
-		put_bytes(c, m->status.text, m->status.text_len);
+		wire_put(c, m->status.code, 2);
+		wire_put(c, m->status.text_len, 2);
+		wire_put_bytes(c, m->status.text, m->status.text_len);
 		break;
 	case XF_SUMMARY:
-		put(c, m->summary.done, 4);
-		put(c, m->summary.skipped, 4);
-		put(c, m->summary.failed, 4);
-		put(c, m->summary.bytes, 8);
+		wire_put(c, m->summary.done, 4);
+		wire_put(c, m->summary.skipped, 4);
+		wire_put(c, m->summary.failed, 4);
+		wire_put(c, m->summary.bytes, 8);
 		break;
 	default:
 		break;
@@ -276,7 +241,7 @@ static void write_payload(struct cur *c, const struct xf_msg *m)
 size_t xf_encode(const struct xf_msg *msg, uint8_t *buf)
 {
 	long plen = payload_len(msg);
-	struct cur c = { .p = buf };
+	struct wire_cur c = { .p = buf };
 
 	if (plen < 0 || (size_t)plen > XF_MAX_LEN - XF_HDR_LEN || !msg_ok(msg))
 		return 0;
@@ -285,7 +250,7 @@ size_t xf_encode(const struct xf_msg *msg, uint8_t *buf)
 	buf[2] = XF_VERSION;
 	buf[3] = msg->type;
 	c.p = buf + 4;
-	put(&c, (uint64_t)plen, 4);
+	wire_put(&c, (uint64_t)plen, 4);
 	write_payload(&c, msg);
 	return XF_HDR_LEN + (size_t)plen;
 }
