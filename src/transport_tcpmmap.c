@@ -85,21 +85,24 @@ static int mm_window_init(struct zc_tsock *sock, struct tcpmmap *mm)
 	return ret;
 }
 
-/* The first free run of pages at or after the cursor, wrapping once. */
+/* The first free run of pages at or after the cursor, wrapping once.  Its
+ * end is found with memchr(): a byte loop over a chunk of 256 pages was
+ * most of the instructions of a small receive. */
 static bool mm_window_find(const struct tcpmmap *mm, unsigned *first,
 			   unsigned *n)
 {
 	for (unsigned i = 0; i < mm->npages; i++) {
 		unsigned p = (mm->cursor + i) % mm->npages;
-		unsigned len = 0;
+		unsigned max = mm->npages - p;
+		const uint8_t *end;
 
 		if (mm->used[p])
 			continue;
-		while (p + len < mm->npages && len < mm->chunk &&
-		       !mm->used[p + len])
-			len++;
+		if (max > mm->chunk)
+			max = mm->chunk;
+		end = memchr(mm->used + p, 1, max);
 		*first = p;
-		*n = len;
+		*n = end ? (unsigned)(end - (mm->used + p)) : max;
 		return true;
 	}
 	return false;
