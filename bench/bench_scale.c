@@ -8,7 +8,7 @@
  *                                it under callgrind with two values of K:
  *                                the difference over the difference of K
  *                                is the instructions per operation)
- *   bench_scale tput N SIZE SECS ROUNDS
+ *   bench_scale tput N SIZE SECS ROUNDS [zcopy|plain]
  *                                N busy connections echoed by a peer
  *                                process: zcopy (one context, receive
  *                                callbacks) against the same program
@@ -16,7 +16,10 @@
  *                                send()/recv() and epoll, interleaved
  *                                (each round timed for SECS, then drained
  *                                to the last byte; an echo that stops for
- *                                2 s fails the run: exit status 1)
+ *                                2 s fails the run: exit status 1); with
+ *                                a program's name, only that one (to
+ *                                profile it: perf, strace -c, callgrind
+ *                                --toggle-collect=tput_loop)
  *
  * Memory is measured as the growth of the resident set (/proc/self/statm)
  * across zc_sock_attach() of N sockets that already exist, so the kernel's
@@ -338,6 +341,7 @@ struct tput {
 	char *rbuf;
 	int port;
 	double secs;
+	const char *only; /* one program's name, to profile it alone */
 	/* Per program and round: bytes/s, and CPU seconds of this process
 	 * per GB echoed. */
 	double rate[TPUT_PROGS][TPUT_MAX_ROUNDS];
@@ -375,9 +379,11 @@ static void tput_stall(const struct tput *t, unsigned prog, unsigned round)
 
 /* Run for secs, then stop sending and wait for every byte in flight to
  * come back, so that no round leaves data behind for the next one.  Each
- * wait is bounded: no echo for TPUT_STALL_NS is an error. */
-static void tput_loop(struct tput *t, unsigned prog, unsigned round,
-		      tput_step step, void *loop)
+ * wait is bounded: no echo for TPUT_STALL_NS is an error.  Not inlined:
+ * callgrind --toggle-collect=tput_loop counts the loop alone. */
+__attribute__((noinline)) static void tput_loop(struct tput *t, unsigned prog,
+						unsigned round, tput_step step,
+						void *loop)
 {
 	uint64_t t0 = bc_now_ns(), now, last = t0, seen = 0;
 	double cpu0 = process_cpu(), el;
@@ -483,7 +489,6 @@ static void run_zcopy(struct tput *t, unsigned round)
 	tput_reset(t);
 	for (unsigned i = 0; i < t->n; i++) {
 		struct tconn *c = &t->c[i];
-
 		ret = zc_sock_attach(ctx, connect_to(t->port), NULL, &c->sock);
 		if (!ret)
 			ret = zc_recv_start(c->sock, tput_received, c);
@@ -560,27 +565,51 @@ static int tput_run(unsigned prog, unsigned round, void *arg)
 {
 	struct tput *t = arg;
 
+	if (t->only && strcmp(t->only, tput_name[prog]))
+		return 0;
 	if (prog == TPUT_ZCOPY)
 		run_zcopy(t, round);
 	else
 		run_plain(t, round);
-	printf("round %u %s: %.1f MB/s, %.2f CPU s/GB\n", round,
-	       tput_name[prog], t->rate[prog][round] / 1e6,
-	       t->cpu[prog][round]);
+	/* Messages echoed, drain included: what tput_loop() handled, to
+	 * divide its instruction count by (callgrind --toggle-collect). */
+	printf("round %u %s: %.1f MB/s, %.2f CPU s/GB (%llu messages in "
+	       "all)\n",
+	       round, tput_name[prog], t->rate[prog][round] / 1e6,
+	       t->cpu[prog][round], (unsigned long long)(t->echoed / t->size));
 	return 0;
 }
 
-static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
+/* Medians over the rounds, and of the per-round ratios, which cancel the
+ * noise the two runs of a round share. */
+static void tput_summary(struct tput *t, unsigned rounds)
+{
+	double *zr = t->rate[TPUT_ZCOPY], *pr = t->rate[TPUT_PLAIN];
+	double *zc = t->cpu[TPUT_ZCOPY], *pc = t->cpu[TPUT_PLAIN];
+	/* Before the medians, which sort their arrays. */
+	double rate = bc_median_ratio(zr, pr, rounds);
+	double cpu = bc_median_ratio(zc, pc, rounds);
+
+	printf("%u connections, %zu-byte messages, %u rounds of %.1f s: "
+	       "zcopy %.1f MB/s, plain epoll %.1f MB/s (medians), median "
+	       "ratio %.3f; CPU s/GB zcopy %.2f, plain %.2f (medians), "
+	       "median ratio %.3f\n",
+	       t->n, t->size, rounds, t->secs, bc_median(zr, rounds) / 1e6,
+	       bc_median(pr, rounds) / 1e6, rate, bc_median(zc, rounds),
+	       bc_median(pc, rounds), cpu);
+}
+
+static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds,
+		       const char *only)
 {
 	struct tput *t = calloc(1, sizeof(*t));
-	double *z, *p, ratio;
 	pid_t peer;
 
 	if (!t)
 		die("tput", -ENOMEM);
 	if (rounds > TPUT_MAX_ROUNDS)
 		rounds = TPUT_MAX_ROUNDS;
-	*t = (struct tput){ .n = n, .size = size, .secs = secs };
+	*t = (struct tput){ .n = n, .size = size, .secs = secs, .only = only };
 	raise_nofile(n);
 	t->c = calloc(n, sizeof(*t->c));
 	t->msg = calloc(1, size);
@@ -590,17 +619,8 @@ static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds)
 	peer = echo_start(&t->port);
 	bc_pin(BENCH_CPU_TX);
 	bc_rounds(TPUT_PROGS, rounds, tput_run, t);
-	z = t->rate[TPUT_ZCOPY];
-	p = t->rate[TPUT_PLAIN];
-	/* Before the medians, which sort their arrays. */
-	ratio = bc_median_ratio(z, p, rounds);
-	printf("%u connections, %zu-byte messages, %u rounds of %.1f s: "
-	       "zcopy %.1f MB/s, plain epoll %.1f MB/s (medians), median "
-	       "ratio %.3f; CPU s/GB zcopy %.2f, plain %.2f (medians)\n",
-	       n, size, rounds, secs, bc_median(z, rounds) / 1e6,
-	       bc_median(p, rounds) / 1e6, ratio,
-	       bc_median(t->cpu[TPUT_ZCOPY], rounds),
-	       bc_median(t->cpu[TPUT_PLAIN], rounds));
+	if (!only)
+		tput_summary(t, rounds);
 	kill(peer, SIGKILL);
 	waitpid(peer, NULL, 0);
 	free(t->c);
@@ -622,6 +642,16 @@ static double seconds(const char *s)
 	return v;
 }
 
+/* The program named on the command line; exits with status 2 if none. */
+static const char *tput_only(const char *s)
+{
+	for (unsigned i = 0; i < TPUT_PROGS; i++)
+		if (!strcmp(s, tput_name[i]))
+			return s;
+	fprintf(stderr, "not zcopy or plain: %s\n", s);
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "mem")) {
@@ -639,10 +669,11 @@ int main(int argc, char **argv)
 		bench_tput((unsigned)bench_arg_long(argv[2], "N"),
 			   (size_t)bench_arg_long(argv[3], "SIZE"),
 			   seconds(argv[4]),
-			   (unsigned)bench_arg_long(argv[5], "ROUNDS"));
+			   (unsigned)bench_arg_long(argv[5], "ROUNDS"),
+			   argc > 6 ? tput_only(argv[6]) : NULL);
 		return 0;
 	}
 	fprintf(stderr, "usage: bench_scale mem N | ops N K | "
-			"tput N SIZE SECS ROUNDS\n");
+			"tput N SIZE SECS ROUNDS [zcopy|plain]\n");
 	return 2;
 }
