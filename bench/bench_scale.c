@@ -565,7 +565,7 @@ static int tput_run(unsigned prog, unsigned round, void *arg)
 {
 	struct tput *t = arg;
 
-	if (t->only && strcmp(t->only, tput_name[prog]))
+	if (t->only && strcmp(t->only, tput_name[prog]) != 0)
 		return 0;
 	if (prog == TPUT_ZCOPY)
 		run_zcopy(t, round);
