@@ -8,12 +8,14 @@
  *                                it under callgrind with two values of K:
  *                                the difference over the difference of K
  *                                is the instructions per operation)
- *   bench_scale tput N SIZE SECS ROUNDS [zcopy|plain]
+ *   bench_scale tput N SIZE SECS ROUNDS [zcopy|plain|zcopy-fd]
  *                                N busy connections echoed by a peer
  *                                process: zcopy (one context, receive
  *                                callbacks) against the same program
  *                                written with plain non-blocking
- *                                send()/recv() and epoll, interleaved
+ *                                send()/recv() and epoll, interleaved;
+ *                                zcopy-fd: zcopy in the application's
+ *                                epoll loop (zc_ctx_fd)
  *                                (each round timed for SECS, then drained
  *                                to the last byte; an echo that stops for
  *                                2 s fails the run: exit status 1); with
@@ -328,7 +330,9 @@ struct tconn {
 	unsigned sends;	   /* zcopy: sends not completed */
 };
 
-enum { TPUT_ZCOPY, TPUT_PLAIN, TPUT_PROGS };
+/* zcopy waiting in zc_ctx_process(), plain, and zcopy in an application's
+ * own epoll loop (zc_ctx_fd(), then zc_ctx_process(ctx, 0)). */
+enum { TPUT_ZCOPY, TPUT_PLAIN, TPUT_ZCOPY_FD, TPUT_PROGS };
 
 struct tput {
 	struct tconn *c;
@@ -348,7 +352,8 @@ struct tput {
 	double cpu[TPUT_PROGS][TPUT_MAX_ROUNDS];
 };
 
-static const char *const tput_name[TPUT_PROGS] = { "zcopy", "plain" };
+static const char *const tput_name[TPUT_PROGS] = { "zcopy", "plain",
+						   "zcopy-fd" };
 
 /* One turn of a program's loop: wait (up to 100 ms) and handle what came.
  * 0 or a negative errno. */
@@ -470,35 +475,63 @@ static void tput_received(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
 	tput_top_up(c);
 }
 
+struct zloop {
+	struct zc_ctx *ctx;
+	int ep; /* the application's epoll set, holding zc_ctx_fd() */
+};
+
 static int zcopy_step(struct tput *t, void *loop)
 {
-	int ret = zc_ctx_process(loop, 100);
+	struct zloop *z = loop;
+	struct epoll_event ev;
+	int ret;
 
 	(void)t;
+	if (z->ep < 0) {
+		ret = zc_ctx_process(z->ctx, 100);
+		return ret < 0 ? ret : 0;
+	}
+	ret = epoll_wait(z->ep, &ev, 1, 100);
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	ret = zc_ctx_process(z->ctx, 0);
 	return ret < 0 ? ret : 0;
 }
 
-static void run_zcopy(struct tput *t, unsigned round)
+static void run_zcopy(struct tput *t, unsigned prog, unsigned round)
 {
-	struct zc_ctx *ctx;
+	struct zloop z = { .ep = -1 };
 	int ret;
 
-	ret = zc_ctx_create(NULL, &ctx);
+	ret = zc_ctx_create(NULL, &z.ctx);
 	if (ret)
 		die("context", ret);
 	tput_reset(t);
 	for (unsigned i = 0; i < t->n; i++) {
 		struct tconn *c = &t->c[i];
-		ret = zc_sock_attach(ctx, connect_to(t->port), NULL, &c->sock);
+
+		ret = zc_sock_attach(z.ctx, connect_to(t->port), NULL,
+				     &c->sock);
 		if (!ret)
 			ret = zc_recv_start(c->sock, tput_received, c);
 		if (ret)
 			die("attach", ret);
 	}
+	if (prog == TPUT_ZCOPY_FD) {
+		struct epoll_event ev = { EPOLLIN, { .ptr = NULL } };
+		int fd = zc_ctx_fd(z.ctx);
+
+		z.ep = epoll_create1(0);
+		if (fd < 0 || z.ep < 0 ||
+		    epoll_ctl(z.ep, EPOLL_CTL_ADD, fd, &ev))
+			die("context fd", fd < 0 ? fd : -errno);
+	}
 	for (unsigned i = 0; i < t->n; i++)
 		tput_top_up(&t->c[i]);
-	tput_loop(t, TPUT_ZCOPY, round, zcopy_step, ctx);
-	zc_ctx_destroy(ctx);
+	tput_loop(t, prog, round, zcopy_step, &z);
+	zc_ctx_destroy(z.ctx);
+	if (z.ep >= 0)
+		close(z.ep);
 }
 
 /* plain: non-blocking send()/recv(), a level-triggered epoll set watching
@@ -567,10 +600,10 @@ static int tput_run(unsigned prog, unsigned round, void *arg)
 
 	if (t->only && strcmp(t->only, tput_name[prog]) != 0)
 		return 0;
-	if (prog == TPUT_ZCOPY)
-		run_zcopy(t, round);
-	else
+	if (prog == TPUT_PLAIN)
 		run_plain(t, round);
+	else
+		run_zcopy(t, prog, round);
 	/* Messages echoed, drain included: what tput_loop() handled, to
 	 * divide its instruction count by (callgrind --toggle-collect). */
 	printf("round %u %s: %.1f MB/s, %.2f CPU s/GB (%llu messages in "
@@ -580,23 +613,26 @@ static int tput_run(unsigned prog, unsigned round, void *arg)
 	return 0;
 }
 
-/* Medians over the rounds, and of the per-round ratios, which cancel the
- * noise the two runs of a round share. */
+/* Medians over the rounds, and of the per-round ratios to plain, which
+ * cancel the noise the runs of a round share. */
 static void tput_summary(struct tput *t, unsigned rounds)
 {
-	double *zr = t->rate[TPUT_ZCOPY], *pr = t->rate[TPUT_PLAIN];
-	double *zc = t->cpu[TPUT_ZCOPY], *pc = t->cpu[TPUT_PLAIN];
-	/* Before the medians, which sort their arrays. */
-	double rate = bc_median_ratio(zr, pr, rounds);
-	double cpu = bc_median_ratio(zc, pc, rounds);
+	double *pr = t->rate[TPUT_PLAIN], *pc = t->cpu[TPUT_PLAIN];
+	double rate[TPUT_PROGS], cpu[TPUT_PROGS];
 
-	printf("%u connections, %zu-byte messages, %u rounds of %.1f s: "
-	       "zcopy %.1f MB/s, plain epoll %.1f MB/s (medians), median "
-	       "ratio %.3f; CPU s/GB zcopy %.2f, plain %.2f (medians), "
-	       "median ratio %.3f\n",
-	       t->n, t->size, rounds, t->secs, bc_median(zr, rounds) / 1e6,
-	       bc_median(pr, rounds) / 1e6, rate, bc_median(zc, rounds),
-	       bc_median(pc, rounds), cpu);
+	/* Before the medians, which sort their arrays. */
+	for (unsigned i = 0; i < TPUT_PROGS; i++) {
+		rate[i] = bc_median_ratio(t->rate[i], pr, rounds);
+		cpu[i] = bc_median_ratio(t->cpu[i], pc, rounds);
+	}
+	printf("%u connections, %zu-byte messages, %u rounds of %.1f s, "
+	       "medians:\n",
+	       t->n, t->size, rounds, t->secs);
+	for (unsigned i = 0; i < TPUT_PROGS; i++)
+		printf("  %-8s %8.1f MB/s  ratio %.3f   CPU %.2f s/GB  "
+		       "ratio %.3f\n",
+		       tput_name[i], bc_median(t->rate[i], rounds) / 1e6,
+		       rate[i], bc_median(t->cpu[i], rounds), cpu[i]);
 }
 
 static void bench_tput(unsigned n, size_t size, double secs, unsigned rounds,
@@ -648,7 +684,7 @@ static const char *tput_only(const char *s)
 	for (unsigned i = 0; i < TPUT_PROGS; i++)
 		if (!strcmp(s, tput_name[i]))
 			return s;
-	fprintf(stderr, "not zcopy or plain: %s\n", s);
+	fprintf(stderr, "not zcopy, plain or zcopy-fd: %s\n", s);
 	exit(2);
 }
 
@@ -674,6 +710,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: bench_scale mem N | ops N K | "
-			"tput N SIZE SECS ROUNDS [zcopy|plain]\n");
+			"tput N SIZE SECS ROUNDS [zcopy|plain|zcopy-fd]\n");
 	return 2;
 }
