@@ -12,6 +12,8 @@
 struct zc_rx_pool {
 	struct zc_region *region;
 	struct zc_pool *pool;
+	/* TCP_INQ is on: a stream recv() says what it left queued. */
+	bool inq;
 };
 
 int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp);

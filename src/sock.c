@@ -164,6 +164,7 @@ static void sock_read_error(struct zc_sock *sock)
 		zc_tsock_error(&sock->t, -err);
 		/* recv() will not see it now: a reset is no end of stream. */
 		sock->rx_error = -err;
+		sock->rx_hup = true;
 	}
 }
 
@@ -185,7 +186,9 @@ void zc_sock_event(struct zc_sock *sock, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP))
 		sock->rx_ready = true;
-	if (events & (EPOLLRDHUP | EPOLLERR | EPOLLHUP))
+	/* Not on EPOLLERR alone: MSG_ZEROCOPY notifications raise it, and
+	 * rx_hup, which stays, costs a recv() per receive callback run. */
+	if (events & (EPOLLRDHUP | EPOLLHUP))
 		sock->rx_hup = true;
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		/* The error first: completions of a reset connection must

@@ -188,6 +188,25 @@ static size_t mm_fill_copy(struct zc_tsock *sock, struct tcpmmap *mm,
 	return done;
 }
 
+/* zc->inq is what the call left queued, the skip hint included: once
+ * mm_fill_copy() read all of it the queue is empty, and the receive that
+ * would find so (a TCP_ZEROCOPY_RECEIVE and a MSG_PEEK recv(), both
+ * empty) is saved, as a short recv() saves it on the copying path.  Not
+ * with an error to report: the next receive says it. */
+static void mm_note_drained(struct zc_tsock *sock, const struct tcpmmap *mm,
+			    int ret, const struct tcp_zerocopy_receive *zc,
+			    size_t copied)
+{
+	size_t skipped = copied;
+
+	if (ret || zc->err || mm->error || (!zc->length && !copied))
+		return;
+	if (zc->copybuf_len > 0)
+		skipped -= (size_t)zc->copybuf_len;
+	if (zc->inq <= skipped)
+		sock->rx_drained = true;
+}
+
 /* Nothing came: an error, bytes to skip without a copy buffer, or
  * nothing queued (-EAGAIN; -EIO also says the peer is done). */
 static ssize_t mm_nothing(struct zc_tsock *sock, struct tcpmmap *mm, int ret,
@@ -230,6 +249,7 @@ static ssize_t mm_receive_at(struct zc_tsock *sock, struct tcpmmap *mm,
 	ret = mm_zerocopy(sock, &zc);
 	if (copy)
 		copied = mm_fill_copy(sock, mm, &zc, copy);
+	mm_note_drained(sock, mm, ret, &zc, copied);
 	if (copied)
 		zc_buf_trim(copy, copied);
 	else if (copy)
