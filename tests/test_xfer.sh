@@ -51,12 +51,14 @@ newline"
 start_recv() {
 	local log=$1
 	shift
+	# A log left by an earlier receiver would give its port.
+	rm -f "$log" "$log.out"
 	timeout 60 "${prefix[@]}" "$zcopy" recv -p 0 "$@" >"$log.out" 2>"$log" &
 	rpid=$!
 	pids+=("$rpid")
 	port=
 	for _ in $(seq 100); do
-		port=$(sed -n 's/.*listening on .* port \([0-9]*\),.*/\1/p' "$log")
+		port=$(sed -n 's/.*listening on .* port \([0-9]*\),.*/\1/p' "$log" 2>/dev/null)
 		[ -n "$port" ] && return 0
 		sleep 0.1
 	done
