@@ -76,6 +76,17 @@ static void cost_decide(struct zc_costsel *s)
 		s->every *= 2;
 }
 
+/* The path in use now costs more than the other did when last measured,
+ * beyond the margin: measure the other again at once, rather than keep a
+ * dearer path until the next scheduled probe. */
+static bool cost_dearer(const struct zc_costsel *s)
+{
+	uint64_t cur = s->m[s->cur].ns_per_mib;
+	uint64_t oth = s->m[cost_other(s)].ns_per_mib;
+
+	return oth && cur * 100 > oth * (100 + ZC_COST_MARGIN);
+}
+
 /* A probe is measured over ZC_COST_PROBE_WINDOWS windows at once. */
 static bool cost_window_full(const struct zc_costsel *s, enum zc_cost_path path)
 {
@@ -104,7 +115,8 @@ void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 			cost_decide(s);
 		return;
 	}
-	if (!s->m[cost_other(s)].ns_per_mib || ++s->since >= s->every) {
+	if (!s->m[cost_other(s)].ns_per_mib || ++s->since >= s->every ||
+	    cost_dearer(s)) {
 		s->probing = true;
 		s->probes++;
 	}
@@ -271,26 +283,36 @@ void zc_policy_note(struct zc_policy *pol, enum zc_policy_event ev)
 /* Bytes received since the last decision were received the way it said:
  * the mapped share is judged on the mapping path's receives only. */
 static void rx_attribute(struct zc_policy *pol, uint64_t mapped,
-			 uint64_t copied)
+			 uint64_t copied, uint64_t unmappable)
 {
 	if (pol->rx_last_map) {
 		pol->rx_win_mapped += mapped - pol->rx_seen_mapped;
 		pol->rx_win_copied += copied - pol->rx_seen_copied;
+		pol->rx_win_unmappable += unmappable - pol->rx_seen_unmappable;
 	}
 	pol->rx_seen_mapped = mapped;
 	pol->rx_seen_copied = copied;
+	pol->rx_seen_unmappable = unmappable;
 }
 
-/* A full window of mapping measured: mapping can work if enough of it was
- * mapped; otherwise it is ruled out for a back-off. */
+/* A window of mapping measured: mapping can work if enough of it was
+ * mapped; otherwise it is ruled out for a back-off.  A socket that never
+ * mapped a byte and keeps finding whole pages it cannot map (a plain
+ * sender) is judged early; once anything mapped, stretches of copies (a
+ * receiver ahead of its sender, a sender out of optmem) need the whole
+ * window. */
 static bool rx_window_ok(struct zc_policy *pol)
 {
 	uint64_t dm = pol->rx_win_mapped, dc = pol->rx_win_copied;
+	bool early = !pol->rx_seen_mapped &&
+		     pol->rx_win_unmappable >=
+			     ZC_POLICY_RX_WINDOW / ZC_POLICY_RX_EARLY_DIV;
 
-	if (dm + dc < (uint64_t)ZC_POLICY_RX_WINDOW)
+	if (!early && dm + dc < (uint64_t)ZC_POLICY_RX_WINDOW)
 		return true;
 	pol->rx_win_mapped = 0;
 	pol->rx_win_copied = 0;
+	pol->rx_win_unmappable = 0;
 	if (dm * 100 >= (dm + dc) * ZC_POLICY_RX_SHARE) {
 		backoff_reset(&pol->rx_backoff);
 		return true;
@@ -318,9 +340,9 @@ static bool rx_decide(struct zc_policy *pol)
 }
 
 bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
-			   uint64_t copied)
+			   uint64_t copied, uint64_t unmappable)
 {
-	rx_attribute(pol, mapped, copied);
+	rx_attribute(pol, mapped, copied, unmappable);
 	pol->rx_last_map = rx_decide(pol);
 	if (pol->rx_last_map)
 		pol->rx_map++;

@@ -28,6 +28,10 @@
 #define ZC_POLICY_BACKOFF_MAX 65536
 /* Receive: judge the mapped share over windows of this many bytes... */
 #define ZC_POLICY_RX_WINDOW (256u << 10)
+/* ...or over this fraction of one while the socket never mapped a byte
+ * and whole pages came that could not be mapped (a plain sender: each
+ * such receive costs a TCP_ZEROCOPY_RECEIVE for nothing)... */
+#define ZC_POLICY_RX_EARLY_DIV 8
 /* ...map while at least this percentage of a window was mapped... */
 #define ZC_POLICY_RX_SHARE 75
 /* ...else copy this many receives (doubling) before measuring again. */
@@ -133,7 +137,9 @@ struct zc_policy {
 	bool rx_measuring; /* false while mapping is ruled out */
 	bool rx_last_map;  /* what the last decision said */
 	uint64_t rx_seen_mapped, rx_seen_copied; /* totals at that decision */
-	uint64_t rx_win_mapped, rx_win_copied;	 /* mapping path's window */
+	uint64_t rx_seen_unmappable;
+	uint64_t rx_win_mapped, rx_win_copied; /* mapping path's window */
+	uint64_t rx_win_unmappable;
 	struct zc_costsel rx_cost;
 	struct zc_backoff rx_backoff;
 	uint64_t rx_map;
@@ -156,9 +162,10 @@ void zc_policy_off(struct zc_policy *pol, enum zc_policy_state state);
 bool zc_policy_want_zc(struct zc_policy *pol, size_t len);
 void zc_policy_note(struct zc_policy *pol, enum zc_policy_event ev);
 /* True if the next receive should map pages.  mapped and copied are the
- * socket's running totals of bytes received each way. */
+ * socket's running totals of bytes received each way; unmappable, of the
+ * bytes copied when whole pages were queued and none could be mapped. */
 bool zc_policy_rx_want_map(struct zc_policy *pol, uint64_t mapped,
-			   uint64_t copied);
+			   uint64_t copied, uint64_t unmappable);
 /* Receive costs: a timed receive on the mapped path (map) or the copying
  * one moved bytes in ns of CPU time. */
 void zc_policy_rx_cost(struct zc_policy *pol, bool map, uint64_t bytes,

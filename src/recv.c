@@ -99,7 +99,7 @@ static unsigned rx_flags(struct zc_sock *sock)
 	if (sock->t.opts.rx != ZC_RX_AUTO || sock->rx != &zc_rx_tcpmmap)
 		return 0;
 	return zc_policy_rx_want_map(&sock->policy, st->rx_bytes_mapped,
-				     st->rx_bytes_copied)
+				     st->rx_bytes_copied, sock->t.rx_unmappable)
 		       ? 0
 		       : ZC_RXF_COPY;
 }

@@ -35,6 +35,9 @@ struct zc_tsock {
 	/* Set by a receive that left nothing queued (a stream read shorter
 	 * than asked): the next one would only say -EAGAIN. */
 	bool rx_drained;
+	/* Bytes copied by mapped receives that found a page or more queued
+	 * and could map none of it (tcpmmap). */
+	uint64_t rx_unmappable;
 	struct zc_sock_opts opts;
 	void *tx_priv;	       /* the send transport's state */
 	void *rx_priv;	       /* the receive transport's state */

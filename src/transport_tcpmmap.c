@@ -258,8 +258,11 @@ static ssize_t mm_receive_at(struct zc_tsock *sock, struct tcpmmap *mm,
 		return mm_nothing(sock, mm, ret, &zc, out);
 	if (zc.err)
 		mm->error = zc.err;
-	if (!zc.length)
+	if (!zc.length) {
+		if (zc.recv_skip_hint >= mm->page)
+			sock->rx_unmappable += copied;
 		return mm_hand_copy(sock, copy, out);
+	}
 	if (copied)
 		mm->pending = copy;
 	*out = mm_hand_out(sock, mm, first, zc.length);

@@ -337,7 +337,7 @@ static void test_stats(void **state)
 	sim_init(&s, 0);
 	sim_send(&s, 100, all_copied, NULL);
 	sim_run(&s, 10000, all_copied, NULL);
-	assert_true(zc_policy_rx_want_map(&s.pol, 0, 0));
+	assert_true(zc_policy_rx_want_map(&s.pol, 0, 0, 0));
 	zc_policy_stats(&s.pol, &st);
 	assert_int_equal(st.policy_state, s.pol.state);
 	assert_int_equal(st.policy_threshold, ZC_POLICY_THRESHOLD);
@@ -395,20 +395,26 @@ static void test_tx_why(void **state)
 /* ---- receive ----------------------------------------------------------- */
 
 /* A receive path driven by the policy: each receive of len bytes is
- * mapped if the policy says so and the "kernel" maps share% of it. */
+ * mapped if the policy says so and the "kernel" maps share% of it.  A
+ * mapped receive that mapped nothing found whole pages it could not map,
+ * unless the receiver is ahead (less than a page queued each time). */
 struct rx_sim {
 	struct zc_policy pol;
-	uint64_t mapped, copied;
+	uint64_t mapped, copied, unmappable;
 	uint64_t maps, copies;
+	bool ahead;
 };
 
 static void rx_run(struct rx_sim *r, int n, uint64_t len, unsigned share)
 {
 	for (int i = 0; i < n; i++) {
-		if (zc_policy_rx_want_map(&r->pol, r->mapped, r->copied)) {
+		if (zc_policy_rx_want_map(&r->pol, r->mapped, r->copied,
+					  r->unmappable)) {
 			r->maps++;
 			r->mapped += len * share / 100;
 			r->copied += len - len * share / 100;
+			if (!(len * share / 100) && !r->ahead)
+				r->unmappable += len;
 		} else {
 			r->copies++;
 			r->copied += len;
@@ -481,18 +487,42 @@ static void test_rx_switch(void **state)
 	assert_int_equal(r.pol.rx_backoff.len, ZC_POLICY_RX_BACKOFF_MIN);
 }
 
-/* Small receives: no verdict until a whole window has been seen. */
+/* Small receives of a receiver ahead of its sender: no verdict until a
+ * whole window has been seen... */
 static void test_rx_window(void **state)
 {
 	struct rx_sim r;
 
 	(void)state;
 	rx_init(&r);
+	r.ahead = true;
 	rx_run(&r, ZC_POLICY_RX_WINDOW / 1024, 1024, 0);
 	assert_int_equal(r.copies, 0);
 	rx_run(&r, 1, 1024, 0);
 	assert_int_equal(r.copies, 1);
 	assert_int_equal(r.pol.rx_backoffs, 1);
+}
+
+/* ...but a socket that never mapped and finds whole pages it cannot map
+ * is judged over an eighth of one (a plain sender); once anything mapped,
+ * a stretch of such copies needs the whole window. */
+static void test_rx_window_early(void **state)
+{
+	const int early = ZC_POLICY_RX_WINDOW / ZC_POLICY_RX_EARLY_DIV / 4096;
+	struct rx_sim r;
+
+	(void)state;
+	rx_init(&r);
+	rx_run(&r, early, 4096, 0);
+	assert_int_equal(r.copies, 0);
+	rx_run(&r, 1, 4096, 0);
+	assert_int_equal(r.copies, 1);
+	assert_int_equal(r.pol.rx_backoffs, 1);
+	rx_init(&r);
+	rx_run(&r, 2, 4096, 100);
+	rx_run(&r, ZC_POLICY_RX_WINDOW / 4096 - 4, 4096, 0);
+	assert_int_equal(r.copies, 0);
+	assert_int_equal(r.pol.rx_backoffs, 0);
 }
 
 /* Every state has a name for the CLI; out of range gives NULL. */
@@ -583,6 +613,33 @@ static void test_cost_reprobe_finds_cheaper(void **state)
 	/* Found within one probe interval and one probe. */
 	assert_true(n <= ZC_COST_PROBE_MAX + ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+}
+
+/* The path in use grows dearer than the other's last measure: the other
+ * is measured again at once, not at the next scheduled probe. */
+static void test_cost_dearer_reprobes(void **state)
+{
+	uint64_t cost[2] = { [ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000 };
+	struct zc_costsel s;
+	unsigned w[2], n;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	cost_run(&s, cost, 4 * ZC_COST_PROBE_MAX, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	/* Copy becomes 4x dearer (the machine got busy, say). */
+	cost[ZC_PATH_COPY] = 400000;
+	for (n = 0; n < 2 * ZC_COST_PROBE_MAX; n++) {
+		cost_run(&s, cost, 1, w);
+		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
+			break;
+	}
+	/* The smoothed cost crosses within a few windows, then one probe. */
+	assert_true(n <= 8 + ZC_COST_PROBE_WINDOWS);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
+	/* Not probing: the path in use is within the margin of the other. */
+	assert_true(s.m[s.cur].ns_per_mib * 100 <=
+		    s.m[!s.cur].ns_per_mib * (100 + ZC_COST_MARGIN));
 }
 
 static void test_cost_blocked_never_chosen(void **state)
@@ -710,7 +767,7 @@ static void test_rx_cost(void **state)
 	(void)state;
 	zc_policy_init(&pol, 0);
 	for (int i = 0; i < 4000; i++) {
-		bool map = zc_policy_rx_want_map(&pol, mapped, copied);
+		bool map = zc_policy_rx_want_map(&pol, mapped, copied, 0);
 
 		/* 64 KiB receives, all mapped when mapping; costs: map
 		 * 3x copy. */
@@ -722,7 +779,7 @@ static void test_rx_cost(void **state)
 		}
 		zc_policy_rx_cost(&pol, map, 65536, map ? 30000 : 10000);
 	}
-	assert_false(zc_policy_rx_want_map(&pol, mapped, copied));
+	assert_false(zc_policy_rx_want_map(&pol, mapped, copied, 0));
 	assert_true(maps < 400);
 	assert_int_equal(pol.rx_backoffs, 0);
 }
@@ -762,9 +819,11 @@ int main(void)
 		cmocka_unit_test(test_rx_share_boundary),
 		cmocka_unit_test(test_rx_switch),
 		cmocka_unit_test(test_rx_window),
+		cmocka_unit_test(test_rx_window_early),
 		cmocka_unit_test(test_cost_cheaper_wins),
 		cmocka_unit_test(test_cost_tie_stays),
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
+		cmocka_unit_test(test_cost_dearer_reprobes),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
 		cmocka_unit_test(test_cost_block_then_measured),
 		cmocka_unit_test(test_cost_block_copy_unknown),
