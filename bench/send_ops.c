@@ -13,6 +13,7 @@
  * only, so the same file builds against an older libzcopy for an A/B.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -58,35 +59,53 @@ static int drain(int fd, char *sink, size_t max, size_t len)
 	return 0;
 }
 
+/* n sends of len bytes from buf, each completed and read before the next:
+ * 0 or a negative errno. */
+static int run(struct zc_ctx *ctx, struct zc_sock *sock, int rx, void *buf,
+	       size_t len, unsigned n)
+{
+	static char sink[1 << 20];
+	unsigned done = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct iovec v = { buf, len };
+		int ret = zc_send(sock, &v, 1, done_cb, &done);
+
+		while (!ret && done <= i)
+			ret = zc_ctx_process(ctx, 1000) < 0 ? -EIO : 0;
+		if (!ret && drain(rx, sink, sizeof(sink), len))
+			ret = -EPIPE;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 1000;
 	size_t len = argc > 2 ? strtoul(argv[2], NULL, 0) : 4096;
-	struct zc_sock_opts o = { .tx = argc > 3
-						? (enum zc_tx_mode)atoi(argv[3])
-						: ZC_TX_COPY };
-	char *buf = calloc(1, len), *sink = malloc(1 << 20);
-	unsigned done = 0;
+	struct zc_sock_opts o = { .tx = ZC_TX_COPY };
 	struct zc_sock *sock;
 	struct zc_ctx *ctx;
 	int tx, rx, ret;
+	char *buf;
 
-	if (!n || !len || !buf || !sink || tcp_pair(&tx, &rx)) {
+	if (argc > 3)
+		o.tx = (enum zc_tx_mode)strtol(argv[3], NULL, 10);
+	if (!n || !len || len > (1u << 30) || tcp_pair(&tx, &rx)) {
 		fprintf(stderr, "usage: send_ops [N [SIZE [MODE]]]\n");
 		return 2;
 	}
+	buf = calloc(1, len);
+	if (!buf)
+		return 1;
 	ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
 		ret = zc_sock_attach(ctx, tx, &o, &sock);
-	for (unsigned i = 0; !ret && i < n; i++) {
-		struct iovec v = { buf, len };
-
-		ret = zc_send(sock, &v, 1, done_cb, &done);
-		while (!ret && done <= i)
-			ret = zc_ctx_process(ctx, 1000) < 0;
-		if (!ret && drain(rx, sink, 1 << 20, len))
-			ret = -1;
-	}
+	if (!ret)
+		ret = run(ctx, sock, rx, buf, len, n);
+	free(buf);
 	if (ret) {
 		fprintf(stderr, "send_ops: %s\n", zc_strerror(ret));
 		return 1;
