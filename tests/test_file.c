@@ -741,6 +741,41 @@ static void test_reset(void **state)
 	assert_int_equal(nu_fork_run(reset_child, *state, 60), 0);
 }
 
+/* The kernel says EPIPE (our own end shut for writing, behind the
+ * library's back): the mechanism's system call, or io_uring's worker,
+ * raises SIGPIPE, which must not reach the process. */
+static int epipe_child(void *arg)
+{
+	const struct mech *m = arg;
+	struct layout l = { 4 << 20, false };
+	struct done d = { 0 };
+	struct bed b;
+	int ret, fd = make_file("/dev/shm", &l);
+
+	bed_open(&b, m, NULL);
+	if (shutdown(b.snd, SHUT_WR))
+		return 10;
+	ret = zc_send_file(b.sock, fd, 0, 0, done_cb, &d);
+	/* Refused when the first call failed (nothing sent), else the
+	 * completion says it; io_uring's only submits in the call. */
+	if (ret == 0) {
+		wait_done(&b, &d, 1);
+		if (d.c.result != ZC_RESULT_ERROR || d.c.error != -EPIPE)
+			return 11;
+	} else if (ret != -EPIPE || m->file_tx == ZC_TX_URING_SPLICE) {
+		return 12;
+	}
+	zc_sock_close(b.sock);
+	zc_ctx_destroy(b.ctx);
+	return 0;
+}
+
+static void test_epipe(void **state)
+{
+	/* Default SIGPIPE disposition in the child: a leak kills it. */
+	assert_int_equal(nu_fork_run(epipe_child, *state, 60), 0);
+}
+
 /* ---- what auto picks ----------------------------------------------------- */
 
 /* A 4 MiB range (above ZC_POLICY_FILE_READ_MAX) by auto over po: checked
@@ -784,7 +819,7 @@ static void test_auto_where(void **state)
 	nu_netns_destroy(&ns);
 }
 
-#define PER_MECH 4
+#define PER_MECH 5
 static struct CMUnitTest *per_mech_cases(struct CMUnitTest *t)
 {
 	static char names[NMECHS * PER_MECH][48];
@@ -794,7 +829,8 @@ static struct CMUnitTest *per_mech_cases(struct CMUnitTest *t)
 	} kinds[PER_MECH] = { { "order", test_order },
 			      { "truncated", test_truncated },
 			      { "reset", test_reset },
-			      { "close", test_close_inflight } };
+			      { "close", test_close_inflight },
+			      { "epipe", test_epipe } };
 	unsigned n = 0;
 
 	for (unsigned k = 0; k < PER_MECH; k++)
