@@ -7,7 +7,8 @@
  * send: one file, page cache warm, sent over loopback TCP in ranges of
  * SIZE bytes until VOLUME bytes went, by each mechanism forced (sendfile,
  * splice, read = pread + send, msgzc = the file mapped and sent with
- * MSG_ZEROCOPY), by auto, by a raw sendfile() loop without the library
+ * MSG_ZEROCOPY, ur-splice = the library's io_uring splice, its workers
+ * unpinned), by auto, by a raw sendfile() loop without the library
  * (raw-sf) and by a raw io_uring splice loop (raw-ur: IORING_OP_SPLICE
  * file -> pipe linked to pipe -> socket, liburing, one pair in flight,
  * its workers on the sender's CPU).
@@ -77,17 +78,18 @@ enum smethod {
 	S_SPLICE,
 	S_READ,
 	S_MSGZC,
+	S_USPLICE,
 	S_RAW,
 	S_URING,
 	S_COUNT
 };
 
-static const char *const sname[] = { "auto",  "sendfile", "splice", "read",
-				     "msgzc", "raw-sf",	  "raw-ur" };
+static const char *const sname[] = { "auto",  "sendfile",  "splice", "read",
+				     "msgzc", "ur-splice", "raw-sf", "raw-ur" };
 static const enum zc_tx_mode smode[] = {
 	[S_AUTO] = ZC_TX_AUTO,	   [S_SENDFILE] = ZC_TX_SENDFILE,
 	[S_SPLICE] = ZC_TX_SPLICE, [S_READ] = ZC_TX_COPY,
-	[S_MSGZC] = ZC_TX_MSGZC,
+	[S_MSGZC] = ZC_TX_MSGZC,   [S_USPLICE] = ZC_TX_URING_SPLICE,
 };
 
 static const size_t ssizes[] = {
@@ -317,7 +319,7 @@ static void send_report(size_t size, double tp[][MAX_ROUNDS],
 		med[m] = bc_median(tp[m], rounds);
 		printf("%10zu %9s %8.0f %8.3f %8.3f\n", size, sname[m], med[m],
 		       bc_median(cpu[m], rounds), bc_median(all[m], rounds));
-		if (m >= S_SENDFILE && m <= S_MSGZC && med[m] > med[best])
+		if (m >= S_SENDFILE && m <= S_USPLICE && med[m] > med[best])
 			best = m;
 	}
 	printf("%10zu auto/best %.2f (best: %s)\n", size,

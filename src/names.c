@@ -5,9 +5,10 @@
 #define NAME_OF(tab, i) \
 	((unsigned)(i) < sizeof(tab) / sizeof((tab)[0]) ? (tab)[i] : NULL)
 
-static const char *const tx_names[] = { "auto",	 "copy",	"msgzc",
-					"uring", "uring-fixed", "devmem",
-					"shm",	 "sendfile",	"splice" };
+static const char *const tx_names[] = { "auto",	       "copy",	      "msgzc",
+					"uring",       "uring-fixed", "devmem",
+					"shm",	       "sendfile",    "splice",
+					"uring-splice" };
 static const char *const rx_names[] = { "auto", "copy",	  "uring", "tcpmmap",
 					"zcrx", "devmem", "shm" };
 static const char *const result_names[] = { "zerocopy", "copied", "error",

@@ -19,6 +19,7 @@ int zc_sock_file_opts_check(const struct zc_sock_opts *o)
 	case ZC_TX_COPY:
 	case ZC_TX_SENDFILE:
 	case ZC_TX_SPLICE:
+	case ZC_TX_URING_SPLICE:
 		return 0;
 	case ZC_TX_MSGZC:
 		/* The map mechanism uses the socket's MSG_ZEROCOPY... */
@@ -32,6 +33,27 @@ int zc_sock_file_opts_check(const struct zc_sock_opts *o)
 	default:
 		return -EINVAL;
 	}
+}
+
+/* io_uring splice needs the context's ring, had or refused at attach as
+ * for the pinned io_uring transports: without it the attach fails, or with
+ * ZC_SOCK_FALLBACK the socket splices by splice(2) (stats.uring_error
+ * says why). */
+int zc_sock_file_setup(struct zc_sock *sock)
+{
+	struct zc_uring *u;
+	int ret;
+
+	if (sock->t.opts.file_tx != ZC_TX_URING_SPLICE)
+		return 0;
+	ret = zc_tsock_uring(&sock->t, &u);
+	if (!ret)
+		return 0;
+	sock->t.stats.uring_error = ret;
+	if (!(sock->t.opts.flags & ZC_SOCK_FALLBACK))
+		return ret;
+	sock->t.opts.file_tx = ZC_TX_SPLICE;
+	return 0;
 }
 
 /* The socket's transport for a mapped file, if it is the one asked for:
@@ -60,6 +82,9 @@ static const struct zc_tx_ops *file_mechanism(enum zc_tx_mode mode,
 	case ZC_TX_SPLICE:
 		*why = ZC_WHY_UNVERIFIED;
 		return &zc_tx_splice;
+	case ZC_TX_URING_SPLICE:
+		*why = ZC_WHY_UNVERIFIED;
+		return &zc_tx_uring_splice;
 	default:
 		*why = ZC_WHY_TRANSPORT;
 		return &zc_tx_fread;

@@ -316,6 +316,8 @@ static int sock_setup(struct zc_sock *sock)
 		       &sock->t.opts.rx_lowat, sizeof(sock->t.opts.rx_lowat)))
 		return -errno;
 	ret = zc_sock_tx_setup(sock);
+	if (!ret)
+		ret = zc_sock_file_setup(sock);
 	/* Device receive paths are refused (or fall back) at attach. */
 	if (!ret && zc_rx_mode_is_dev(sock->t.opts.rx))
 		ret = zc_sock_rx_start(sock);

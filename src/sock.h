@@ -174,6 +174,8 @@ void zc_sock_drained(struct zc_sock *sock);
 
 /* The file_tx option fits the socket's options: 0 or -EINVAL. */
 int zc_sock_file_opts_check(const struct zc_sock_opts *o);
+/* At attach: the ring a file_tx of ZC_TX_URING_SPLICE needs. */
+int zc_sock_file_setup(struct zc_sock *sock);
 
 /* ---- recv.c ------------------------------------------------------------- */
 

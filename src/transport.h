@@ -170,6 +170,8 @@ extern const struct zc_tx_ops zc_tx_uring_fixed;
 extern const struct zc_tx_ops zc_tx_sendfile;
 extern const struct zc_tx_ops zc_tx_splice;
 extern const struct zc_tx_ops zc_tx_fread; /* pread() + send() */
+/* IORING_OP_SPLICE on the context's ring (flagged ZC_TXO_RING too). */
+extern const struct zc_tx_ops zc_tx_uring_splice;
 /* send() from the range's mapping (zc_file_map), by auto only. */
 extern const struct zc_tx_ops zc_tx_fmap;
 extern const struct zc_rx_ops zc_rx_copy;

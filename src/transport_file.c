@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@
 
 #include "policy.h"
 #include "transport.h"
+#include "uring.h"
 
 /* One call's share: sendfile() moves at most 0x7ffff000 bytes anyway. */
 #define ZC_FILE_CALL_MAX (1u << 30)
@@ -59,14 +61,22 @@
 enum peer_where { PEER_UNKNOWN, PEER_HOST, PEER_AWAY };
 
 struct file_tx {
-	const struct zc_req *owner; /* whose bytes are staged below */
-	bool fd_nonblock;	    /* the socket's own O_NONBLOCK */
-	enum peer_where peer;	    /* for auto, once the socket is connected */
-	int pipe[2];		    /* splice; -1 until needed */
+	struct zc_req *owner; /* whose bytes are staged below */
+	bool fd_nonblock;     /* the socket's own O_NONBLOCK */
+	enum peer_where peer; /* for auto, once the socket is connected */
+	int pipe[2];	      /* splice; -1 until needed */
 	size_t pipe_size;
 	size_t in_pipe; /* bytes read into the pipe, not yet sent */
 	char *buf;	/* read; NULL until needed */
 	size_t buf_pos, buf_fill;
+	/* io_uring splice: the chain in flight and the results it left. */
+	struct zc_uring *u;    /* NULL until needed */
+	struct zc_tsock *sock; /* NULL once the socket is going */
+	unsigned ring_busy;    /* SQEs of the chain still owed a CQE */
+	bool poll_first;       /* the socket was full: wait for room first */
+	bool have_fill, have_send;
+	int fill_res, send_res;
+	size_t fill_len; /* what the chain's file -> pipe splice asked */
 };
 
 static int file_state(struct zc_tsock *sock, struct file_tx **out)
@@ -102,7 +112,7 @@ static void pipe_close(struct file_tx *ft)
 
 /* Bytes staged for an earlier request (one that failed) are not req's:
  * drop them. */
-static void file_own(struct file_tx *ft, const struct zc_req *req)
+static void file_own(struct file_tx *ft, struct zc_req *req)
 {
 	if (ft->owner == req)
 		return;
@@ -112,12 +122,15 @@ static void file_own(struct file_tx *ft, const struct zc_req *req)
 		pipe_close(ft);
 }
 
+static void usplice_stop(struct file_tx *ft);
+
 void zc_file_fini(struct zc_tsock *sock)
 {
 	struct file_tx *ft = sock->file_priv;
 
 	if (!ft)
 		return;
+	usplice_stop(ft);
 	pipe_close(ft);
 	free(ft->buf);
 	free(ft);
@@ -411,6 +424,241 @@ const struct zc_tx_ops zc_tx_splice = {
 	.flags = ZC_TXO_FILE,
 	.mode = ZC_TX_SPLICE,
 	.push = splice_push,
+};
+
+/* ---- io_uring splice: file -> pipe -> socket, linked ------------------- */
+
+/*
+ * Each push hands the ring one chain and returns; its CQEs only record
+ * results (the socket layer may be anywhere then), the next push applies
+ * them.  A chain is "file -> pipe" linked to "pipe -> socket" when the pipe
+ * is empty, else "pipe -> socket" alone, after a POLLOUT poll if the socket
+ * said -EAGAIN (IORING_OP_SPLICE runs in io-wq and follows the socket's
+ * O_NONBLOCK; it does not wait for room).  A file -> pipe splice shorter
+ * than asked breaks the link: the second ends -ECANCELED and what the
+ * pipe got goes with the next chain.  The socket side raises no SIGPIPE
+ * in the application: io-wq workers run with every signal blocked, so the
+ * kernel's signal stays pending on the worker (tests/test_file.c, reset).
+ */
+
+/* Longest wait at close for the CQEs of a cancelled chain. */
+#define ZC_USPLICE_CANCEL_MS 1000
+
+static void usplice_cqe_done(struct file_tx *ft)
+{
+	/* The whole chain is back: the request may go on. */
+	if (!--ft->ring_busy && ft->sock)
+		zc_tsock_defer(ft->sock);
+}
+
+static void usplice_fill_cqe(void *owner, const struct io_uring_cqe *cqe)
+{
+	struct file_tx *ft = owner;
+
+	ft->fill_res = cqe->res;
+	ft->have_fill = true;
+	usplice_cqe_done(ft);
+}
+
+static void usplice_send_cqe(void *owner, const struct io_uring_cqe *cqe)
+{
+	struct file_tx *ft = owner;
+
+	ft->send_res = cqe->res;
+	ft->have_send = true;
+	usplice_cqe_done(ft);
+}
+
+/* A poll's mask says nothing the splice after it will not: a failed poll
+ * cancels that splice. */
+static void usplice_poll_cqe(void *owner, const struct io_uring_cqe *cqe)
+{
+	(void)cqe;
+	usplice_cqe_done(owner);
+}
+
+/* The file -> pipe result of the last chain.  0 or negative errno. */
+static int usplice_fill_result(struct file_tx *ft)
+{
+	int res = ft->fill_res;
+
+	ft->have_fill = false;
+	if (res > 0) {
+		ft->in_pipe += (size_t)res;
+		return 0;
+	}
+	if (res == 0)
+		return -ENODATA; /* the file ended before the range did */
+	return res == -EINTR || res == -EAGAIN ? 0 : res;
+}
+
+/* The pipe -> socket result of the last chain; short_fill: its file ->
+ * pipe splice was short or failed, which cancels this one. */
+static int usplice_send_result(struct file_tx *ft, struct zc_req *req,
+			       bool short_fill)
+{
+	int res = ft->send_res;
+
+	ft->have_send = false;
+	ft->poll_first = false;
+	if (res > 0) {
+		req->sent += (size_t)res;
+		ft->in_pipe -= (size_t)res;
+		return 0;
+	}
+	if (res == 0 || res == -EAGAIN) {
+		ft->poll_first = true;
+		return 0;
+	}
+	if (res == -EINTR || (res == -ECANCELED && short_fill))
+		return 0;
+	return res;
+}
+
+/* Apply what the last chain's CQEs said.  0: go on. */
+static int usplice_results(struct file_tx *ft, struct zc_req *req)
+{
+	bool short_fill = false;
+	int ret = 0;
+
+	if (ft->have_fill) {
+		short_fill =
+			ft->fill_res < 0 || (size_t)ft->fill_res < ft->fill_len;
+		ret = usplice_fill_result(ft);
+	}
+	if (ft->have_send) {
+		int err = usplice_send_result(ft, req, short_fill);
+
+		if (!ret)
+			ret = err;
+	}
+	return ret;
+}
+
+/* The SQE of one link of the chain (link: more follow). */
+static struct io_uring_sqe *usplice_sqe(struct file_tx *ft, zc_uring_fn fn)
+{
+	struct io_uring_sqe *sqe = zc_uring_sqe(ft->u, fn, ft, ft);
+
+	if (sqe)
+		ft->ring_busy++;
+	return sqe;
+}
+
+/* Queue the first link of a chain, if the pipe or the socket needs one. */
+static int usplice_head(struct file_tx *ft, struct zc_tsock *sock,
+			const struct zc_req *req, struct io_uring_sqe **head)
+{
+	*head = NULL;
+	if (!ft->in_pipe) {
+		ft->fill_len = call_len(zc_req_left(req), ft->pipe_size);
+		*head = usplice_sqe(ft, usplice_fill_cqe);
+		if (!*head)
+			return -ENOMEM;
+		io_uring_prep_splice(*head, req->file.fd, req_file_pos(req, 0),
+				     ft->pipe[1], -1, (unsigned)ft->fill_len,
+				     SPLICE_F_MOVE);
+	} else if (ft->poll_first) {
+		*head = usplice_sqe(ft, usplice_poll_cqe);
+		if (!*head)
+			return -ENOMEM;
+		io_uring_prep_poll_add(*head, sock->fd, POLLOUT);
+	}
+	return 0;
+}
+
+/* Hand the ring the next chain for req. */
+static int usplice_submit(struct file_tx *ft, struct zc_tsock *sock,
+			  const struct zc_req *req)
+{
+	unsigned flags = SPLICE_F_MOVE;
+	struct io_uring_sqe *head, *sqe;
+	size_t len;
+	int ret;
+
+	/* Room for the whole chain: a link must not be cut by a full SQ. */
+	if (io_uring_sq_space_left(&ft->u->ring) < 2)
+		zc_uring_submit(ft->u);
+	ret = usplice_head(ft, sock, req, &head);
+	if (ret)
+		return ret;
+	len = ft->in_pipe ? ft->in_pipe : ft->fill_len;
+	if (zc_req_left(req) > len)
+		flags |= SPLICE_F_MORE;
+	sqe = usplice_sqe(ft, usplice_send_cqe);
+	if (sqe) {
+		if (head)
+			head->flags |= IOSQE_IO_LINK;
+		io_uring_prep_splice(sqe, ft->pipe[0], -1, sock->fd, -1,
+				     (unsigned)len, flags);
+	} else if (!head) {
+		return -ENOMEM;
+	} /* else the head goes alone: the next chain sends what it read */
+	zc_uring_submit(ft->u);
+	return 0;
+}
+
+static int usplice_push(struct zc_tsock *sock, struct zc_req *req)
+{
+	struct file_tx *ft;
+	int ret = file_state(sock, &ft);
+
+	if (ret)
+		return ret;
+	if (!ft->u) {
+		ret = zc_tsock_uring(sock, &ft->u);
+		if (ret)
+			return ret;
+		ft->sock = sock;
+	}
+	/* Close's drain, or a context that does not wait on the ring's
+	 * eventfd, come here without reaping it. */
+	if (ft->ring_busy)
+		zc_uring_submit(ft->u);
+	if (ft->ring_busy)
+		return -EAGAIN;
+	file_own(ft, req);
+	ret = pipe_open(ft);
+	while (!ret && !ft->ring_busy) {
+		ret = usplice_results(ft, req);
+		if (ret || !zc_req_left(req))
+			break;
+		ret = usplice_submit(ft, sock, req);
+	}
+	if (ret && ret != -EAGAIN)
+		pipe_close(ft); /* the pipe's bytes were req's: drop them */
+	return ret ? ret : ft->ring_busy ? -EAGAIN : 0;
+}
+
+/* The socket is going and a chain may be in the kernel: cancel it and
+ * wait (bounded) for its CQEs.  The request, completed -ECANCELED by now
+ * but not yet delivered, counts what the last splice still moved; if the
+ * CQEs do not come its bytes may still go out: abandoned, as close says. */
+static void usplice_stop(struct file_tx *ft)
+{
+	struct zc_uring *u = ft->u;
+	struct zc_req *req = ft->owner;
+
+	ft->sock = NULL;
+	if (!u || !ft->ring_busy || !req)
+		return;
+	zc_uring_cancel_fd(u, ft->pipe[1]);
+	zc_uring_cancel_fd(u, req->sock->fd); /* poll, pipe -> socket */
+	for (int ms = 0; ft->ring_busy && ms < ZC_USPLICE_CANCEL_MS; ms += 10)
+		zc_uring_wait_timeout(u, 10);
+	if (ft->have_send && ft->send_res > 0)
+		req->sent += (size_t)ft->send_res;
+	if (ft->ring_busy) {
+		req->abandoned = true;
+		zc_uring_orphan(u, ft, NULL);
+	}
+}
+
+const struct zc_tx_ops zc_tx_uring_splice = {
+	.name = "uring-splice",
+	.flags = ZC_TXO_FILE | ZC_TXO_RING,
+	.mode = ZC_TX_URING_SPLICE,
+	.push = usplice_push,
 };
 
 /* ---- send() from a mapping ---------------------------------------------- */

@@ -173,6 +173,7 @@ static const struct mech mechs[] = {
 	{ "read", ZC_TX_AUTO, ZC_TX_COPY },
 	{ "msgzc", ZC_TX_AUTO, ZC_TX_MSGZC },
 	{ "uring", ZC_TX_URING, ZC_TX_URING },
+	{ "uring_splice", ZC_TX_AUTO, ZC_TX_URING_SPLICE },
 };
 #define NMECHS (sizeof(mechs) / sizeof(mechs[0]))
 
@@ -198,11 +199,14 @@ struct bed {
 };
 
 /* A sender attached with the mechanism (skip where the kernel lacks it)
- * and the receiving fd.  po may be NULL. */
-static void bed_open(struct bed *b, const struct mech *m,
-		     const struct nu_pair_opts *po)
+ * and the receiving fd; close_ms: the close timeout (0: the default).  po
+ * may be NULL. */
+static void bed_attach(struct bed *b, const struct mech *m,
+		       const struct nu_pair_opts *po, int close_ms)
 {
-	struct zc_sock_opts o = { .tx = m->tx, .file_tx = m->file_tx };
+	struct zc_sock_opts o = { .tx = m->tx,
+				  .file_tx = m->file_tx,
+				  .close_timeout_ms = close_ms };
 	struct nu_pair_opts def = { 0 };
 	int ret;
 
@@ -210,7 +214,7 @@ static void bed_open(struct bed *b, const struct mech *m,
 	assert_int_equal(nu_set_nonblock(b->snd), 0);
 	assert_int_equal(zc_ctx_create(NULL, &b->ctx), 0);
 	ret = zc_sock_attach(b->ctx, b->snd, &o, &b->sock);
-	if (ret && m->tx == ZC_TX_URING) {
+	if (ret && (m->tx == ZC_TX_URING || m->file_tx == ZC_TX_URING_SPLICE)) {
 		printf("skip %s: no io_uring here (%s)\n", m->name,
 		       zc_strerror(ret));
 		zc_ctx_destroy(b->ctx);
@@ -219,6 +223,12 @@ static void bed_open(struct bed *b, const struct mech *m,
 		skip();
 	}
 	assert_int_equal(ret, 0);
+}
+
+static void bed_open(struct bed *b, const struct mech *m,
+		     const struct nu_pair_opts *po)
+{
+	bed_attach(b, m, po, 0);
 }
 
 static void wait_done(struct bed *b, const struct done *d, unsigned calls)
@@ -250,6 +260,7 @@ static void check_honest(const struct mech *m, const struct done *d,
 	switch (m->file_tx) {
 	case ZC_TX_SENDFILE:
 	case ZC_TX_SPLICE:
+	case ZC_TX_URING_SPLICE:
 		assert_int_equal(c->result, ZC_RESULT_COPIED);
 		assert_true(unverified);
 		assert_int_equal(c->tx, m->file_tx);
@@ -430,6 +441,157 @@ static void test_truncated(void **state)
 	assert_int_equal(r.got, d.c.bytes);
 }
 
+/* ---- close while the file is in flight --------------------------------- */
+
+/* Nobody reads: close gives up after its timeout.  The send completes
+ * once, not as a success, and counts exactly the bytes the receiver then
+ * gets (io_uring splice: the chain cancelled, its CQEs awaited). */
+static void test_close_inflight(void **state)
+{
+	const struct mech *m = *state;
+	struct layout l = { 16 << 20, false };
+	struct nu_pair_opts po = { .sndbuf = 65536, .rcvbuf = 65536 };
+	struct done d = { 0 };
+	struct bed b;
+	struct rx r;
+	int fd = make_file("/dev/shm", &l);
+
+	bed_attach(&b, m, &po, 100);
+	assert_int_equal(zc_send_file(b.sock, fd, 0, 0, done_cb, &d), 0);
+	zc_ctx_process(b.ctx, 0);
+	assert_int_equal(d.calls, 0);
+	zc_sock_close(b.sock); /* -ETIMEDOUT: it gave the send up */
+	assert_int_equal(d.calls, 1);
+	assert_true(d.c.result == ZC_RESULT_ERROR ||
+		    d.c.result == ZC_RESULT_ABANDONED);
+	assert_true(d.c.bytes < l.size);
+	zc_ctx_destroy(b.ctx);
+	rx_start(&r, b.rcv, &l);
+	rx_join(&r);
+	close(fd);
+	assert_int_equal(d.calls, 1);
+	assert_int_equal(r.bad, -1);
+	if (d.c.result == ZC_RESULT_ERROR)
+		assert_int_equal(r.got, d.c.bytes);
+}
+
+/* ---- io_uring splice on a blocking socket ------------------------------- */
+
+/* The splice into a full blocking socket waits in an io-wq worker, never
+ * in the caller; close cancels it there, and the counts stay exact. */
+static void test_uring_splice_blocking(void **state)
+{
+	struct zc_sock_opts o = { .file_tx = ZC_TX_URING_SPLICE,
+				  .close_timeout_ms = 100 };
+	struct nu_pair_opts po = { .sndbuf = 65536, .rcvbuf = 65536 };
+	struct layout l = { 16 << 20, false };
+	struct done d[2] = { { 0 } };
+	struct zc_ctx *ctx;
+	struct zc_sock *sock;
+	struct rx r;
+	int snd, rcv, fd = make_file("/dev/shm", &l);
+
+	(void)state;
+	assert_int_equal(nu_pair(&po, &snd, &rcv), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	if (zc_sock_attach(ctx, snd, &o, &sock)) {
+		printf("skip: no io_uring here\n");
+		zc_ctx_destroy(ctx);
+		close(snd);
+		close(rcv);
+		skip();
+	}
+	assert_int_equal(zc_send_file(sock, fd, 0, 4 << 20, done_cb, &d[0]), 0);
+	assert_int_equal(zc_send_file(sock, fd, 0, 0, done_cb, &d[1]), 0);
+	for (int64_t end = nu_now_ms() + 300; nu_now_ms() < end;)
+		assert_true(zc_ctx_process(ctx, 10) >= 0);
+	assert_int_equal(d[0].calls + d[1].calls, 0); /* nobody reads */
+	zc_sock_close(sock);
+	assert_int_equal(d[0].calls + d[1].calls, 2);
+	assert_int_equal(d[0].c.result, ZC_RESULT_ERROR);
+	assert_int_equal(d[0].c.error, -ECANCELED);
+	assert_int_equal(d[1].c.bytes, 0);
+	zc_ctx_destroy(ctx);
+	rx_start(&r, rcv, &l);
+	rx_join(&r);
+	close(fd);
+	assert_int_equal(r.bad, -1);
+	assert_int_equal(r.got, d[0].c.bytes);
+}
+
+/* The same socket read, closed at once: close's drain reaps the ring
+ * itself (no zc_ctx_process()), every byte goes, completed once. */
+static void test_uring_splice_blocking_xfer(void **state)
+{
+	struct zc_sock_opts o = { .file_tx = ZC_TX_URING_SPLICE,
+				  .close_timeout_ms = WAIT_MS };
+	struct layout l = { 32 << 20, false };
+	struct done d = { 0 };
+	struct zc_ctx *ctx;
+	struct zc_sock *sock;
+	struct rx r;
+	int snd, rcv, fd = make_file("/dev/shm", &l);
+
+	(void)state;
+	assert_int_equal(nu_tcp_pair(AF_INET, &snd, &rcv), 0);
+	assert_int_equal(zc_ctx_create(NULL, &ctx), 0);
+	if (zc_sock_attach(ctx, snd, &o, &sock)) {
+		printf("skip: no io_uring here\n");
+		zc_ctx_destroy(ctx);
+		close(snd);
+		close(rcv);
+		skip();
+	}
+	rx_start(&r, rcv, &l);
+	assert_int_equal(zc_send_file(sock, fd, 0, 0, done_cb, &d), 0);
+	assert_int_equal(zc_sock_close(sock), 0);
+	assert_int_equal(d.calls, 1);
+	zc_ctx_destroy(ctx);
+	rx_join(&r);
+	close(fd);
+	check_honest(&mechs[NMECHS - 1], &d, l.size); /* uring_splice */
+	assert_int_equal(r.bad, -1);
+	assert_int_equal(r.got, l.size);
+}
+
+/* ---- io_uring splice without a ring -------------------------------------- */
+
+/* Refused at attach like the pinned io_uring transports; with
+ * ZC_SOCK_FALLBACK spliced by splice(2), uring_error saying why. */
+static void test_uring_splice_no_ring(void **state)
+{
+	struct zc_ctx_opts co = { .flags = ZC_CTX_NO_URING };
+	struct zc_sock_opts o = { .file_tx = ZC_TX_URING_SPLICE };
+	struct layout l = { 100000, false };
+	struct done d = { 0 };
+	struct zc_stats st;
+	struct zc_ctx *ctx;
+	struct zc_sock *sock;
+	struct rx r;
+	int snd, rcv, fd = make_file("/dev/shm", &l);
+
+	(void)state;
+	assert_int_equal(nu_tcp_pair(AF_INET, &snd, &rcv), 0);
+	assert_int_equal(zc_ctx_create(&co, &ctx), 0);
+	assert_int_equal(zc_sock_attach(ctx, snd, &o, &sock), -EOPNOTSUPP);
+	o.flags = ZC_SOCK_FALLBACK;
+	assert_int_equal(zc_sock_attach(ctx, snd, &o, &sock), 0);
+	rx_start(&r, rcv, &l);
+	assert_int_equal(zc_send_file(sock, fd, 0, 0, done_cb, &d), 0);
+	while (!d.calls)
+		assert_true(zc_ctx_process(ctx, 100) >= 0);
+	assert_int_equal(zc_sock_stats(sock, &st), 0);
+	assert_int_equal(st.uring_error, -EOPNOTSUPP);
+	assert_int_equal(d.c.tx, ZC_TX_SPLICE);
+	assert_int_equal(d.c.result, ZC_RESULT_COPIED);
+	assert_int_equal(zc_sock_close(sock), 0);
+	zc_ctx_destroy(ctx);
+	rx_join(&r);
+	close(fd);
+	assert_int_equal(r.bad, -1);
+	assert_int_equal(r.got, l.size);
+}
+
 /* ---- what is not a file range ------------------------------------------- */
 
 static void test_bad_files(void **state)
@@ -579,6 +741,41 @@ static void test_reset(void **state)
 	assert_int_equal(nu_fork_run(reset_child, *state, 60), 0);
 }
 
+/* The kernel says EPIPE (our own end shut for writing, behind the
+ * library's back): the mechanism's system call, or io_uring's worker,
+ * raises SIGPIPE, which must not reach the process. */
+static int epipe_child(void *arg)
+{
+	const struct mech *m = arg;
+	struct layout l = { 4 << 20, false };
+	struct done d = { 0 };
+	struct bed b;
+	int ret, fd = make_file("/dev/shm", &l);
+
+	bed_open(&b, m, NULL);
+	if (shutdown(b.snd, SHUT_WR))
+		return 10;
+	ret = zc_send_file(b.sock, fd, 0, 0, done_cb, &d);
+	/* Refused when the first call failed (nothing sent), else the
+	 * completion says it; io_uring's only submits in the call. */
+	if (ret == 0) {
+		wait_done(&b, &d, 1);
+		if (d.c.result != ZC_RESULT_ERROR || d.c.error != -EPIPE)
+			return 11;
+	} else if (ret != -EPIPE || m->file_tx == ZC_TX_URING_SPLICE) {
+		return 12;
+	}
+	zc_sock_close(b.sock);
+	zc_ctx_destroy(b.ctx);
+	return 0;
+}
+
+static void test_epipe(void **state)
+{
+	/* Default SIGPIPE disposition in the child: a leak kills it. */
+	assert_int_equal(nu_fork_run(epipe_child, *state, 60), 0);
+}
+
 /* ---- what auto picks ----------------------------------------------------- */
 
 /* A 4 MiB range (above ZC_POLICY_FILE_READ_MAX) by auto over po: checked
@@ -622,7 +819,7 @@ static void test_auto_where(void **state)
 	nu_netns_destroy(&ns);
 }
 
-#define PER_MECH 3
+#define PER_MECH 5
 static struct CMUnitTest *per_mech_cases(struct CMUnitTest *t)
 {
 	static char names[NMECHS * PER_MECH][48];
@@ -631,7 +828,9 @@ static struct CMUnitTest *per_mech_cases(struct CMUnitTest *t)
 		void (*fn)(void **state);
 	} kinds[PER_MECH] = { { "order", test_order },
 			      { "truncated", test_truncated },
-			      { "reset", test_reset } };
+			      { "reset", test_reset },
+			      { "close", test_close_inflight },
+			      { "epipe", test_epipe } };
 	unsigned n = 0;
 
 	for (unsigned k = 0; k < PER_MECH; k++)
@@ -649,7 +848,7 @@ static struct CMUnitTest *per_mech_cases(struct CMUnitTest *t)
 
 int main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[NXFER + NMECHS * PER_MECH + 8];
+	static struct CMUnitTest tests[NXFER + NMECHS * PER_MECH + 10];
 	struct CMUnitTest *t = tests;
 	char *slash;
 	ssize_t n;
@@ -667,6 +866,10 @@ int main(int argc, char **argv)
 	*t++ = (struct CMUnitTest)cmocka_unit_test(test_write_only);
 	*t++ = (struct CMUnitTest)cmocka_unit_test(test_bad_opts);
 	*t++ = (struct CMUnitTest)cmocka_unit_test(test_udp);
+	*t++ = (struct CMUnitTest)cmocka_unit_test(test_uring_splice_no_ring);
+	*t++ = (struct CMUnitTest)cmocka_unit_test(test_uring_splice_blocking);
+	*t++ = (struct CMUnitTest)cmocka_unit_test(
+		test_uring_splice_blocking_xfer);
 	*t++ = (struct CMUnitTest)cmocka_unit_test(test_auto_where);
 	t += xfer_cases_init(t);
 	return _cmocka_run_group_tests("test_file", tests, (size_t)(t - tests),

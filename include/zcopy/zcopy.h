@@ -304,11 +304,14 @@ enum zc_tx_mode {
 	 * counts those.  The kernel reports nothing about their copies. */
 	ZC_TX_SENDFILE = ZC_TX_MODE_COUNT, /* sendfile(2) */
 	ZC_TX_SPLICE, /* splice(2) file -> pipe -> socket */
+	/* io_uring SPLICE, file -> pipe -> socket as two linked SQEs on the
+	 * context's ring; only when asked for (auto never picks it). */
+	ZC_TX_URING_SPLICE,
 };
 
 /* Values zc_completion.tx and zc_stats.tx_by_mode may take: socket
  * transports and file mechanisms. */
-#define ZC_TX_ANY_COUNT (ZC_TX_SPLICE + 1)
+#define ZC_TX_ANY_COUNT (ZC_TX_URING_SPLICE + 1)
 
 /* How zc_recv() receives. */
 enum zc_rx_mode {
@@ -383,9 +386,11 @@ struct zc_sock_opts {
 	 * area of the same size.  Must be 0 for other modes. */
 	uint64_t shm_size;
 	/* How zc_send_file() sends: ZC_TX_AUTO (measured: see
-	 * zc_send_file(3)), ZC_TX_SENDFILE, ZC_TX_SPLICE, ZC_TX_COPY (pread
-	 * and send), ZC_TX_MSGZC or ZC_TX_URING (the file mapped and sent by
-	 * that zero-copy transport, which the socket must have). */
+	 * zc_send_file(3)), ZC_TX_SENDFILE, ZC_TX_SPLICE,
+	 * ZC_TX_URING_SPLICE (needs the context's io_uring, like the pinned
+	 * io_uring transports), ZC_TX_COPY (pread and send), ZC_TX_MSGZC or
+	 * ZC_TX_URING (the file mapped and sent by that zero-copy transport,
+	 * which the socket must have). */
 	enum zc_tx_mode file_tx;
 	unsigned reserved32; /* must be zero */
 	/* Must be zero: room for options of later versions, so that one this
