@@ -86,7 +86,7 @@ prefix=()
 make_tree "$tmp/src"
 
 # ---- round trips, loopback, every mechanism ------------------------------
-for mech in auto sendfile splice copy msgzc; do
+for mech in auto sendfile splice uring-splice copy msgzc; do
 	dst=$tmp/dst-$mech
 	mkdir "$dst"
 	start_recv "$tmp/recv-$mech.log" -t "tok-$mech" -q "$dst" || {

@@ -586,8 +586,8 @@ static void help(void)
 	       "  -t, --token TOKEN   the receiver's token (or ZCOPY_TOKEN)\n"
 	       "  -r, --resume        skip files already there with the same "
 	       "content\n"
-	       "  -m, --mechanism M   auto, sendfile, splice, copy or msgzc "
-	       "(zc_send_file)\n"
+	       "  -m, --mechanism M   auto, sendfile, splice, uring-splice, "
+	       "copy or msgzc (zc_send_file)\n"
 	       "  -T, --timeout SEC   give up on a peer quiet this long (%d)\n"
 	       "  -j, --json          summary as JSON on stdout\n"
 	       "  -q, --quiet         no progress line, no summary\n"
@@ -605,6 +605,7 @@ static int parse_mechanism(const char *m, enum zc_tx_mode *out)
 	} tab[] = { { "auto", ZC_TX_AUTO },
 		    { "sendfile", ZC_TX_SENDFILE },
 		    { "splice", ZC_TX_SPLICE },
+		    { "uring-splice", ZC_TX_URING_SPLICE },
 		    { "copy", ZC_TX_COPY },
 		    { "msgzc", ZC_TX_MSGZC } };
 
