@@ -120,10 +120,15 @@ else:
 # ---- --to: the real route to a peer ------------------------------------
 
 
+def in_ns(ns):
+    """Run in network namespace ns: nsenter, not `ip netns exec` or `ip -n`,
+    which need / to be a mount point (not so in a chroot)."""
+    return ["nsenter", f"--net=/run/netns/{ns}"] if ns else []
+
+
 def bench_server(addr, ns=None):
     """`zcopy bench server` on a free port of addr (in namespace ns)."""
-    pre = ["ip", "netns", "exec", ns] if ns else []
-    srv = subprocess.Popen([*pre, zcopy, "bench", "server", "-B", addr, "-p",
+    srv = subprocess.Popen([*in_ns(ns), zcopy, "bench", "server", "-B", addr, "-p",
                             "0", "--timeout", "5"],
                            stderr=subprocess.PIPE, text=True)
     m = re.search(r"listening on port (\d+)", srv.stderr.readline())
@@ -134,8 +139,7 @@ def bench_server(addr, ns=None):
 
 
 def probe_to(target, *args, ns=None):
-    pre = ["ip", "netns", "exec", ns] if ns else []
-    p = subprocess.run([*pre, zcopy, "probe", "--to", target, "--json",
+    p = subprocess.run([*in_ns(ns), zcopy, "probe", "--to", target, "--json",
                         *args], capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, f"probe --to {target} {args}: {p.stderr}")
     return json.loads(p.stdout) if p.returncode == 0 else {}
@@ -185,9 +189,9 @@ def veth_pair():
                     "veth", "peer", "name", ifs[1], "netns", ns[1]],
                    check=True)
     for i in range(2):
-        subprocess.run(["ip", "-n", ns[i], "addr", "add",
+        subprocess.run([*in_ns(ns[i]), "ip", "addr", "add",
                         f"10.209.0.{i + 1}/24", "dev", ifs[i]], check=True)
-        subprocess.run(["ip", "-n", ns[i], "link", "set", ifs[i], "up"],
+        subprocess.run([*in_ns(ns[i]), "ip", "link", "set", ifs[i], "up"],
                        check=True)
     return ns, ifs
 
@@ -203,7 +207,7 @@ if os.geteuid() == 0:
               "--to across veth: from 10.209.0.1")
         # Any UDP sink: datagrams only, no protocol.
         sink = subprocess.Popen(
-            ["ip", "netns", "exec", ns[1], sys.executable, "-c",
+            [*in_ns(ns[1]), sys.executable, "-c",
              "import socket\n"
              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
              "s.bind(('10.209.0.2', 9999))\n"
