@@ -592,24 +592,44 @@ static void test_cost_tie_stays(void **state)
 	assert_true(s.probes > 0);
 }
 
-static void test_cost_reprobe_finds_cheaper(void **state)
+/* Zero-copy at 3x copy's cost: settled on copy with the longest probe
+ * interval. */
+static void cost_settle_on_copy(struct zc_costsel *s, uint64_t cost[2])
 {
-	uint64_t cost[2] = { [ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000 };
-	struct zc_costsel s;
+	unsigned w[2];
+
+	cost[ZC_PATH_COPY] = 100000;
+	cost[ZC_PATH_ZC] = 300000;
+	zc_cost_init(s, ZC_PATH_ZC);
+	cost_run(s, cost, 4 * ZC_COST_PROBE_MAX, w);
+	assert_int_equal(zc_cost_pick(s), ZC_PATH_COPY);
+}
+
+/* Windows run at these costs until zero-copy is in use, not probing
+ * (2 * ZC_COST_PROBE_MAX if never). */
+static unsigned cost_windows_to_zc(struct zc_costsel *s, const uint64_t cost[2])
+{
 	unsigned w[2], n;
 
-	(void)state;
-	zc_cost_init(&s, ZC_PATH_ZC);
-	/* Settle on copy with the longest probe interval. */
-	cost_run(&s, cost, 4 * ZC_COST_PROBE_MAX, w);
-	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
-	/* Zero-copy becomes 3x cheaper (a route to a real NIC). */
-	cost[ZC_PATH_ZC] = 30000;
 	for (n = 0; n < 2 * ZC_COST_PROBE_MAX; n++) {
-		cost_run(&s, cost, 1, w);
-		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
+		cost_run(s, cost, 1, w);
+		if (zc_cost_pick(s) == ZC_PATH_ZC && !s->probing)
 			break;
 	}
+	return n;
+}
+
+static void test_cost_reprobe_finds_cheaper(void **state)
+{
+	uint64_t cost[2];
+	struct zc_costsel s;
+	unsigned n;
+
+	(void)state;
+	cost_settle_on_copy(&s, cost);
+	/* Zero-copy becomes 3x cheaper (a route to a real NIC). */
+	cost[ZC_PATH_ZC] = 30000;
+	n = cost_windows_to_zc(&s, cost);
 	/* Found within one probe interval and one probe. */
 	assert_true(n <= ZC_COST_PROBE_MAX + ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
@@ -619,21 +639,15 @@ static void test_cost_reprobe_finds_cheaper(void **state)
  * is measured again at once, not at the next scheduled probe. */
 static void test_cost_dearer_reprobes(void **state)
 {
-	uint64_t cost[2] = { [ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000 };
+	uint64_t cost[2];
 	struct zc_costsel s;
-	unsigned w[2], n;
+	unsigned n;
 
 	(void)state;
-	zc_cost_init(&s, ZC_PATH_ZC);
-	cost_run(&s, cost, 4 * ZC_COST_PROBE_MAX, w);
-	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	cost_settle_on_copy(&s, cost);
 	/* Copy becomes 4x dearer (the machine got busy, say). */
 	cost[ZC_PATH_COPY] = 400000;
-	for (n = 0; n < 2 * ZC_COST_PROBE_MAX; n++) {
-		cost_run(&s, cost, 1, w);
-		if (zc_cost_pick(&s) == ZC_PATH_ZC && !s.probing)
-			break;
-	}
+	n = cost_windows_to_zc(&s, cost);
 	/* The smoothed cost crosses within a few windows, then one probe. */
 	assert_true(n <= 8 + ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(zc_cost_pick(&s), ZC_PATH_ZC);
