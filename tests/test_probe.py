@@ -108,6 +108,12 @@ check_path(rep, "lo", pid)
 if os.geteuid() == 0:
     rep, pid = probe("--netns")
     check_path(rep, "veth", pid)
+    # The veth MTU is 4148: a larger datagram would leave as fragments,
+    # whose completion a same-host receiver may hold back indefinitely.
+    udp = mech(rep, "msgzc-udp", "veth").get("detail", "")
+    m = re.search(r"of (\d+) bytes", udp)
+    check(m is not None and int(m.group(1)) == 4148 - 28,
+          f"msgzc-udp/veth sends datagrams of the MTU less headers: {udp}")
     # Only this probe's namespaces: others may come and go meanwhile.
     mine = f"zcopy-probe-{pid}-"
     left = subprocess.run(["ip", "netns", "list"], capture_output=True,

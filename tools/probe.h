@@ -53,6 +53,9 @@ int probe_msgzc_send(int fd, const void *buf, size_t len,
 		     struct probe_result *r);
 /* The notifications queued on fd now, counted into r. */
 void probe_msgzc_reap(int fd, struct probe_result *r);
+/* The largest datagram up to max that a connected UDP socket sends without
+ * IP fragmentation (its path MTU less the headers); max if unknown. */
+size_t probe_udp_len(int fd, size_t max);
 /* Fill r->result from r->zerocopy and r->copied. */
 void probe_verdict(struct probe_result *r);
 /* The verdict, and the hint that goes with it. */

@@ -117,6 +117,28 @@ err:
 	return ret;
 }
 
+/* Fragments of a datagram delivered on this host keep the send's
+ * completion until the receiving CPU frees them, which Linux 6.18 may put
+ * off until that CPU next handles network traffic: a probe that sends
+ * fragments can wait for its last completion for ever. */
+size_t probe_udp_len(int fd, size_t max)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int mtu, v6, hdr;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return max;
+	v6 = ss.ss_family == AF_INET6;
+	hdr = (v6 ? 40 : 20) + 8;
+	len = sizeof(mtu);
+	if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       v6 ? IPV6_MTU : IP_MTU, &mtu, &len) ||
+	    mtu <= hdr)
+		return max;
+	return (size_t)(mtu - hdr) < max ? (size_t)(mtu - hdr) : max;
+}
+
 void probe_pair_close(int fd[2])
 {
 	for (int i = 0; i < 2; i++) {

@@ -196,11 +196,14 @@ static int set_blocking(int fd)
 	return 0;
 }
 
-static void mechanism(int fd, int kind, size_t len, struct probe_result *r)
+static void mechanism(int fd, int kind, bool udp, size_t len,
+		      struct probe_result *r)
 {
 	r->err = set_blocking(fd);
 	if (r->err)
 		return;
+	if (udp)
+		len = probe_udp_len(fd, len);
 	if (kind == PROBE_TO_URING)
 		probe_uring_send_zc_on(fd, len, TO_SENDS, r);
 	else
@@ -295,7 +298,7 @@ static int bench_mechanism(int cfd, struct probe_to *to, int kind, bool udp,
 			route_of(fd, to);
 		result_init(r, to, kind, udp);
 		if (!ret)
-			mechanism(fd, kind, len, r);
+			mechanism(fd, kind, udp, len, r);
 		close(fd);
 	}
 	if (ret) {
@@ -363,7 +366,7 @@ static int probe_udp_sink(struct probe_to *to, int timeout_ms,
 		if (!to->ifname[0])
 			route_of(fd, to);
 		result_init(r, to, kind, true);
-		mechanism(fd, kind, TO_UDP_LEN, r);
+		mechanism(fd, kind, true, TO_UDP_LEN, r);
 		close(fd);
 	}
 	return 0;

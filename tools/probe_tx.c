@@ -101,6 +101,16 @@ int probe_msgzc_send(int fd, const void *buf, size_t len,
 	return ENOBUFS;
 }
 
+static void sends_detail(struct probe_result *r, int sends, size_t len)
+{
+	if (len % 1024)
+		snprintf(r->detail, sizeof(r->detail), "%d sends of %zu bytes",
+			 sends, len);
+	else
+		snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB",
+			 sends, len / 1024);
+}
+
 void probe_msgzc_on(int fd, size_t len, int sends, struct probe_result *r)
 {
 	void *buf = bc_pages(len);
@@ -119,15 +129,14 @@ void probe_msgzc_on(int fd, size_t len, int sends, struct probe_result *r)
 	}
 	reap_all(fd, issued, r);
 	bc_free_pages(buf, len);
-	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
-		 len / 1024);
+	sends_detail(r, sends, len);
 }
 
 void probe_msgzc(const struct probe_path *path, int type,
 		 struct probe_result *r)
 {
-	size_t len = type == SOCK_STREAM ? TCP_LEN : UDP_LEN;
 	struct bc_drain d = { 0 };
+	size_t len = TCP_LEN;
 	int fd[2];
 
 	probe_result_init(r, type == SOCK_STREAM ? "msgzc-tcp" : "msgzc-udp",
@@ -135,6 +144,8 @@ void probe_msgzc(const struct probe_path *path, int type,
 	r->err = -probe_pair(path, type, 0, fd);
 	if (r->err)
 		return;
+	if (type == SOCK_DGRAM)
+		len = probe_udp_len(fd[0], UDP_LEN);
 	r->err = -bc_drain_start(&d, fd[1], -1);
 	if (!r->err) {
 		probe_msgzc_on(fd[0], len, SENDS, r);
@@ -318,8 +329,7 @@ void probe_uring_send_zc_on(int fd, size_t len, int sends,
 {
 	struct io_uring ring;
 
-	snprintf(r->detail, sizeof(r->detail), "%d sends of %zu KiB", sends,
-		 len / 1024);
+	sends_detail(r, sends, len);
 	r->err = -io_uring_queue_init(8, &ring, 0);
 	if (r->err)
 		return;
