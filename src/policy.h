@@ -98,6 +98,12 @@ void zc_cost_init(struct zc_costsel *s, enum zc_cost_path first);
 enum zc_cost_path zc_cost_pick(const struct zc_costsel *s);
 /* True if the next call on the chosen path should be timed. */
 bool zc_cost_sample(struct zc_costsel *s);
+/* The call chosen for timing moved nothing (it handed out data an
+ * earlier call read): time the next one instead. */
+static inline void zc_cost_sample_again(struct zc_costsel *s)
+{
+	s->tick = ZC_COST_SAMPLE_EVERY - 1;
+}
 /* An untimed call moved bytes (they count towards the next sample). */
 static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)
 {

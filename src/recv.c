@@ -123,16 +123,27 @@ static ssize_t rx_auto(struct zc_sock *sock, struct zc_buf **out,
 	bool timed = zc_cost_sample(cost);
 	bool may_block = !sock->t.nonblock && !(flags & ZC_RXF_NOWAIT);
 	uint64_t t0 = timed ? zc_cost_clock(may_block) : 0;
+	size_t moved;
 	ssize_t n;
 
+	sock->t.rx_moved = SIZE_MAX; /* only the copying pool sets it */
 	n = sock->rx->recv(&sock->t, out, flags, from);
 	if (n <= 0)
 		return n;
+	/* What the call took from the kernel: a copy read that filled
+	 * several buffers counts once, when it was made. */
+	moved = sock->t.rx_moved == SIZE_MAX ? (size_t)n : sock->t.rx_moved;
+	if (!moved) {
+		if (timed)
+			zc_cost_sample_again(cost);
+		return n;
+	}
 	if (timed)
 		zc_policy_rx_cost(&sock->policy, !(flags & ZC_RXF_COPY),
-				  (uint64_t)n, zc_cost_clock(may_block) - t0);
+				  (uint64_t)moved,
+				  zc_cost_clock(may_block) - t0);
 	else
-		zc_cost_untimed(cost, (uint64_t)n);
+		zc_cost_untimed(cost, (uint64_t)moved);
 	return n;
 }
 
@@ -295,7 +306,7 @@ int zc_sock_rx_deliver(struct zc_sock *sock)
 		ssize_t n;
 
 		sock->t.rx_drained = false;
-		n = sock_recv(sock, &buf, ZC_RXF_NOWAIT,
+		n = sock_recv(sock, &buf, ZC_RXF_NOWAIT | ZC_RXF_BATCH,
 			      want_from ? &from : NULL);
 		if (n == -EAGAIN || n == -ENOBUFS) {
 			/* -ENOBUFS: every buffer is held; zc_sock_release()

@@ -43,6 +43,11 @@ int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
 
 void zc_rx_pool_fini(struct zc_rx_pool *rp)
 {
+	/* Data read ahead goes with the socket. */
+	while (rp->stash_len) {
+		zc_rx_pool_unused(rp->stash[rp->stash_head++]);
+		rp->stash_len--;
+	}
 	if (rp->pool)
 		zc_pool_orphan(rp->pool, rp->region);
 	else if (rp->region)
@@ -53,7 +58,13 @@ void zc_rx_pool_fini(struct zc_rx_pool *rp)
 
 bool zc_rx_pool_busy(const struct zc_rx_pool *rp)
 {
-	return zc_pool_avail(rp->pool) != zc_pool_count(rp->pool);
+	return zc_pool_avail(rp->pool) + rp->stash_len !=
+	       zc_pool_count(rp->pool);
+}
+
+bool zc_rx_pool_stashed(const struct zc_rx_pool *rp)
+{
+	return rp->stash_len > 0;
 }
 
 bool zc_rx_pool_owns(const struct zc_rx_pool *rp, const struct zc_buf *buf)
@@ -79,53 +90,140 @@ ssize_t zc_rx_recv_into(struct zc_tsock *sock, void *dst, size_t len, int flags)
 	return n < 0 ? -errno : n;
 }
 
-/* recv() with TCP_INQ on: *left is what it left queued (not 0 at the end
- * of the stream: the kernel says 1 then, so the end is still read). */
-static ssize_t recv_inq(int fd, void *dst, size_t len, int flags, int *left)
+/* recvmsg() into iov[0, n), retried on EINTR; with left, TCP_INQ's count
+ * of what it left queued (not 0 at the end of the stream: the kernel says
+ * 1 then, so the end is still read).  Bytes, 0 or -errno. */
+static ssize_t recv_iov(int fd, struct iovec *iov, unsigned n, int flags,
+			int *left)
 {
 	char ctrl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { dst, len };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = ctrl,
-			      .msg_controllen = sizeof(ctrl) };
+	struct msghdr msg = { .msg_iov = iov,
+			      .msg_iovlen = n,
+			      .msg_control = left ? ctrl : NULL,
+			      .msg_controllen = left ? sizeof(ctrl) : 0 };
 	struct cmsghdr *cm;
-	ssize_t n = recvmsg(fd, &msg, flags);
+	ssize_t ret;
 
-	cm = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL;
+	do {
+		ret = recvmsg(fd, &msg, flags);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	cm = ret > 0 && left ? CMSG_FIRSTHDR(&msg) : NULL;
 	if (cm && cm->cmsg_level == IPPROTO_TCP && cm->cmsg_type == TCP_CM_INQ)
 		memcpy(left, CMSG_DATA(cm), sizeof(*left));
-	return n;
+	return ret;
 }
 
-/* One recvfrom() into a pool buffer; from may be NULL. */
-static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
-			 size_t max, unsigned rx_flags, struct zc_buf **out,
-			 struct zc_rx_from *from)
+static int recv_flags(const struct zc_tsock *sock, unsigned rx_flags)
 {
-	int flags = rx_flags & ZC_RXF_NOWAIT ? MSG_DONTWAIT : 0;
+	return rx_flags & ZC_RXF_NOWAIT || sock->nonblock ? MSG_DONTWAIT : 0;
+}
+
+/* The next buffer a scattered read filled. */
+static ssize_t stash_pop(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			 struct zc_buf **out)
+{
+	*out = rp->stash[rp->stash_head++];
+	if (!--rp->stash_len) {
+		rp->stash_head = 0;
+		if (rp->stash_drained)
+			sock->rx_drained = true;
+	}
+	sock->rx_moved = 0;
+	return (ssize_t)zc_buf_len(*out);
+}
+
+/* Up to want buffers from the pool, as an iovec; how many. */
+static unsigned get_bufs(struct zc_rx_pool *rp, unsigned want,
+			 struct zc_buf **bufs, struct iovec *iov)
+{
+	unsigned k = 0;
+
+	while (k < want && !zc_pool_get(rp->pool, &bufs[k])) {
+		iov[k].iov_base = bufs[k]->segs[0].base;
+		iov[k].iov_len = bufs[k]->segs[0].len;
+		k++;
+	}
+	return k;
+}
+
+/* n bytes read into bufs[0, k): the first handed out, the others that
+ * got data stashed, the rest back to the pool. */
+static void hand_out(struct zc_rx_pool *rp, struct zc_buf **bufs,
+		     const struct iovec *iov, unsigned k, size_t n)
+{
+	for (unsigned i = 0; i < k; i++) {
+		size_t take = n < iov[i].iov_len ? n : iov[i].iov_len;
+
+		n -= take;
+		if (!take) {
+			zc_rx_pool_unused(bufs[i]);
+			continue;
+		}
+		zc_buf_trim(bufs[i], take);
+		if (i)
+			rp->stash[rp->stash_len++] = bufs[i];
+	}
+}
+
+/* A stream: one recvmsg() of at most max bytes into one buffer, or into
+ * up to ZC_RX_SCATTER under ZC_RXF_BATCH. */
+static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			   size_t max, unsigned rx_flags, struct zc_buf **out)
+{
+	unsigned want = rx_flags & ZC_RXF_BATCH && !max ? ZC_RX_SCATTER : 1;
+	struct zc_buf *bufs[ZC_RX_SCATTER];
+	struct iovec iov[ZC_RX_SCATTER];
+	int left = 1; /* bytes still queued, as far as we know */
+	size_t room = 0;
+	unsigned k;
+	ssize_t n;
+
+	k = get_bufs(rp, want, bufs, iov);
+	if (!k)
+		return -ENOBUFS;
+	if (max && max < iov[0].iov_len)
+		iov[0].iov_len = max;
+	for (unsigned i = 0; i < k; i++)
+		room += iov[i].iov_len;
+	n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
+		     rp->inq ? &left : NULL);
+	if (n <= 0) {
+		hand_out(rp, bufs, iov, k, 0);
+		return n;
+	}
+	sock->rx_moved = (size_t)n;
+	zc_tsock_count_copied(sock, (size_t)n);
+	hand_out(rp, bufs, iov, k, (size_t)n);
+	*out = bufs[0];
+	/* A stream gives all it has, up to the size asked: less means the
+	 * queue is empty now (new data raises a new edge). */
+	rp->stash_drained = (size_t)n < room || !left;
+	if (!rp->stash_len && rp->stash_drained)
+		sock->rx_drained = true;
+	return (ssize_t)zc_buf_len(bufs[0]);
+}
+
+/* A datagram, and who sent it when from is not NULL. */
+static ssize_t dgram_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			  unsigned rx_flags, struct zc_buf **out,
+			  struct zc_rx_from *from)
+{
 	struct sockaddr *sa = from ? (struct sockaddr *)&from->addr : NULL;
 	struct zc_buf *buf;
-	int left = 1; /* bytes still queued, as far as we know */
 	ssize_t n;
 	int ret;
 
 	ret = zc_pool_get(rp->pool, &buf);
 	if (ret)
 		return ret;
-	if (!max || max > buf->segs[0].len)
-		max = buf->segs[0].len;
-	if (sock->nonblock)
-		flags |= MSG_DONTWAIT;
 	if (from)
 		from->len = sizeof(from->addr);
 	do {
-		if (rp->inq && !from)
-			n = recv_inq(sock->fd, buf->segs[0].base, max, flags,
-				     &left);
-		else
-			n = recvfrom(sock->fd, buf->segs[0].base, max, flags,
-				     sa, from ? &from->len : NULL);
+		n = recvfrom(sock->fd, buf->segs[0].base, buf->segs[0].len,
+			     recv_flags(sock, rx_flags), sa,
+			     from ? &from->len : NULL);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0) {
 		ret = n < 0 ? -errno : 0;
@@ -133,13 +231,23 @@ static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 		return ret;
 	}
 	zc_buf_trim(buf, (size_t)n);
+	sock->rx_moved = (size_t)n;
 	zc_tsock_count_copied(sock, (size_t)n);
-	/* A stream gives all it has, up to the size asked: less means the
-	 * queue is empty now (new data raises a new edge). */
-	if (sock->type == SOCK_STREAM && ((size_t)n < max || !left))
-		sock->rx_drained = true;
 	*out = buf;
 	return n;
+}
+
+static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			 size_t max, unsigned rx_flags, struct zc_buf **out,
+			 struct zc_rx_from *from)
+{
+	if (sock->type != SOCK_STREAM)
+		return dgram_recv(sock, rp, rx_flags, out, from);
+	if (from)
+		from->len = 0;
+	if (rp->stash_len)
+		return stash_pop(sock, rp, out);
+	return stream_recv(sock, rp, max, rx_flags, out);
 }
 
 ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,

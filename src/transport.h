@@ -35,6 +35,10 @@ struct zc_tsock {
 	/* Set by a receive that left nothing queued (a stream read shorter
 	 * than asked): the next one would only say -EAGAIN. */
 	bool rx_drained;
+	/* Bytes the last receive took from the kernel, set by the copying
+	 * pool: a read that filled several buffers hands them out over
+	 * several receives, the later ones taking nothing (0). */
+	size_t rx_moved;
 	/* Bytes copied by mapped receives that found a page or more queued
 	 * and could map none of it (tcpmmap). */
 	uint64_t rx_unmappable;
@@ -122,6 +126,9 @@ struct zc_tx_ops {
 enum zc_rx_flags {
 	ZC_RXF_COPY = 1u << 0,	 /* copy this time, map nothing */
 	ZC_RXF_NOWAIT = 1u << 1, /* never block (a receive callback) */
+	/* The caller receives until drained (a receive callback): one
+	 * stream recv() may fill several buffers. */
+	ZC_RXF_BATCH = 1u << 2,
 };
 
 /* Where a datagram came from (len 0: not known, or a stream). */

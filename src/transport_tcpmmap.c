@@ -312,8 +312,9 @@ static ssize_t mm_recv(struct zc_tsock *sock, struct zc_buf **out,
 		mm->pending = NULL;
 		return mm_hand_copy(sock, buf, out);
 	}
-	/* The socket layer (the policy, under auto) chose to copy. */
-	if (flags & ZC_RXF_COPY)
+	/* The socket layer (the policy, under auto) chose to copy; or a
+	 * copy read filled buffers still to hand out, which come first. */
+	if (flags & ZC_RXF_COPY || zc_rx_pool_stashed(&mm->copy))
 		return zc_rx_pool_recv(sock, &mm->copy, 0, flags, out);
 	/* The kernel call never blocks: blocking sockets wait in poll(),
 	 * which honours SO_RCVLOWAT. */

@@ -770,6 +770,33 @@ static void test_cost_sampling(void **state)
 	assert_true(timed >= 49);
 }
 
+/* A copying receive that fills four buffers per read hands out three
+ * without one: a sample that lands there is taken again on the next call,
+ * so a read every fourth call is still timed at the usual rate, whatever
+ * the phase (sampling every 16th call alone would never see it). */
+static void test_cost_sample_again(void **state)
+{
+	struct zc_costsel s;
+	unsigned reads = 0;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_COPY);
+	for (int i = 1; i <= 1600; i++) {
+		bool read = i % 4 == 1; /* never a multiple of 16 */
+
+		if (!zc_cost_sample(&s)) {
+			if (read)
+				zc_cost_untimed(&s, 100);
+		} else if (read) {
+			reads++;
+		} else {
+			zc_cost_sample_again(&s);
+		}
+	}
+	/* The first sample moves to call 17, and every one after it. */
+	assert_int_equal(reads, 1600 / ZC_COST_SAMPLE_EVERY - 1);
+}
+
 /* Receive: where mapping works but costs more, auto copies; where nothing
  * maps, mapping is ruled out whatever it cost. */
 static void test_rx_cost(void **state)
@@ -843,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_cost_block_copy_unknown),
 		cmocka_unit_test(test_cost_window_calls),
 		cmocka_unit_test(test_cost_sampling),
+		cmocka_unit_test(test_cost_sample_again),
 		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),
 	};

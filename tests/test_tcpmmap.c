@@ -367,6 +367,53 @@ static void test_mapping_off(void **state)
 	assert_true(st.rx_bytes_mapped == 0);
 }
 
+/* A receive callback under copying reads four 4 KiB buffers at once and
+ * is handed the first; mapping resumes and zc_recv() must hand out the
+ * three read ahead before anything it maps or copies from the kernel. */
+static void ahead_cb(struct zc_sock *sock, struct zc_buf *buf, ssize_t n,
+		     const struct sockaddr *from, void *arg)
+{
+	struct receiver *r = arg;
+
+	(void)from;
+	assert_true(n > 0 && buf_ok(buf, 0));
+	r->off = (uint64_t)n;
+	assert_int_equal(zc_sock_release(sock, buf), 0);
+	assert_int_equal(zc_recv_stop(sock), 0);
+}
+
+static void test_read_ahead_then_map(void **state)
+{
+	struct zc_sock_opts o = { .rx = ZC_RX_TCPMMAP,
+				  .rx_buf_size = 4096,
+				  .rx_buf_count = 16 };
+	const size_t len = 65536;
+	int64_t end = nu_now_ms() + 10000;
+	struct receiver r;
+	int rfd, tfd;
+
+	(void)state;
+	tcp_pair(MSS_MAPPABLE, &rfd, &tfd);
+	assert_int_equal(rx_open(&r, rfd, &o), 0);
+	assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, false), 0);
+	assert_true(write(tfd, pat, len) == (ssize_t)len);
+	shutdown(tfd, SHUT_WR);
+	while (nu_inq(rfd) < (int)len && nu_now_ms() < end)
+		usleep(1000);
+	assert_int_equal(zc_recv_start(r.sock, ahead_cb, &r), 0);
+	while (!r.off && nu_now_ms() < end)
+		zc_ctx_process(r.ctx, 10);
+	assert_true(r.off == 4096);
+	assert_int_equal(nu_inq(rfd), (int)(len - 4 * 4096));
+	assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, true), 0);
+	rx_run(&r);
+	assert_int_equal(r.end, 0);
+	assert_int_equal(r.bad, 0);
+	assert_true(r.off == len);
+	rx_close(&r);
+	close(tfd);
+}
+
 /* Hold up to 48 buffers, give them back in random order, verify each at
  * release; the window (1 MiB) and pool fill up, nothing is lost. */
 static void test_hold_out_of_order(void **state)
@@ -825,6 +872,7 @@ int main(void)
 		cmocka_unit_test(test_mapped_loopback),
 		cmocka_unit_test(test_plain_sender),
 		cmocka_unit_test(test_mapping_off),
+		cmocka_unit_test(test_read_ahead_then_map),
 		cmocka_unit_test(test_hold_out_of_order),
 		cmocka_unit_test(test_window_full),
 		cmocka_unit_test(test_small_buffers),
