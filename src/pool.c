@@ -121,6 +121,20 @@ int zc_pool_get(struct zc_pool *pool, struct zc_buf **out)
 	return 0;
 }
 
+unsigned zc_pool_peek(const struct zc_pool *pool, struct iovec *iov, unsigned n)
+{
+	unsigned k;
+
+	for (k = 0; k < n && k < pool->nfree; k++) {
+		unsigned idx = pool->free[pool->nfree - 1 - k];
+
+		iov[k].iov_base = (char *)pool->region->base +
+				  (size_t)idx * pool->buf_size;
+		iov[k].iov_len = pool->buf_size;
+	}
+	return k;
+}
+
 unsigned zc_pool_avail(const struct zc_pool *pool)
 {
 	return pool ? pool->nfree : 0;

@@ -3,11 +3,19 @@
 #ifndef ZC_SRC_POOL_H
 #define ZC_SRC_POOL_H
 
+#include <sys/uio.h>
+
 #include <zcopy/zcopy.h>
 
 /* The owner is done with pool (and with region, which it created for the
  * pool alone): free both now if no buffer is out, else when the last one
  * is released.  Buffers still out stay valid until then. */
 void zc_pool_orphan(struct zc_pool *pool, struct zc_region *region);
+
+/* The memory of the next n buffers zc_pool_get() will hand out, in that
+ * order, without taking them: a read may scatter into buffers it turns
+ * out not to need, at no cost for those.  How many (fewer are free). */
+unsigned zc_pool_peek(const struct zc_pool *pool, struct iovec *iov,
+		      unsigned n);
 
 #endif

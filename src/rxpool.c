@@ -134,37 +134,27 @@ static ssize_t stash_pop(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	return (ssize_t)zc_buf_len(*out);
 }
 
-/* Up to want buffers from the pool, as an iovec; how many. */
-static unsigned get_bufs(struct zc_rx_pool *rp, unsigned want,
-			 struct zc_buf **bufs, struct iovec *iov)
+/* The buffers a read of n bytes into iov[0, k) filled, taken from the
+ * pool (zc_pool_peek's order): the first handed out, the others stashed. */
+static struct zc_buf *take_filled(struct zc_rx_pool *rp,
+				  const struct iovec *iov, unsigned k, size_t n)
 {
-	unsigned k = 0;
+	struct zc_buf *first = NULL;
 
-	while (k < want && !zc_pool_get(rp->pool, &bufs[k])) {
-		iov[k].iov_base = bufs[k]->segs[0].base;
-		iov[k].iov_len = bufs[k]->segs[0].len;
-		k++;
-	}
-	return k;
-}
-
-/* n bytes read into bufs[0, k): the first handed out, the others that
- * got data stashed, the rest back to the pool. */
-static void hand_out(struct zc_rx_pool *rp, struct zc_buf **bufs,
-		     const struct iovec *iov, unsigned k, size_t n)
-{
-	for (unsigned i = 0; i < k; i++) {
+	for (unsigned i = 0; i < k && n; i++) {
 		size_t take = n < iov[i].iov_len ? n : iov[i].iov_len;
+		struct zc_buf *buf;
 
+		/* Cannot fail: peeked free, and nothing ran since. */
+		zc_pool_get(rp->pool, &buf);
+		zc_buf_trim(buf, take);
 		n -= take;
-		if (!take) {
-			zc_rx_pool_unused(bufs[i]);
-			continue;
-		}
-		zc_buf_trim(bufs[i], take);
 		if (i)
-			rp->stash[rp->stash_len++] = bufs[i];
+			rp->stash[rp->stash_len++] = buf;
+		else
+			first = buf;
 	}
+	return first;
 }
 
 /* A stream: one recvmsg() of at most max bytes into one buffer, or into
@@ -173,14 +163,13 @@ static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 			   size_t max, unsigned rx_flags, struct zc_buf **out)
 {
 	unsigned want = rx_flags & ZC_RXF_BATCH && !max ? ZC_RX_SCATTER : 1;
-	struct zc_buf *bufs[ZC_RX_SCATTER];
 	struct iovec iov[ZC_RX_SCATTER];
 	int left = 1; /* bytes still queued, as far as we know */
 	size_t room = 0;
 	unsigned k;
 	ssize_t n;
 
-	k = get_bufs(rp, want, bufs, iov);
+	k = zc_pool_peek(rp->pool, iov, want);
 	if (!k)
 		return -ENOBUFS;
 	if (max && max < iov[0].iov_len)
@@ -189,20 +178,17 @@ static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 		room += iov[i].iov_len;
 	n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
 		     rp->inq ? &left : NULL);
-	if (n <= 0) {
-		hand_out(rp, bufs, iov, k, 0);
+	if (n <= 0)
 		return n;
-	}
 	sock->rx_moved = (size_t)n;
 	zc_tsock_count_copied(sock, (size_t)n);
-	hand_out(rp, bufs, iov, k, (size_t)n);
-	*out = bufs[0];
+	*out = take_filled(rp, iov, k, (size_t)n);
 	/* A stream gives all it has, up to the size asked: less means the
 	 * queue is empty now (new data raises a new edge). */
 	rp->stash_drained = (size_t)n < room || !left;
 	if (!rp->stash_len && rp->stash_drained)
 		sock->rx_drained = true;
-	return (ssize_t)zc_buf_len(bufs[0]);
+	return (ssize_t)zc_buf_len(*out);
 }
 
 /* A datagram, and who sent it when from is not NULL. */

@@ -16,6 +16,8 @@
 
 #include <zcopy/zcopy.h>
 
+#include "pool.h"
+
 #define HUGE_SZ (2u << 20)
 
 static size_t page_size(void)
@@ -267,6 +269,40 @@ static void test_pool_get_until_empty(void **state)
 	assert_int_equal(zc_region_destroy(r), 0);
 }
 
+/* zc_pool_peek: the memory of the buffers zc_pool_get() hands out next,
+ * in its order, none taken; a released buffer is the next again. */
+static void test_pool_peek(void **state)
+{
+	struct zc_region *r = NULL;
+	struct zc_pool *p = NULL;
+	struct zc_buf *b[4];
+	struct iovec iov[8];
+	void *base[4];
+	struct zc_seg s;
+
+	(void)state;
+	assert_int_equal(zc_region_create(4096, ZC_REGION_NOLOCK, &r), 0);
+	assert_int_equal(zc_pool_create(r, 1000, NULL, NULL, &p), 0);
+	assert_int_equal(zc_pool_peek(p, iov, 8), 4); /* only four free */
+	assert_int_equal(zc_pool_avail(p), 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(iov[i].iov_len, 1000);
+		assert_int_equal(zc_pool_get(p, &b[i]), 0);
+		assert_int_equal(zc_buf_seg(b[i], 0, &s), 0);
+		assert_ptr_equal(s.base, iov[i].iov_base);
+		base[i] = s.base;
+	}
+	assert_int_equal(zc_pool_peek(p, iov, 8), 0);
+	assert_int_equal(zc_buf_release(b[2]), 0);
+	assert_int_equal(zc_pool_peek(p, iov, 2), 1);
+	assert_ptr_equal(iov[0].iov_base, base[2]);
+	assert_int_equal(zc_buf_release(b[0]), 0);
+	assert_int_equal(zc_buf_release(b[1]), 0);
+	assert_int_equal(zc_buf_release(b[3]), 0);
+	assert_int_equal(zc_pool_destroy(p), 0);
+	assert_int_equal(zc_region_destroy(r), 0);
+}
+
 static void test_pool_recycle(void **state)
 {
 	struct pool_rec pr = { 0 };
@@ -431,6 +467,7 @@ int main(void)
 		cmocka_unit_test(test_destroy_busy),
 		cmocka_unit_test(test_pool_create_invalid),
 		cmocka_unit_test(test_pool_get_until_empty),
+		cmocka_unit_test(test_pool_peek),
 		cmocka_unit_test(test_pool_recycle),
 		cmocka_unit_test(test_pool_default_ops),
 		cmocka_unit_test(test_memlock_low),

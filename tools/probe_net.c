@@ -123,7 +123,7 @@ err:
  * fragments can wait for its last completion for ever. */
 size_t probe_udp_len(int fd, size_t max)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t len = sizeof(ss);
 	int mtu, v6, hdr;
 
