@@ -92,13 +92,16 @@ ssize_t zc_rx_recv_into(struct zc_tsock *sock, void *dst, size_t len, int flags)
 
 /* recvmsg() into iov[0, n), retried on EINTR; with left, TCP_INQ's count
  * of what it left queued (not 0 at the end of the stream: the kernel says
- * 1 then, so the end is still read).  Bytes, 0 or -errno. */
+ * 1 then, so the end is still read); with from, the sender's address.
+ * Bytes, 0 or -errno. */
 static ssize_t recv_iov(int fd, struct iovec *iov, unsigned n, int flags,
-			int *left)
+			int *left, struct zc_rx_from *from)
 {
 	char ctrl[CMSG_SPACE(sizeof(int))];
 	struct msghdr msg = { .msg_iov = iov,
 			      .msg_iovlen = n,
+			      .msg_name = from ? &from->addr : NULL,
+			      .msg_namelen = from ? sizeof(from->addr) : 0,
 			      .msg_control = left ? ctrl : NULL,
 			      .msg_controllen = left ? sizeof(ctrl) : 0 };
 	struct cmsghdr *cm;
@@ -109,6 +112,8 @@ static ssize_t recv_iov(int fd, struct iovec *iov, unsigned n, int flags,
 	} while (ret < 0 && errno == EINTR);
 	if (ret < 0)
 		return -errno;
+	if (from)
+		from->len = msg.msg_namelen;
 	cm = ret > 0 && left ? CMSG_FIRSTHDR(&msg) : NULL;
 	if (cm && cm->cmsg_level == IPPROTO_TCP && cm->cmsg_type == TCP_CM_INQ)
 		memcpy(left, CMSG_DATA(cm), sizeof(*left));
@@ -177,7 +182,7 @@ static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	for (unsigned i = 0; i < k; i++)
 		room += iov[i].iov_len;
 	n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
-		     rp->inq ? &left : NULL);
+		     rp->inq ? &left : NULL, NULL);
 	if (n <= 0)
 		return n;
 	sock->rx_moved = (size_t)n;
@@ -196,25 +201,20 @@ static ssize_t dgram_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 			  unsigned rx_flags, struct zc_buf **out,
 			  struct zc_rx_from *from)
 {
-	struct sockaddr *sa = from ? (struct sockaddr *)&from->addr : NULL;
 	struct zc_buf *buf;
+	struct iovec iov;
 	ssize_t n;
 	int ret;
 
 	ret = zc_pool_get(rp->pool, &buf);
 	if (ret)
 		return ret;
-	if (from)
-		from->len = sizeof(from->addr);
-	do {
-		n = recvfrom(sock->fd, buf->segs[0].base, buf->segs[0].len,
-			     recv_flags(sock, rx_flags), sa,
-			     from ? &from->len : NULL);
-	} while (n < 0 && errno == EINTR);
+	iov.iov_base = buf->segs[0].base;
+	iov.iov_len = buf->segs[0].len;
+	n = recv_iov(sock->fd, &iov, 1, recv_flags(sock, rx_flags), NULL, from);
 	if (n <= 0) {
-		ret = n < 0 ? -errno : 0;
 		zc_rx_pool_unused(buf);
-		return ret;
+		return n;
 	}
 	zc_buf_trim(buf, (size_t)n);
 	sock->rx_moved = (size_t)n;
