@@ -783,3 +783,20 @@ int nu_inq(int fd)
 
 	return ioctl(fd, SIOCINQ, &n) ? -errno : n;
 }
+
+int nu_wait_inq(int fd, int bytes, int timeout_ms)
+{
+	int64_t end = nu_now_ms() + timeout_ms;
+	int n;
+
+	while ((n = nu_inq(fd)) >= 0 && n < bytes && nu_now_ms() < end)
+		usleep(1000);
+	return n;
+}
+
+void nu_count_cb(struct zc_sock *sock, const struct zc_completion *c, void *arg)
+{
+	(void)sock;
+	(void)c;
+	(*(int *)arg)++;
+}

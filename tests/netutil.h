@@ -195,5 +195,12 @@ bool nu_ss_kill_works(void);
  * its receive queue not yet read (SIOCINQ); -errno on failure. */
 int nu_outq(int fd);
 int nu_inq(int fd);
+/* Wait until at least bytes are queued for reading on fd, or timeout_ms
+ * went by; what is queued then (SIOCINQ), or -errno. */
+int nu_wait_inq(int fd, int bytes, int timeout_ms);
+
+/* A send callback that counts its calls into the int at arg. */
+void nu_count_cb(struct zc_sock *sock, const struct zc_completion *c,
+		 void *arg);
 
 #endif

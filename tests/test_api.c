@@ -460,9 +460,8 @@ static size_t ahead_first(struct tcp_fix *f)
 	size_t first = 0;
 
 	assert_int_equal(write_pattern(f->peer, 0, AHEAD_LEN), 0);
-	while (nu_inq(zc_sock_fd(f->sock)) < (int)AHEAD_LEN &&
-	       nu_now_ms() < end)
-		usleep(1000);
+	assert_int_equal(nu_wait_inq(zc_sock_fd(f->sock), AHEAD_LEN, WAIT_MS),
+			 AHEAD_LEN);
 	assert_int_equal(zc_recv_start(f->sock, ahead_cb, &first), 0);
 	while (!first && nu_now_ms() < end)
 		zc_ctx_process(f->ctx, 10);
@@ -751,14 +750,6 @@ static void setup_sends(void)
 	g_flush_ret = 0;
 }
 
-static void count_cb(struct zc_sock *sock, const struct zc_completion *c,
-		     void *arg)
-{
-	(void)sock;
-	(void)c;
-	(*(int *)arg)++;
-}
-
 /* zc_ctx_fd(3): readable while process() has work, and no longer once it
  * ran (a process() that only runs callbacks must still consume the
  * wake-up), also when the callbacks queue more sends. */
@@ -774,7 +765,8 @@ static void test_ctx_fd_quiet_after_process(void **state)
 	tcp_fix_up(&f, &(struct zc_sock_opts){ .tx = ZC_TX_COPY });
 	assert_false(ctx_readable(f.ctx, 0));
 	for (int round = 1; round <= 3; round++) {
-		assert_int_equal(zc_send(f.sock, &iov, 1, count_cb, &calls), 0);
+		assert_int_equal(zc_send(f.sock, &iov, 1, nu_count_cb, &calls),
+				 0);
 		assert_true(ctx_readable(f.ctx, WAIT_MS));
 		assert_int_equal(zc_ctx_process(f.ctx, 0), 1);
 		assert_int_equal(calls, round);

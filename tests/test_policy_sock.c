@@ -53,13 +53,6 @@ static void pair_close(struct pair *p)
 	close(p->fd[1]);
 }
 
-static void done(struct zc_sock *sock, const struct zc_completion *c, void *arg)
-{
-	(void)sock;
-	(void)c;
-	(*(int *)arg)++;
-}
-
 /* Send n messages of len bytes, processing completions as we go. */
 static void send_n(struct zc_ctx *ctx, struct zc_sock *sock, size_t len, int n,
 		   int *completed)
@@ -70,7 +63,7 @@ static void send_n(struct zc_ctx *ctx, struct zc_sock *sock, size_t len, int n,
 	for (int i = 0; i < n; i++) {
 		int ret;
 
-		while ((ret = zc_send(sock, &iov, 1, done, completed)) ==
+		while ((ret = zc_send(sock, &iov, 1, nu_count_cb, completed)) ==
 		       -EAGAIN)
 			zc_ctx_process(ctx, 10);
 		assert_int_equal(ret, 0);

@@ -625,14 +625,6 @@ static int close_child(void *arg)
 
 /* ---- 5. honesty on resets ----------------------------------------------- */
 
-static void stray_cb(struct zc_sock *sock, const struct zc_completion *c,
-		     void *arg)
-{
-	(void)sock;
-	(void)c;
-	(*(int *)arg)++;
-}
-
 /* What the sends in flight at the fault said: claims of success, errors
  * other than the socket's, and the socket's error. */
 struct fault_tally {
@@ -753,7 +745,7 @@ static int reset_child(void *arg)
 	CHECK(!fault_inject(c, snd, rcv));
 	fault_drain(&ch);
 	for (int i = 0; i < 2; i++)
-		late[i] = zc_send(ch.sock, &iov, 1, stray_cb, &strays);
+		late[i] = zc_send(ch.sock, &iov, 1, nu_count_cb, &strays);
 	ch_process(&ch, 100);
 	zc_sock_stats(ch.sock, &ch.st);
 	ch.closing = true;
@@ -914,7 +906,7 @@ static int attach_works(struct zc_ctx *ctx, struct zc_sock *sock, int peer)
 	char got = 0;
 	int done = 0;
 
-	CHECK(!zc_send(sock, &iov, 1, stray_cb, &done));
+	CHECK(!zc_send(sock, &iov, 1, nu_count_cb, &done));
 	while (!done && nu_now_ms() < deadline)
 		zc_ctx_process(ctx, 100);
 	CHECK(done == 1);

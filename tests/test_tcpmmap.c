@@ -398,8 +398,7 @@ static void test_read_ahead_then_map(void **state)
 	assert_int_equal(zc_rx_tcpmmap_set_mapping(r.sock, false), 0);
 	assert_true(write(tfd, pat, len) == (ssize_t)len);
 	shutdown(tfd, SHUT_WR);
-	while (nu_inq(rfd) < (int)len && nu_now_ms() < end)
-		usleep(1000);
+	assert_int_equal(nu_wait_inq(rfd, (int)len, 10000), (int)len);
 	assert_int_equal(zc_recv_start(r.sock, ahead_cb, &r), 0);
 	while (!r.off && nu_now_ms() < end)
 		zc_ctx_process(r.ctx, 10);

@@ -416,14 +416,6 @@ static void test_copied_matches_kernel(void **state)
 			 x.accepted);
 }
 
-static void count_cb(struct zc_sock *sock, const struct zc_completion *c,
-		     void *arg)
-{
-	(void)sock;
-	(void)c;
-	(*(int *)arg)++;
-}
-
 /* With DEFER_TASKRUN nothing completes until we enter the kernel; the
  * context fd must still wake us when the kernel has work for us. */
 static void test_eventfd_wakes(void **state)
@@ -446,9 +438,9 @@ static void test_eventfd_wakes(void **state)
 	       ctx->uring->setup_flags & IORING_SETUP_DEFER_TASKRUN ? "yes"
 								    : "no");
 	/* Larger than the socket buffers: it cannot complete at once. */
-	assert_int_equal(
-		zc_send(sock, &(struct iovec){ big, len }, 1, count_cb, &done),
-		0);
+	assert_int_equal(zc_send(sock, &(struct iovec){ big, len }, 1,
+				 nu_count_cb, &done),
+			 0);
 	assert_int_equal(done, 0);
 	r = nu_rx_start_tcp(rcvfd, len);
 	assert_non_null(r);
@@ -1035,10 +1027,10 @@ static void test_bad_region(void **state)
 	assert_int_equal(zc_sock_attach(ctx1, snd, &so, &sock), 0);
 	/* Inside: a fixed send.  Straddling the end: a plain one. */
 	assert_int_equal(zc_send(sock, &(struct iovec){ base, 32768 }, 1,
-				 count_cb, &done),
+				 nu_count_cb, &done),
 			 0);
 	assert_int_equal(zc_send(sock, &(struct iovec){ base + 32768, 65536 },
-				 1, count_cb, &done),
+				 1, nu_count_cb, &done),
 			 0);
 	while (done < 2)
 		zc_ctx_process(ctx1, 1000);
