@@ -57,9 +57,30 @@ static void cost_window(struct zc_costsel *s, enum zc_cost_path path)
 	m->calls = 0;
 }
 
-/* The other path was measured: it takes over only if cheaper by the
- * margin; otherwise it is measured again later and later. */
-static void cost_decide(struct zc_costsel *s)
+/* Windows until the next probe: twice the last interval, or more if the
+ * probe just made (bytes long) cost more than ZC_COST_PROBE_SHARE percent
+ * of that many windows on the path in use. */
+static uint32_t cost_next_every(const struct zc_costsel *s, uint64_t bytes)
+{
+	uint64_t cur = s->m[s->cur].ns_per_mib;
+	uint64_t oth = s->m[cost_other(s)].ns_per_mib;
+	uint64_t every = (uint64_t)s->every * 2;
+
+	if (cur && oth > cur) {
+		uint64_t extra =
+			bytes * (oth - cur) / cur; /* in bytes of cur */
+		uint64_t need =
+			extra * 100 / ZC_COST_PROBE_SHARE / ZC_COST_WINDOW;
+
+		if (need > every)
+			every = need;
+	}
+	return every < ZC_COST_PROBE_MAX ? (uint32_t)every : ZC_COST_PROBE_MAX;
+}
+
+/* The other path was measured (a probe of bytes): it takes over only if
+ * cheaper by the margin; otherwise it is measured again later and later. */
+static void cost_decide(struct zc_costsel *s, uint64_t bytes)
 {
 	uint64_t cur = s->m[s->cur].ns_per_mib;
 	uint64_t oth = s->m[cost_other(s)].ns_per_mib;
@@ -72,8 +93,13 @@ static void cost_decide(struct zc_costsel *s)
 		s->every = ZC_COST_PROBE_MIN;
 		return;
 	}
-	if (s->every < ZC_COST_PROBE_MAX)
-		s->every *= 2;
+	s->every = cost_next_every(s, bytes);
+}
+
+/* a costs more than b, measured, beyond the margin. */
+static bool cost_above(uint64_t a, uint64_t b)
+{
+	return b && a * 100 > b * (100 + ZC_COST_MARGIN);
 }
 
 /* The path in use now costs more than the other did when last measured,
@@ -81,10 +107,15 @@ static void cost_decide(struct zc_costsel *s)
  * dearer path until the next scheduled probe. */
 static bool cost_dearer(const struct zc_costsel *s)
 {
-	uint64_t cur = s->m[s->cur].ns_per_mib;
-	uint64_t oth = s->m[cost_other(s)].ns_per_mib;
+	return cost_above(s->m[s->cur].ns_per_mib,
+			  s->m[cost_other(s)].ns_per_mib);
+}
 
-	return oth && cur * 100 > oth * (100 + ZC_COST_MARGIN);
+/* The other path cost more than the one in use when last measured. */
+static bool cost_dearer_other(const struct zc_costsel *s)
+{
+	return cost_above(s->m[cost_other(s)].ns_per_mib,
+			  s->m[s->cur].ns_per_mib);
 }
 
 /* A probe is measured over ZC_COST_PROBE_WINDOWS windows at once. */
@@ -101,18 +132,20 @@ void zc_cost_note(struct zc_costsel *s, enum zc_cost_path path, uint64_t bytes,
 		  uint64_t ns)
 {
 	struct zc_cost_meter *m = &s->m[path];
+	uint64_t measured;
 
 	m->bytes += bytes;
 	m->ns += ns;
 	m->calls++;
 	if (!cost_window_full(s, path))
 		return;
+	measured = m->bytes;
 	cost_window(s, path);
 	if (s->blocked)
 		return;
 	if (path != s->cur) {
 		if (s->probing)
-			cost_decide(s);
+			cost_decide(s, measured);
 		return;
 	}
 	if (!s->m[cost_other(s)].ns_per_mib || ++s->since >= s->every ||
@@ -134,14 +167,18 @@ void zc_cost_block(struct zc_costsel *s, bool blocked)
 	/* Blocked, copy is the path in use and measured as such.  Possible
 	 * again: with copy's cost known, zero-copy is measured now and must
 	 * win to take over (resuming it unmeasured kept a dearer path for
-	 * good); without, zero-copy resumes and copy is measured next. */
+	 * good), unless it was dearer when last measured: then at the next
+	 * scheduled probe (a window that mapped too little blocks the
+	 * mapping path often, and measuring it at each retry was 2% of a
+	 * 64 KiB stream mapped at 3x copy's cost); without copy's cost,
+	 * zero-copy resumes and copy is measured next. */
 	if (blocked || s->m[ZC_PATH_COPY].ns_per_mib) {
 		s->cur = ZC_PATH_COPY;
 		s->since = 0;
 	} else {
 		s->cur = ZC_PATH_ZC;
 	}
-	if (!blocked && s->cur == ZC_PATH_COPY) {
+	if (!blocked && s->cur == ZC_PATH_COPY && !cost_dearer_other(s)) {
 		s->probing = true;
 		s->probes++;
 	}

@@ -61,9 +61,15 @@
  * probe is timed, one in 16 on the path in use: a probe is still a small
  * share of the calls. */
 #define ZC_COST_PROBE_WINDOWS 4
-#define ZC_COST_MARGIN 10     /* percent cheaper to take over */
-#define ZC_COST_PROBE_MIN 4   /* windows between re-measurements... */
-#define ZC_COST_PROBE_MAX 256 /* ...doubling up to this */
+#define ZC_COST_MARGIN 10      /* percent cheaper to take over */
+#define ZC_COST_PROBE_MIN 4    /* windows between re-measurements... */
+#define ZC_COST_PROBE_MAX 2048 /* ...doubling up to this (512 MiB)... */
+/* ...and at least as many as keep what a probe of a dearer path costs
+ * beyond the path in use within this percentage of the windows between
+ * probes.  Doubling alone to 256 windows kept mapping at 2.7x copy's cost
+ * for 4% of a 64 KiB stream (a mapped probe is 16 calls per window, 4 MiB
+ * there): 1.07x the receiver CPU of copying. */
+#define ZC_COST_PROBE_SHARE 1
 /* Time one call in this many, or the next one once this many bytes went
  * by untimed; every call while probing, so that a probe window is short.
  * A timed blocking call reads the thread's CPU clock twice, a system call

@@ -592,6 +592,36 @@ static void test_cost_tie_stays(void **state)
 	assert_true(s.probes > 0);
 }
 
+/* A path at 3x the other's cost is re-probed so seldom that its probes
+ * cost at most ZC_COST_PROBE_SHARE percent more than never probing
+ * (doubling alone, to 256 windows, was 3% here). */
+static void test_cost_dear_probes_rare(void **state)
+{
+	const uint64_t cost[2] = {
+		[ZC_PATH_COPY] = 100000, [ZC_PATH_ZC] = 300000
+	};
+	const unsigned windows = 20000;
+	struct zc_costsel s;
+	uint64_t extra, budget;
+	unsigned w[2];
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_ZC);
+	cost_run(&s, cost, 1 + ZC_COST_PROBE_WINDOWS, w);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	cost_run(&s, cost, windows, w);
+	assert_true(w[ZC_PATH_ZC] > 0); /* still measured now and then */
+	extra = (uint64_t)w[ZC_PATH_ZC] *
+		(cost[ZC_PATH_ZC] - cost[ZC_PATH_COPY]);
+	/* The first re-probe comes after ZC_COST_PROBE_MIN windows. */
+	budget =
+		(uint64_t)windows * cost[ZC_PATH_COPY] * ZC_COST_PROBE_SHARE /
+			100 +
+		ZC_COST_PROBE_WINDOWS * (cost[ZC_PATH_ZC] - cost[ZC_PATH_COPY]);
+	assert_true(extra <= budget);
+	assert_int_equal(s.switches, 1);
+}
+
 /* Zero-copy at 3x copy's cost: settled on copy with the longest probe
  * interval. */
 static void cost_settle_on_copy(struct zc_costsel *s, uint64_t cost[2])
@@ -704,6 +734,26 @@ static void test_cost_block_then_measured(void **state)
 	cost_run(&s, cost, 100, w);
 	assert_true(w[ZC_PATH_ZC] <= 3 * ZC_COST_PROBE_WINDOWS);
 	assert_int_equal(s.switches, 0);
+}
+
+/* Blocked and possible again while zero-copy was the dearer path when
+ * last measured: copy goes on and zero-copy waits for its scheduled
+ * probe, which still comes. */
+static void test_cost_unblock_dearer_waits(void **state)
+{
+	uint64_t cost[2];
+	struct zc_costsel s;
+	unsigned w[2];
+
+	(void)state;
+	cost_settle_on_copy(&s, cost);
+	zc_cost_block(&s, true);
+	zc_cost_block(&s, false);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
+	assert_false(s.probing);
+	cost_run(&s, cost, ZC_COST_PROBE_MAX + ZC_COST_PROBE_WINDOWS, w);
+	assert_true(w[ZC_PATH_ZC] > 0);
+	assert_int_equal(zc_cost_pick(&s), ZC_PATH_COPY);
 }
 
 /* Blocked before copy was ever measured: zero-copy resumes once it may,
@@ -863,6 +913,8 @@ int main(void)
 		cmocka_unit_test(test_rx_window_early),
 		cmocka_unit_test(test_cost_cheaper_wins),
 		cmocka_unit_test(test_cost_tie_stays),
+		cmocka_unit_test(test_cost_dear_probes_rare),
+		cmocka_unit_test(test_cost_unblock_dearer_waits),
 		cmocka_unit_test(test_cost_reprobe_finds_cheaper),
 		cmocka_unit_test(test_cost_dearer_reprobes),
 		cmocka_unit_test(test_cost_blocked_never_chosen),
