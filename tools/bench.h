@@ -173,6 +173,8 @@ int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms);
 uint16_t bn_local_port(int fd);
 int bn_peer_host(int fd, char *buf, size_t len);
 int bn_set_mss(int fd, unsigned mss);
+/* Clear O_NONBLOCK: calls then wait in the kernel as plain ones do. */
+int bn_set_blocking(int fd);
 /* Text for a control-connection error: what went wrong with the peer. */
 const char *bn_strerror(int err);
 

@@ -341,6 +341,15 @@ int bn_set_mss(int fd, unsigned mss)
 								      : 0;
 }
 
+int bn_set_blocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
 int bn_listen_like(int cfd, int type, int *out)
 {
 	struct sockaddr_storage ss;

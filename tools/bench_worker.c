@@ -5,7 +5,6 @@
  * same code sends and receives at either end (-R only swaps the ends).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <string.h>
@@ -262,17 +261,6 @@ static int recv_until(struct bench_stream *r, struct zc_ctx *ctx,
 	}
 }
 
-/* Block in the kernel as a plain recv() does: one call per wake-up, where
- * a non-blocking receiver makes three (the data, EAGAIN, poll). */
-static int set_blocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK))
-		return -errno;
-	return 0;
-}
-
 static int recv_stream(struct bench_stream *r)
 {
 	bool tcp = r->run->proto == ZB_TCP;
@@ -286,9 +274,11 @@ static int recv_stream(struct bench_stream *r)
 	struct zc_stats st;
 	int ret;
 
-	/* io_uring receives wait for completions, which a shutdown does not
+	/* Block in the kernel as a plain recv() does: one call per wake-up,
+	 * where a non-blocking receiver makes three (the data, EAGAIN, poll).
+	 * io_uring receives wait for completions, which a shutdown does not
 	 * always bring (UDP): that receiver polls and checks stop. */
-	ret = r->run->rx == ZC_RX_URING ? 0 : set_blocking(r->fd);
+	ret = r->run->rx == ZC_RX_URING ? 0 : bn_set_blocking(r->fd);
 	if (!ret)
 		ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)

@@ -11,7 +11,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <linux/ethtool.h>
 #include <linux/netlink.h>
@@ -187,19 +186,10 @@ static void route_of(int fd, struct probe_to *to)
 
 /* ---- the mechanisms on one connected socket -------------------------------- */
 
-static int set_blocking(int fd)
-{
-	int flags = fcntl(fd, F_GETFL);
-
-	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK))
-		return errno;
-	return 0;
-}
-
 static void mechanism(int fd, int kind, bool udp, size_t len,
 		      struct probe_result *r)
 {
-	r->err = set_blocking(fd);
+	r->err = -bn_set_blocking(fd);
 	if (r->err)
 		return;
 	if (udp)
