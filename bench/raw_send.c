@@ -4,18 +4,21 @@
  * bench/compare.sh): a blocking send() loop and a blocking recv() loop,
  * no library in between, each in its own process, TCP or UDP.
  *
- *   raw_send recv [-u] [-A CPU] [-B ADDR] [-l BUFLEN] PORT
+ *   raw_send recv [-u|-z] [-A CPU] [-B ADDR] [-l BUFLEN] PORT
  *	receive one run: a TCP connection until EOF, or UDP datagrams until
  *	the sender's end marker; says "listening PORT" on stderr once it
  *	listens (PORT 0: a free one), and prints the receiver's throughput
  *	from its first to its last byte and its CPU time (user + system)
  *	per 10^9 bytes: "rx_gbps=N bytes=N msgs=N cpu_s_per_gb=N"
- *   raw_send send [-u] [-A CPU] [-b RATE] HOST PORT SIZE SECONDS
+ *   raw_send send [-u|-z] [-A CPU] [-b RATE] HOST PORT SIZE SECONDS
  *	send SIZE-byte messages for SECONDS; prints "tx_gbps=N
  *	cpu_s_per_gb=N"
  *
  * -A pins the process to a CPU, -b paces the sender (bits per second,
  * 1G = 10^9, as iperf3 reads it), -l is the receive buffer (256K).
+ * -z (TCP, unpaced) makes the same loop through libzcopy's copy transport
+ * (raw_zc.c), so a run with one end -z puts a difference between the
+ * pair and zcopy bench on that end, without the tool around it.
  * Exit status 0, 1 on a failure, 2 on bad usage.
  */
 #include <errno.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "benchcore.h"
+#include "raw_zc.h"
 
 #define RECV_BUF ((size_t)256 << 10)
 #define MAX_MSG (64u << 20)
@@ -35,6 +39,7 @@
 
 struct opts {
 	bool udp;
+	bool zc;
 	int cpu;
 	const char *bind;
 	uint64_t buf_len;
@@ -44,9 +49,10 @@ struct opts {
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: raw_send recv [-u] [-A CPU] [-B ADDR] [-l BUFLEN] "
+		"usage: raw_send recv [-u|-z] [-A CPU] [-B ADDR] [-l BUFLEN] "
 		"PORT\n"
-		"       raw_send send [-u] [-A CPU] [-b RATE] HOST PORT SIZE "
+		"       raw_send send [-u|-z] [-A CPU] [-b RATE] HOST PORT "
+		"SIZE "
 		"SECONDS\n");
 	return 2;
 }
@@ -118,9 +124,12 @@ static int do_recv(const struct opts *o, const char *port)
 		perror("raw_send: accept");
 		return 1;
 	}
-	buf = malloc(o->buf_len);
+	buf = o->zc ? NULL : malloc(o->buf_len);
 	cpu = bc_thread_cpu_us();
-	ret = buf ? bc_recv_plain(fd, buf, o->buf_len, 0, &c) : -ENOMEM;
+	if (o->zc)
+		ret = rz_recv(fd, o->buf_len, &c);
+	else
+		ret = buf ? bc_recv_plain(fd, buf, o->buf_len, 0, &c) : -ENOMEM;
 	cpu = bc_thread_cpu_us() - cpu;
 	free(buf);
 	if (ret) {
@@ -157,8 +166,13 @@ static int do_send(const struct opts *o, char **arg)
 	}
 	bc_pace_start(&pace, o->rate);
 	cpu = bc_thread_cpu_us();
-	ret = bc_send_plain(fd, buf, size, bc_now_us() + (int64_t)(secs * 1e6),
-			    &pace, &c);
+	if (o->zc)
+		ret = rz_send(fd, buf, size,
+			      bc_now_us() + (int64_t)(secs * 1e6), &c);
+	else
+		ret = bc_send_plain(fd, buf, size,
+				    bc_now_us() + (int64_t)(secs * 1e6), &pace,
+				    &c);
 	cpu = bc_thread_cpu_us() - cpu;
 	if (o->udp)
 		bc_send_end(fd);
@@ -181,10 +195,13 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage();
 	optind = 2;
-	while ((c = getopt(argc, argv, "uA:B:l:b:")) != -1) {
+	while ((c = getopt(argc, argv, "uzA:B:l:b:")) != -1) {
 		switch (c) {
 		case 'u':
 			o.udp = true;
+			break;
+		case 'z':
+			o.zc = true;
 			break;
 		case 'A':
 			if (bc_parse_size(optarg, 0, CPU_SETSIZE - 1, &v))
@@ -205,6 +222,10 @@ int main(int argc, char **argv)
 		default:
 			return usage();
 		}
+	}
+	if (o.zc && (o.udp || o.rate)) {
+		fprintf(stderr, "raw_send: -z is for TCP, unpaced\n");
+		return 2;
 	}
 	if (bc_pin(o.cpu)) {
 		fprintf(stderr, "raw_send: cannot run on CPU %d\n", o.cpu);
