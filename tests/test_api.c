@@ -496,6 +496,27 @@ static void test_rx_ahead(void **state)
 	tcp_fix_down(&f);
 }
 
+/* zc_recv() reads one buffer per call, however much is queued: the rest
+ * stays in the kernel (zc_recv(3): one recv() into one pool buffer). */
+static void test_rx_one_buffer(void **state)
+{
+	struct zc_sock_opts o = { .rx = ZC_RX_COPY,
+				  .rx_buf_size = AHEAD_BUF,
+				  .rx_buf_count = 16 };
+	struct tcp_fix f = { 0 };
+
+	(void)state;
+	tcp_fix_up(&f, &o);
+	assert_int_equal(write_pattern(f.peer, 0, AHEAD_LEN), 0);
+	assert_int_equal(nu_wait_inq(zc_sock_fd(f.sock), AHEAD_LEN, WAIT_MS),
+			 AHEAD_LEN);
+	recv_pattern(f.sock, 0, AHEAD_BUF);
+	assert_int_equal(nu_inq(zc_sock_fd(f.sock)),
+			 (int)(AHEAD_LEN - AHEAD_BUF));
+	recv_pattern(f.sock, AHEAD_BUF, AHEAD_LEN - AHEAD_BUF);
+	tcp_fix_down(&f);
+}
+
 /* ---- a reset connection: one call with n < 0 ---------------------------- */
 
 static void rx_reset(enum zc_rx_mode rx)
@@ -1398,6 +1419,7 @@ int main(void)
 		cmocka_unit_test(test_rx_stop_auto),
 		cmocka_unit_test(test_rx_stop_uring),
 		cmocka_unit_test(test_rx_ahead),
+		cmocka_unit_test(test_rx_one_buffer),
 		cmocka_unit_test(test_rx_reset_copy),
 		cmocka_unit_test(test_rx_reset_tcpmmap),
 		cmocka_unit_test(test_rx_reset_auto),
