@@ -35,10 +35,15 @@ update() {
 	local start=$SECONDS said=0 out
 
 	until out=$("${apt[@]}" update -qq 2>&1); do
-		if ! grep -q 'Could not get lock' <<<"$out" ||
-			((SECONDS - start >= lock_wait)); then
+		if ! grep -q 'Could not get lock' <<<"$out"; then
 			echo "$out" >&2
-			((said)) && echo "deps: gave up after ${lock_wait}s" >&2
+			return 1
+		fi
+		# Said even when the bound passed before a first wait: SECONDS
+		# counts whole seconds, so a short bound can end at once.
+		if ((SECONDS - start >= lock_wait)); then
+			echo "$out" >&2
+			echo "deps: gave up after ${lock_wait}s" >&2
 			return 1
 		fi
 		if ((!said)); then

@@ -66,6 +66,10 @@ gave_up() {
 		grep -q "Could not get lock" "$tmp/out" &&
 		! grep -q " install" "$tmp/log"
 }
+gave_up_at_once() {
+	[ "$1" -ne 0 ] && grep -q "gave up after 0s" "$tmp/out" &&
+		[ "$(cat "$tmp/n")" -eq 1 ] && ! grep -q " install" "$tmp/log"
+}
 failed_at_once() {
 	[ "$1" -ne 0 ] && [ "$(cat "$tmp/n")" -eq 1 ] &&
 		grep -q "Release file" "$tmp/out"
@@ -75,6 +79,10 @@ run 2 30
 check "lock taken twice: waits, then installs" waited_then_installed $?
 run -1 1
 check "lock never freed: gives up after the bound" gave_up $?
+# A bound over before the first wait (SECONDS counts whole seconds, so a
+# short one can be): still says why it gave up.
+run -1 0
+check "bound over at once: says it gave up" gave_up_at_once $?
 run broken 30
 check "other apt error: fails at once" failed_at_once $?
 exit $fail
