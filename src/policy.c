@@ -33,11 +33,14 @@ enum zc_cost_path zc_cost_pick(const struct zc_costsel *s)
 
 bool zc_cost_sample(struct zc_costsel *s)
 {
-	if (!s->probing && ++s->tick < ZC_COST_SAMPLE_EVERY &&
-	    s->untimed < ZC_COST_SAMPLE_BYTES)
+	uint32_t k = s->blocked ? ZC_COST_SAMPLE_BLOCKED : 1;
+
+	if (!s->probing && !s->again && ++s->tick < ZC_COST_SAMPLE_EVERY * k &&
+	    s->untimed < (uint64_t)ZC_COST_SAMPLE_BYTES * k)
 		return false;
 	s->tick = 0;
 	s->untimed = 0;
+	s->again = false;
 	return true;
 }
 

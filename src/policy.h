@@ -77,6 +77,11 @@
  * (callgrind: 0.59 reads per receive), a few percent of the receiver. */
 #define ZC_COST_SAMPLE_EVERY 16
 #define ZC_COST_SAMPLE_BYTES (1u << 20)
+/* While the zero-copy path is blocked, copy's cost has nothing to be
+ * compared with until the block ends: it is kept fresh at this fraction
+ * of the rate.  (Auto receiving from a plain sender is blocked for good:
+ * at 128 KiB its two clock reads per MiB were one system call in five.) */
+#define ZC_COST_SAMPLE_BLOCKED 16
 
 enum zc_cost_path { ZC_PATH_COPY = 0, ZC_PATH_ZC = 1 };
 
@@ -91,6 +96,7 @@ struct zc_costsel {
 	uint8_t cur;	  /* enum zc_cost_path in use */
 	bool probing;	  /* measuring the other path */
 	bool blocked;	  /* the zero-copy path cannot work now */
+	bool again;	  /* time the next call (zc_cost_sample_again) */
 	uint32_t since;	  /* windows on cur since the last probe */
 	uint32_t every;	  /* windows between probes */
 	uint32_t tick;	  /* calls since the last sample */
@@ -108,7 +114,7 @@ bool zc_cost_sample(struct zc_costsel *s);
  * earlier call read): time the next one instead. */
 static inline void zc_cost_sample_again(struct zc_costsel *s)
 {
-	s->tick = ZC_COST_SAMPLE_EVERY - 1;
+	s->again = true;
 }
 /* An untimed call moved bytes (they count towards the next sample). */
 static inline void zc_cost_untimed(struct zc_costsel *s, uint64_t bytes)

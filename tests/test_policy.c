@@ -820,6 +820,46 @@ static void test_cost_sampling(void **state)
 	assert_true(timed >= 49);
 }
 
+/* Blocked, copy's cost is sampled at 1/ZC_COST_SAMPLE_BLOCKED of the
+ * rate, by calls and by bytes; unblocked, at the usual rate again. */
+static void test_cost_sampling_blocked(void **state)
+{
+	const unsigned n = 16 * ZC_COST_SAMPLE_EVERY * ZC_COST_SAMPLE_BLOCKED;
+	struct zc_costsel s;
+	unsigned timed = 0;
+
+	(void)state;
+	zc_cost_init(&s, ZC_PATH_COPY);
+	zc_cost_block(&s, true);
+	for (unsigned i = 0; i < n; i++) {
+		if (zc_cost_sample(&s))
+			timed++;
+		else
+			zc_cost_untimed(&s, 100);
+	}
+	assert_int_equal(timed,
+			 n / (ZC_COST_SAMPLE_EVERY * ZC_COST_SAMPLE_BLOCKED));
+	/* Large calls: one per ZC_COST_SAMPLE_BLOCKED MiB. */
+	timed = 0;
+	for (unsigned i = 0; i < 8 * ZC_COST_SAMPLE_BLOCKED; i++) {
+		if (zc_cost_sample(&s))
+			timed++;
+		else
+			zc_cost_untimed(&s, ZC_COST_SAMPLE_BYTES);
+	}
+	assert_true(timed >= 7 && timed <= 9);
+	zc_cost_block(&s, false);
+	s.probing = false; /* the rate on the path in use */
+	timed = 0;
+	for (unsigned i = 0; i < 1600; i++) {
+		if (zc_cost_sample(&s))
+			timed++;
+		else
+			zc_cost_untimed(&s, 100);
+	}
+	assert_int_equal(timed, 1600 / ZC_COST_SAMPLE_EVERY);
+}
+
 /* A copying receive that fills four buffers per read hands out three
  * without one: a sample that lands there is taken again on the next call,
  * so a read every fourth call is still timed at the usual rate, whatever
@@ -922,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_cost_block_copy_unknown),
 		cmocka_unit_test(test_cost_window_calls),
 		cmocka_unit_test(test_cost_sampling),
+		cmocka_unit_test(test_cost_sampling_blocked),
 		cmocka_unit_test(test_cost_sample_again),
 		cmocka_unit_test(test_rx_cost),
 		cmocka_unit_test(test_state_names),
