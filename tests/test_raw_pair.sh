@@ -10,10 +10,11 @@ trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$tmp"' EXIT
 # pair RXFLAG TXFLAG: one 0.3 s run of 64 KiB messages.
 pair() {
 	local rx=$1 tx=$2 port= out
+	rm -f "$tmp/rx.err" # not the last pair's port
 	"$raw" recv $rx -B 127.0.0.1 0 >"$tmp/rx" 2>"$tmp/rx.err" &
 	local pid=$!
 	for _ in $(seq 100); do
-		port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$tmp/rx.err")
+		port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$tmp/rx.err" 2>/dev/null)
 		[ -n "$port" ] && break
 		sleep 0.05
 	done
