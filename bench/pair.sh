@@ -5,6 +5,19 @@
 # Sets srv_pid and srv_port (zcopy_server_start) for the caller.
 # shellcheck disable=SC2154,SC2034
 
+# raw_port ERRFILE: the port a `raw_send recv` writing its stderr to
+# ERRFILE says it listens on, once it does (5 s at most; the caller
+# removes ERRFILE before starting it, so no older run's port is read).
+raw_port() {
+	local p
+	for _ in $(seq 250); do
+		p=$(sed -n "s/^listening \([0-9]*\)$/\1/p" "$1" 2>/dev/null)
+		[ -n "$p" ] && { echo "$p"; return 0; }
+		sleep 0.02
+	done
+	return 1
+}
+
 # pair_run PROTO SIZE SECS: one run of the plain blocking pair, two
 # processes; prints the receiver's Gbit/s (first to last byte) and the
 # CPU seconds per GB of the sender and of the receiver, or "nan nan nan".
@@ -17,11 +30,7 @@ pair_run() {
 	"$raw" recv "${u[@]}" "${a_rx[@]}" -B "$host" 0 >"$tmp/rx.out" \
 		2>"$tmp/rx.err" &
 	local rpid=$!
-	for _ in $(seq 250); do
-		rport=$(sed -n "s/^listening \([0-9]*\)$/\1/p" "$tmp/rx.err" 2>/dev/null)
-		[ -n "$rport" ] && break
-		sleep 0.02
-	done
+	rport=$(raw_port "$tmp/rx.err")
 	if [ -z "$rport" ] || ! "$raw" send "${u[@]}" "${a_tx[@]}" "$host" \
 		"$rport" "$2" "$3" >"$tmp/tx.out" 2>"$tmp/tx.err"; then
 		kill "$rpid" 2>/dev/null

@@ -4,21 +4,19 @@
 # -z refuses UDP and pacing with exit status 2.
 raw=$1
 fail=0
+# shellcheck source=bench/pair.sh
+. "$(dirname "$0")/../bench/pair.sh" # raw_port
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait; rm -rf "$tmp"' EXIT
 
 # pair RXFLAG TXFLAG: one 0.3 s run of 64 KiB messages.
 pair() {
-	local rx=$1 tx=$2 port= out
+	local rx=$1 tx=$2 port='' out
 	rm -f "$tmp/rx.err" # not the last pair's port
-	"$raw" recv $rx -B 127.0.0.1 0 >"$tmp/rx" 2>"$tmp/rx.err" &
+	"$raw" recv ${rx:+"$rx"} -B 127.0.0.1 0 >"$tmp/rx" 2>"$tmp/rx.err" &
 	local pid=$!
-	for _ in $(seq 100); do
-		port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$tmp/rx.err" 2>/dev/null)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
-	out=$(timeout 30 "$raw" send $tx 127.0.0.1 "$port" 64K 0.3)
+	port=$(raw_port "$tmp/rx.err")
+	out=$(timeout 30 "$raw" send ${tx:+"$tx"} 127.0.0.1 "$port" 64K 0.3)
 	if ! timeout 30 tail --pid=$pid -f /dev/null || ! wait $pid; then
 		echo "FAIL recv '$rx' / send '$tx': receiver: $(cat "$tmp/rx.err")"
 		fail=1
