@@ -794,30 +794,33 @@ static void test_cost_window_calls(void **state)
 	assert_true(s.probing);
 }
 
+/* calls calls of bytes each: how many zc_cost_sample() chose to time
+ * (the others counted as untimed). */
+static unsigned sample_calls(struct zc_costsel *s, unsigned calls,
+			     uint64_t bytes)
+{
+	unsigned timed = 0;
+
+	for (unsigned i = 0; i < calls; i++) {
+		if (zc_cost_sample(s))
+			timed++;
+		else
+			zc_cost_untimed(s, bytes);
+	}
+	return timed;
+}
+
 static void test_cost_sampling(void **state)
 {
 	struct zc_costsel s;
-	unsigned timed = 0;
 
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_ZC);
 	/* Small calls: one in ZC_COST_SAMPLE_EVERY is timed. */
-	for (int i = 0; i < 1600; i++) {
-		if (zc_cost_sample(&s))
-			timed++;
-		else
-			zc_cost_untimed(&s, 100);
-	}
-	assert_int_equal(timed, 1600 / ZC_COST_SAMPLE_EVERY);
+	assert_int_equal(sample_calls(&s, 1600, 100),
+			 1600 / ZC_COST_SAMPLE_EVERY);
 	/* Large calls: each one once enough bytes went by untimed. */
-	timed = 0;
-	for (int i = 0; i < 100; i++) {
-		if (zc_cost_sample(&s))
-			timed++;
-		else
-			zc_cost_untimed(&s, ZC_COST_SAMPLE_BYTES);
-	}
-	assert_true(timed >= 49);
+	assert_true(sample_calls(&s, 100, ZC_COST_SAMPLE_BYTES) >= 49);
 }
 
 /* Blocked, copy's cost is sampled at 1/ZC_COST_SAMPLE_BLOCKED of the
@@ -826,38 +829,21 @@ static void test_cost_sampling_blocked(void **state)
 {
 	const unsigned n = 16 * ZC_COST_SAMPLE_EVERY * ZC_COST_SAMPLE_BLOCKED;
 	struct zc_costsel s;
-	unsigned timed = 0;
+	unsigned timed;
 
 	(void)state;
 	zc_cost_init(&s, ZC_PATH_COPY);
 	zc_cost_block(&s, true);
-	for (unsigned i = 0; i < n; i++) {
-		if (zc_cost_sample(&s))
-			timed++;
-		else
-			zc_cost_untimed(&s, 100);
-	}
-	assert_int_equal(timed,
+	assert_int_equal(sample_calls(&s, n, 100),
 			 n / (ZC_COST_SAMPLE_EVERY * ZC_COST_SAMPLE_BLOCKED));
 	/* Large calls: one per ZC_COST_SAMPLE_BLOCKED MiB. */
-	timed = 0;
-	for (unsigned i = 0; i < 8 * ZC_COST_SAMPLE_BLOCKED; i++) {
-		if (zc_cost_sample(&s))
-			timed++;
-		else
-			zc_cost_untimed(&s, ZC_COST_SAMPLE_BYTES);
-	}
+	timed = sample_calls(&s, 8 * ZC_COST_SAMPLE_BLOCKED,
+			     ZC_COST_SAMPLE_BYTES);
 	assert_true(timed >= 7 && timed <= 9);
 	zc_cost_block(&s, false);
 	s.probing = false; /* the rate on the path in use */
-	timed = 0;
-	for (unsigned i = 0; i < 1600; i++) {
-		if (zc_cost_sample(&s))
-			timed++;
-		else
-			zc_cost_untimed(&s, 100);
-	}
-	assert_int_equal(timed, 1600 / ZC_COST_SAMPLE_EVERY);
+	assert_int_equal(sample_calls(&s, 1600, 100),
+			 1600 / ZC_COST_SAMPLE_EVERY);
 }
 
 /* A copying receive that fills four buffers per read hands out three
