@@ -52,8 +52,7 @@ static int usage(void)
 		"usage: raw_send recv [-u|-z] [-A CPU] [-B ADDR] [-l BUFLEN] "
 		"PORT\n"
 		"       raw_send send [-u|-z] [-A CPU] [-b RATE] HOST PORT "
-		"SIZE "
-		"SECONDS\n");
+		"SIZE SECONDS\n");
 	return 2;
 }
 
@@ -148,6 +147,7 @@ static int do_send(const struct opts *o, char **arg)
 	struct bc_count c = { 0 };
 	struct bc_pace pace;
 	uint64_t size, cpu;
+	int64_t deadline;
 	double secs;
 	char *end;
 	void *buf;
@@ -166,13 +166,11 @@ static int do_send(const struct opts *o, char **arg)
 	}
 	bc_pace_start(&pace, o->rate);
 	cpu = bc_thread_cpu_us();
+	deadline = bc_now_us() + (int64_t)(secs * 1e6);
 	if (o->zc)
-		ret = rz_send(fd, buf, size,
-			      bc_now_us() + (int64_t)(secs * 1e6), &c);
+		ret = rz_send(fd, buf, size, deadline, &c);
 	else
-		ret = bc_send_plain(fd, buf, size,
-				    bc_now_us() + (int64_t)(secs * 1e6), &pace,
-				    &c);
+		ret = bc_send_plain(fd, buf, size, deadline, &pace, &c);
 	cpu = bc_thread_cpu_us() - cpu;
 	if (o->udp)
 		bc_send_end(fd);
