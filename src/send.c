@@ -404,10 +404,12 @@ static int req_fill(struct zc_sock *sock, struct zc_req *req,
 	return 0;
 }
 
-static void req_start(struct zc_sock *sock, struct zc_req *req,
-		      const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
-		      void *arg)
+/* Take req off the free list for a new send. */
+static void req_take(struct zc_sock *sock, struct zc_req *req,
+		     const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
+		     void *arg)
 {
+	sock->free_reqs = req->next;
 	req->sock = &sock->t;
 	req->cb = cb;
 	req->arg = arg;
@@ -416,8 +418,16 @@ static void req_start(struct zc_sock *sock, struct zc_req *req,
 	req->kernel_copied = false;
 	req->abandoned = false;
 	req->notified = false;
+	req->zc_ok = false;
 	req->tx = tx;
 	req->why = why;
+}
+
+static void req_start(struct zc_sock *sock, struct zc_req *req,
+		      const struct zc_tx_ops *tx, uint8_t why, zc_send_cb cb,
+		      void *arg)
+{
+	req_take(sock, req, tx, why, cb, arg);
 	/* One reference for the unsent bytes: the buffer's own. */
 	zc_ubuf_init(&req->ubuf, &req_ubuf_ops,
 		     req->why ? 0 : ZC_F_REQUESTED | ZC_F_ENABLED, req);
@@ -433,17 +443,10 @@ static void stats_accept(struct zc_stats *st, const struct zc_req *req, int n)
 	st->tx_by_mode[req->tx->mode] += (uint64_t)n;
 }
 
-/* First attempt at a new request.  Returns 0 once accepted. */
-static int req_submit(struct zc_sock *sock, struct zc_req *req)
+/* A new request after its first push returned ret.  Returns 0 once
+ * accepted. */
+static int req_pushed(struct zc_sock *sock, struct zc_req *req, int ret)
 {
-	int ret;
-
-	stats_accept(&sock->t.stats, req, 1);
-	if (sock->sendq_head) {
-		sendq_add(sock, req);
-		return 0;
-	}
-	ret = req_push(sock, req);
 	if (ret == -EAGAIN) {
 		sendq_add(sock, req);
 		return 0;
@@ -457,6 +460,56 @@ static int req_submit(struct zc_sock *sock, struct zc_req *req)
 	}
 	req_sent(req, ret);
 	return 0;
+}
+
+/* First attempt at a new request.  Returns 0 once accepted. */
+static int req_submit(struct zc_sock *sock, struct zc_req *req)
+{
+	stats_accept(&sock->t.stats, req, 1);
+	if (sock->sendq_head) {
+		sendq_add(sock, req);
+		return 0;
+	}
+	return req_pushed(sock, req, req_push(sock, req));
+}
+
+/*
+ * A copy send that nothing is queued ahead of, the common case.  Taken
+ * whole by its first send(), no reference can outlive the call: the
+ * request skips its ubuf and goes straight to the completions (a send
+ * through the general path cost about 400 instructions in user space,
+ * several percent of a 16 KiB send).  Anything else goes on as any
+ * request, from what the first send() did.
+ */
+static int submit_copy(struct zc_sock *sock, struct zc_req *req, uint8_t why,
+		       zc_send_cb cb, void *arg)
+{
+	ssize_t n;
+	int ret;
+
+	req->sent = 0;
+	n = zc_copy_send_once(&sock->t, req);
+	if (n == (ssize_t)req->buf.len) {
+		req_take(sock, req, &zc_tx_copy, why, cb, arg);
+		req->sent = (size_t)n;
+		stats_accept(&sock->t.stats, req, 1);
+		zc_ctx_queue_done(sock->ctx, req);
+		return 0;
+	}
+	ret = n > 0 ? 0 : zc_req_advance(req, n);
+	if (ret && ret != -EAGAIN) {
+		/* Nothing reached the kernel: refused, as req_pushed() does. */
+		zc_tsock_error(&sock->t, ret);
+		return ret;
+	}
+	req_start(sock, req, &zc_tx_copy, why, cb, arg);
+	req->sent = n > 0 ? (size_t)n : 0;
+	stats_accept(&sock->t.stats, req, 1);
+	if (!ret)
+		ret = req_push(sock, req); /* the rest, or again after EINTR */
+	ret = req_pushed(sock, req, ret);
+	zc_sock_ep_update(sock);
+	return ret;
 }
 
 int zc_sock_send_check(struct zc_sock *sock, zc_send_cb cb)
@@ -515,6 +568,9 @@ static int send_common(struct zc_sock *sock, const struct iovec *iov,
 	if (destlen)
 		memcpy(&req->dest, dest, destlen);
 	tx = sock_pick(sock, req->buf.len, &why);
+	/* Auto measuring its paths times copy sends through req_push(). */
+	if (tx == &zc_tx_copy && !sock->sendq_head && !tx_measured(sock))
+		return submit_copy(sock, req, why, cb, arg);
 	return zc_sock_submit(sock, req, tx, why, cb, arg);
 }
 
@@ -524,7 +580,6 @@ int zc_sock_submit(struct zc_sock *sock, struct zc_req *req,
 {
 	int ret;
 
-	sock->free_reqs = req->next;
 	req_start(sock, req, tx, why, cb, arg);
 	ret = req_submit(sock, req);
 	zc_sock_ep_update(sock);

@@ -225,6 +225,9 @@ ssize_t zc_req_sendmsg(struct zc_tsock *sock, const struct zc_req *req,
 /* Send the rest of req with plain sendmsg(): the copy transport, and every
  * transport's fallback. */
 int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags);
+/* The copy transport's first send() of a new request (req->sent is 0):
+ * what the system call returns (errno set on -1). */
+ssize_t zc_copy_send_once(struct zc_tsock *sock, const struct zc_req *req);
 /* One sendmsg() of what is left of req with flags, for zc_msgzc_push():
  * what the system call returns (errno set on -1). */
 typedef ssize_t (*zc_msgzc_send_fn)(struct zc_tsock *sock,

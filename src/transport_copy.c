@@ -10,11 +10,19 @@
 #include "rxpool.h"
 #include "transport.h"
 
+static int copy_flags(const struct zc_tsock *sock, int flags)
+{
+	return flags | MSG_NOSIGNAL | (sock->nonblock ? MSG_DONTWAIT : 0);
+}
+
+ssize_t zc_copy_send_once(struct zc_tsock *sock, const struct zc_req *req)
+{
+	return zc_req_sendmsg(sock, req, copy_flags(sock, 0));
+}
+
 int zc_copy_push(struct zc_tsock *sock, struct zc_req *req, int flags)
 {
-	flags |= MSG_NOSIGNAL;
-	if (sock->nonblock)
-		flags |= MSG_DONTWAIT;
+	flags = copy_flags(sock, flags);
 	while (zc_req_left(req)) {
 		int ret = zc_req_advance(req, zc_req_sendmsg(sock, req, flags));
 

@@ -891,6 +891,142 @@ static void test_flush_reset(void **state)
 	tcp_fix_down(&f);
 }
 
+/* ---- a copy send's ways through zc_send ------------------------------- */
+
+struct copied {
+	unsigned calls;
+	size_t bytes;
+	bool bad;	    /* not ZC_RESULT_COPIED by the copy transport */
+	uint8_t *overwrite; /* scribbled over by the callback */
+	size_t len;
+};
+
+static void copied_cb(struct zc_sock *sock, const struct zc_completion *c,
+		      void *arg)
+{
+	struct copied *k = arg;
+
+	(void)sock;
+	k->calls++;
+	k->bytes += c->bytes;
+	k->bad |= c->result != ZC_RESULT_COPIED || c->tx != ZC_TX_COPY ||
+		  c->why != ZC_WHY_TRANSPORT || c->error;
+	/* The bytes are the kernel's now: reusing the memory is allowed. */
+	memset(k->overwrite, 0xee, k->len);
+}
+
+/* Plain send() on fd until the socket is full; the bytes it took. */
+static size_t fill_socket(int fd, uint64_t off)
+{
+	uint8_t chunk[4096];
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n;
+
+		fill(chunk, sizeof(chunk), off + total);
+		n = send(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+		if (n <= 0)
+			return total;
+		total += (size_t)n;
+	}
+}
+
+/* Process until *calls reaches want or WAIT_MS passed. */
+static void wait_calls(struct zc_ctx *ctx, const unsigned *calls, unsigned want)
+{
+	for (int i = 0; i < WAIT_MS / 10 && *calls < want; i++)
+		zc_ctx_process(ctx, 10);
+}
+
+/* One zc_send() of len pattern bytes at stream offset *off. */
+static void send_copied(struct zc_sock *sock, struct copied *k, size_t *off,
+			size_t len)
+{
+	struct iovec iov = { g_data + *off, len };
+
+	fill(iov.iov_base, len, *off);
+	k->overwrite = iov.iov_base;
+	k->len = len;
+	assert_int_equal(zc_send(sock, &iov, 1, copied_cb, k), 0);
+	assert_int_equal(k->calls, 0); /* never inside the call */
+	*off += len;
+}
+
+/* zc_send(3) on a copying socket: taken whole at once; taken in part, the
+ * rest queued; refused by a full socket with nothing queued ahead, all of
+ * it queued; refused after a reset, with no callback.  The callback
+ * scribbles over the caller's memory (free once it runs) and the peer
+ * still reads the stream intact; each send completes once, whole. */
+static void test_send_copy_paths(void **state)
+{
+	struct copied whole = { 0 }, part = { 0 }, full = { 0 }, late = { 0 };
+	struct linger lin = { .l_onoff = 1, .l_linger = 0 };
+	struct iovec iov = { g_data, 100 };
+	struct reader rd = { 0 };
+	struct tcp_fix f = { 0 };
+	struct zc_stats st;
+	unsigned refused = 0;
+	size_t off = 0;
+	int fd;
+
+	(void)state;
+	setup_sends();
+	tcp_fix_up(&f, &(struct zc_sock_opts){ .tx = ZC_TX_COPY });
+	fd = zc_sock_fd(f.sock);
+	small_bufs(fd, f.peer);
+
+	send_copied(f.sock, &whole, &off, 1000);
+	assert_int_equal(zc_sock_stats(f.sock, &st), 0);
+	assert_int_equal(st.queued_waits, 0);
+	wait_calls(f.ctx, &whole.calls, 1);
+
+	send_copied(f.sock, &part, &off, (size_t)4 * SEND_LEN);
+	assert_int_equal(zc_sock_stats(f.sock, &st), 0);
+	assert_int_equal(st.queued_waits, 1);
+	rd.fd = f.peer;
+	assert_int_equal(pthread_create(&rd.th, NULL, reader_main, &rd), 0);
+	wait_calls(f.ctx, &part.calls, 1);
+
+	/* The reader is slower than a loop of plain sends: fill the socket,
+	 * then send with nothing queued. */
+	off += fill_socket(fd, off);
+	send_copied(f.sock, &full, &off, SEND_LEN);
+	wait_calls(f.ctx, &full.calls, 1);
+	assert_int_equal(zc_sock_stats(f.sock, &st), 0);
+	assert_int_equal(st.queued_waits, 2);
+
+	assert_int_equal(whole.calls + part.calls + full.calls, 3);
+	assert_int_equal(whole.bytes, whole.len);
+	assert_int_equal(part.bytes, part.len);
+	assert_int_equal(full.bytes, full.len);
+	assert_false(whole.bad || part.bad || full.bad);
+	shutdown(fd, SHUT_WR);
+	pthread_join(rd.th, NULL);
+	assert_int_equal(rd.got, (int64_t)off);
+
+	/* The peer resets: sends fail at once and never call back. */
+	setsockopt(f.peer, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+	close(f.peer);
+	f.peer = -1;
+	late.overwrite = g_data;
+	late.len = iov.iov_len;
+	for (int i = 0; i < 100 && !refused; i++) {
+		int ret = zc_send(f.sock, &iov, 1, copied_cb, &late);
+
+		if (ret) {
+			assert_true(ret == -ECONNRESET || ret == -EPIPE);
+			refused++;
+		}
+	}
+	assert_int_equal(refused, 1);
+	settle(f.ctx, 50);
+	assert_int_equal(zc_sock_stats(f.sock, &st), 0);
+	assert_int_equal(st.completions, 3 + late.calls);
+	assert_int_equal(st.inflight, 0);
+	tcp_fix_down(&f);
+}
+
 /* ---- zc_sock_shutdown --------------------------------------------------- */
 
 static void test_shutdown(void **state)
@@ -1431,6 +1567,7 @@ int main(void)
 		cmocka_unit_test(test_rx_args),
 		cmocka_unit_test(test_rx_bounded),
 		cmocka_unit_test(test_ctx_fd_quiet_after_process),
+		cmocka_unit_test(test_send_copy_paths),
 		cmocka_unit_test(test_flush),
 		cmocka_unit_test(test_flush_reset),
 		cmocka_unit_test(test_shutdown),
