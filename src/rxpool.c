@@ -32,13 +32,22 @@ int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
 		zc_rx_pool_fini(rp);
 		return ret;
 	}
-	/* A stream receive that fills its buffer cannot tell, by its length,
-	 * whether more is queued: TCP_INQ says, saving the recv() that would
-	 * only say -EAGAIN.  Without it (Linux < 4.18) that recv() is made. */
-	if (sock->type == SOCK_STREAM)
+	return 0;
+}
+
+/* A stream receive that fills its buffers cannot tell, by its length,
+ * whether more is queued: TCP_INQ says, saving the recv() that would only
+ * say -EAGAIN.  Without it (Linux < 4.18) that recv() is made.  Only a
+ * receive callback's reads ask, so only they switch it on: a program that
+ * calls zc_recv() keeps the socket a plain recv() loop would have. */
+static bool want_inq(struct zc_tsock *sock, struct zc_rx_pool *rp)
+{
+	if (!rp->inq_tried) {
+		rp->inq_tried = true;
 		rp->inq = !setsockopt(sock->fd, IPPROTO_TCP, TCP_INQ,
 				      &(int){ 1 }, sizeof(int));
-	return 0;
+	}
+	return rp->inq;
 }
 
 void zc_rx_pool_fini(struct zc_rx_pool *rp)
@@ -186,7 +195,7 @@ static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	 * cost 0.85-0.89x a recv() loop's loopback throughput at 128 KiB). */
 	if (rx_flags & ZC_RXF_BATCH)
 		n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
-			     rp->inq ? &left : NULL, NULL);
+			     want_inq(sock, rp) ? &left : NULL, NULL);
 	else
 		n = zc_rx_recv_into(sock, iov[0].iov_base, iov[0].iov_len,
 				    recv_flags(sock, rx_flags));
@@ -218,7 +227,13 @@ static ssize_t dgram_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 		return ret;
 	iov.iov_base = buf->segs[0].base;
 	iov.iov_len = buf->segs[0].len;
-	n = recv_iov(sock->fd, &iov, 1, recv_flags(sock, rx_flags), NULL, from);
+	/* Without the sender's address, the recv() a plain receiver makes. */
+	if (from)
+		n = recv_iov(sock->fd, &iov, 1, recv_flags(sock, rx_flags),
+			     NULL, from);
+	else
+		n = zc_rx_recv_into(sock, iov.iov_base, iov.iov_len,
+				    recv_flags(sock, rx_flags));
 	if (n <= 0) {
 		zc_rx_pool_unused(buf);
 		return n;

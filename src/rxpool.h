@@ -23,8 +23,10 @@ struct zc_rx_pool {
 	struct zc_buf *stash[ZC_RX_SCATTER - 1];
 	unsigned stash_head, stash_len;
 	bool stash_drained; /* that recv() left nothing queued */
-	/* TCP_INQ is on: a stream recv() says what it left queued. */
+	/* TCP_INQ is on: a stream recv() says what it left queued.  Only a
+	 * receive callback's reads ask, so it is switched on at the first. */
 	bool inq;
+	bool inq_tried;
 };
 
 int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp);

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
@@ -469,6 +470,16 @@ static size_t ahead_first(struct tcp_fix *f)
 	return first;
 }
 
+/* The socket's TCP_INQ option: 1 on, 0 off. */
+static int tcp_inq_on(int fd)
+{
+	socklen_t len = sizeof(int);
+	int on = -1;
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INQ, &on, &len), 0);
+	return on;
+}
+
 /* A receive callback reads four buffers at a time; the three it was not
  * handed come first to zc_recv(), in order, and closing with them unread
  * is no leak.  (test_tcpmmap: the same when mapping resumes meanwhile.) */
@@ -485,6 +496,8 @@ static void test_rx_ahead(void **state)
 	/* One recv() took four buffers' worth: the kernel has the rest. */
 	assert_int_equal(nu_inq(zc_sock_fd(f.sock)),
 			 (int)(AHEAD_LEN - 4 * AHEAD_BUF));
+	/* ...and asked what it left, switching TCP_INQ on. */
+	assert_int_equal(tcp_inq_on(zc_sock_fd(f.sock)), 1);
 	recv_pattern(f.sock, AHEAD_BUF, AHEAD_LEN - AHEAD_BUF);
 	tcp_fix_down(&f);
 
@@ -514,6 +527,8 @@ static void test_rx_one_buffer(void **state)
 	assert_int_equal(nu_inq(zc_sock_fd(f.sock)),
 			 (int)(AHEAD_LEN - AHEAD_BUF));
 	recv_pattern(f.sock, AHEAD_BUF, AHEAD_LEN - AHEAD_BUF);
+	/* Only a callback's reads ask what is left: TCP_INQ stays off. */
+	assert_int_equal(tcp_inq_on(zc_sock_fd(f.sock)), 0);
 	tcp_fix_down(&f);
 }
 
