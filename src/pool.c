@@ -100,6 +100,29 @@ int zc_pool_create(struct zc_region *region, size_t buf_size,
 	return 0;
 }
 
+/*
+ * A free buffer (no segments, no ubuf: released) made what
+ * zc_buf_add_region() of its slot and zc_buf_attach() of the pool's ubuf
+ * would make it, without their checks, which a slot of the pool always
+ * passes: a receive gets and releases one per call, and every instruction
+ * between two recv()s is time a loopback sender waits for.
+ */
+static void pool_hand_out(struct zc_pool *pool, struct zc_buf *buf, size_t off)
+{
+	struct zc_region *region = pool->region;
+
+	buf->state = ZC_BUF_LIVE;
+	buf->segs[0] = (struct zc_seg){ (char *)region->base + off,
+					pool->buf_size, region, off };
+	buf->nsegs = 1;
+	buf->len = pool->buf_size;
+	buf->zerocopy_ok = true;
+	/* The ubuf's flags carry ZC_F_UNREADABLE for an unreadable region. */
+	buf->flags = pool->ubuf.flags;
+	buf->ubuf = &pool->ubuf;
+	zc_region_use(region);
+}
+
 int zc_pool_get(struct zc_pool *pool, struct zc_buf **out)
 {
 	struct zc_buf *buf;
@@ -111,12 +134,7 @@ int zc_pool_get(struct zc_pool *pool, struct zc_buf **out)
 		return -ENOBUFS;
 	idx = pool->free[--pool->nfree];
 	buf = &pool->ents[idx].buf;
-	zc_buf_reset(buf);
-	buf->state = ZC_BUF_LIVE;
-	/* Cannot fail: the slot is free, in bounds, and the ubuf static. */
-	zc_buf_add_region(buf, pool->region, (size_t)idx * pool->buf_size,
-			  pool->buf_size);
-	zc_buf_attach(buf, &pool->ubuf);
+	pool_hand_out(pool, buf, (size_t)idx * pool->buf_size);
 	*out = buf;
 	return 0;
 }

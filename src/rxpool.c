@@ -171,34 +171,24 @@ static struct zc_buf *take_filled(struct zc_rx_pool *rp,
 	return first;
 }
 
-/* A stream: one recvmsg() of at most max bytes into one buffer, or into
- * up to ZC_RX_SCATTER under ZC_RXF_BATCH. */
+/* A receive callback's read of a stream: one recvmsg() into up to
+ * ZC_RX_SCATTER buffers, which also says whether it left data queued. */
 static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
-			   size_t max, unsigned rx_flags, struct zc_buf **out)
+			   unsigned rx_flags, struct zc_buf **out)
 {
-	unsigned want = rx_flags & ZC_RXF_BATCH && !max ? ZC_RX_SCATTER : 1;
 	struct iovec iov[ZC_RX_SCATTER];
 	int left = 1; /* bytes still queued, as far as we know */
 	size_t room = 0;
 	unsigned k;
 	ssize_t n;
 
-	k = zc_pool_peek(rp->pool, iov, want);
+	k = zc_pool_peek(rp->pool, iov, ZC_RX_SCATTER);
 	if (!k)
 		return -ENOBUFS;
-	if (max && max < iov[0].iov_len)
-		iov[0].iov_len = max;
 	for (unsigned i = 0; i < k; i++)
 		room += iov[i].iov_len;
-	/* Only a receive callback reads the drained hint: zc_recv() makes
-	 * the plain recv() its caller would (recvmsg() with TCP_INQ's cmsg
-	 * cost 0.85-0.89x a recv() loop's loopback throughput at 128 KiB). */
-	if (rx_flags & ZC_RXF_BATCH)
-		n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
-			     want_inq(sock, rp) ? &left : NULL, NULL);
-	else
-		n = zc_rx_recv_into(sock, iov[0].iov_base, iov[0].iov_len,
-				    recv_flags(sock, rx_flags));
+	n = recv_iov(sock->fd, iov, k, recv_flags(sock, rx_flags),
+		     want_inq(sock, rp) ? &left : NULL, NULL);
 	if (n <= 0)
 		return n;
 	sock->rx_moved = (size_t)n;
@@ -212,11 +202,18 @@ static ssize_t stream_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	return (ssize_t)zc_buf_len(*out);
 }
 
-/* A datagram, and who sent it when from is not NULL. */
-static ssize_t dgram_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
-			  unsigned rx_flags, struct zc_buf **out,
-			  struct zc_rx_from *from)
+/*
+ * One read into one buffer: a datagram (and who sent it, when from is not
+ * NULL), or zc_recv()'s read of at most max bytes of a stream.  Without
+ * the sender's address it is the recv() a plain receiver makes: only a
+ * receive callback reads the drained hint (recvmsg() with TCP_INQ's cmsg
+ * cost 0.85-0.89x a recv() loop's loopback throughput at 128 KiB).
+ */
+static ssize_t recv_one(struct zc_tsock *sock, struct zc_rx_pool *rp,
+			size_t max, unsigned rx_flags, struct zc_buf **out,
+			struct zc_rx_from *from)
 {
+	int flags = recv_flags(sock, rx_flags);
 	struct zc_buf *buf;
 	struct iovec iov;
 	ssize_t n;
@@ -226,21 +223,26 @@ static ssize_t dgram_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 	if (ret)
 		return ret;
 	iov.iov_base = buf->segs[0].base;
-	iov.iov_len = buf->segs[0].len;
-	/* Without the sender's address, the recv() a plain receiver makes. */
+	iov.iov_len = max && max < buf->len ? max : buf->len;
 	if (from)
-		n = recv_iov(sock->fd, &iov, 1, recv_flags(sock, rx_flags),
-			     NULL, from);
+		n = recv_iov(sock->fd, &iov, 1, flags, NULL, from);
 	else
-		n = zc_rx_recv_into(sock, iov.iov_base, iov.iov_len,
-				    recv_flags(sock, rx_flags));
+		n = zc_rx_recv_into(sock, iov.iov_base, iov.iov_len, flags);
 	if (n <= 0) {
 		zc_rx_pool_unused(buf);
 		return n;
 	}
-	zc_buf_trim(buf, (size_t)n);
+	/* zc_buf_trim() for a pool buffer, which has one segment. */
+	buf->segs[0].len = (size_t)n;
+	buf->len = (size_t)n;
 	sock->rx_moved = (size_t)n;
 	zc_tsock_count_copied(sock, (size_t)n);
+	/* A stream gives all it has, up to the size asked: less means the
+	 * queue is empty now. */
+	if (sock->type == SOCK_STREAM) {
+		rp->stash_drained = (size_t)n < iov.iov_len;
+		sock->rx_drained = rp->stash_drained;
+	}
 	*out = buf;
 	return n;
 }
@@ -250,12 +252,14 @@ static ssize_t pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
 			 struct zc_rx_from *from)
 {
 	if (sock->type != SOCK_STREAM)
-		return dgram_recv(sock, rp, rx_flags, out, from);
+		return recv_one(sock, rp, 0, rx_flags, out, from);
 	if (from)
 		from->len = 0;
 	if (rp->stash_len)
 		return stash_pop(sock, rp, out);
-	return stream_recv(sock, rp, max, rx_flags, out);
+	if (rx_flags & ZC_RXF_BATCH && !max)
+		return stream_recv(sock, rp, rx_flags, out);
+	return recv_one(sock, rp, max, rx_flags, out, NULL);
 }
 
 ssize_t zc_rx_pool_recv(struct zc_tsock *sock, struct zc_rx_pool *rp,
