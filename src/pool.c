@@ -19,6 +19,7 @@ struct zc_pool_ent {
 
 struct zc_pool {
 	struct zc_region *region;
+	size_t first; /* offset of buffer 0 in the region */
 	size_t buf_size;
 	unsigned count;
 	unsigned nfree;
@@ -57,18 +58,18 @@ static void pool_free(struct zc_pool *pool)
 	free(pool);
 }
 
-int zc_pool_create(struct zc_region *region, size_t buf_size,
-		   const struct zc_ubuf_ops *ops, void *priv,
-		   struct zc_pool **out)
+int zc_pool_create_at(struct zc_region *region, size_t first, size_t buf_size,
+		      const struct zc_ubuf_ops *ops, void *priv,
+		      struct zc_pool **out)
 {
 	unsigned flags = ZC_F_STATIC;
 	struct zc_pool *pool;
 	size_t count;
 
-	if (!region || !out || !buf_size || buf_size > region->len ||
-	    (ops && !ops->complete))
+	if (!region || !out || !buf_size || first > region->len ||
+	    buf_size > region->len - first || (ops && !ops->complete))
 		return -EINVAL;
-	count = region->len / buf_size;
+	count = (region->len - first) / buf_size;
 	if (count > UINT32_MAX)
 		return -E2BIG;
 	pool = calloc(1, sizeof(*pool));
@@ -81,6 +82,7 @@ int zc_pool_create(struct zc_region *region, size_t buf_size,
 		return -ENOMEM;
 	}
 	pool->region = region;
+	pool->first = first;
 	pool->buf_size = buf_size;
 	pool->count = (unsigned)count;
 	if (region->flags & ZC_REGION_UNREADABLE)
@@ -123,6 +125,19 @@ static void pool_hand_out(struct zc_pool *pool, struct zc_buf *buf, size_t off)
 	zc_region_use(region);
 }
 
+int zc_pool_create(struct zc_region *region, size_t buf_size,
+		   const struct zc_ubuf_ops *ops, void *priv,
+		   struct zc_pool **out)
+{
+	return zc_pool_create_at(region, 0, buf_size, ops, priv, out);
+}
+
+/* Where slot idx starts in the region. */
+static size_t pool_off(const struct zc_pool *pool, unsigned idx)
+{
+	return pool->first + (size_t)idx * pool->buf_size;
+}
+
 int zc_pool_get(struct zc_pool *pool, struct zc_buf **out)
 {
 	struct zc_buf *buf;
@@ -134,7 +149,7 @@ int zc_pool_get(struct zc_pool *pool, struct zc_buf **out)
 		return -ENOBUFS;
 	idx = pool->free[--pool->nfree];
 	buf = &pool->ents[idx].buf;
-	pool_hand_out(pool, buf, (size_t)idx * pool->buf_size);
+	pool_hand_out(pool, buf, pool_off(pool, idx));
 	*out = buf;
 	return 0;
 }
@@ -146,8 +161,8 @@ unsigned zc_pool_peek(const struct zc_pool *pool, struct iovec *iov, unsigned n)
 	for (k = 0; k < n && k < pool->nfree; k++) {
 		unsigned idx = pool->free[pool->nfree - 1 - k];
 
-		iov[k].iov_base = (char *)pool->region->base +
-				  (size_t)idx * pool->buf_size;
+		iov[k].iov_base =
+			(char *)pool->region->base + pool_off(pool, idx);
 		iov[k].iov_len = pool->buf_size;
 	}
 	return k;

@@ -7,6 +7,12 @@
 
 #include <zcopy/zcopy.h>
 
+/* zc_pool_create() with buffer 0 first bytes into region (the rest of
+ * the region is cut into buffers as far as whole ones fit). */
+int zc_pool_create_at(struct zc_region *region, size_t first, size_t buf_size,
+		      const struct zc_ubuf_ops *ops, void *priv,
+		      struct zc_pool **out);
+
 /* The owner is done with pool (and with region, which it created for the
  * pool alone): free both now if no buffer is out, else when the last one
  * is released.  Buffers still out stay valid until then. */
