@@ -10,17 +10,6 @@
 #include "pool.h"
 #include "rxpool.h"
 
-#define ZC_RX_BUF_SIZE 65536
-#define ZC_RX_BUF_COUNT 64
-/*
- * Buffers start this far into a page, as malloc()'s do.  The kernel's
- * copy of page-aligned data (a loopback sender's page frags) into a
- * page-aligned buffer runs into 4 KiB aliasing: a plain recv() loop into
- * a page-aligned buffer ran at 0.89x the same loop 16 bytes off (64
- * bytes: 0.98x), its sender's CPU per GB 1.12x, at 128 KiB.
- */
-#define ZC_RX_SKEW 16
-
 int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
 {
 	size_t size = sock->opts.rx_buf_size ? sock->opts.rx_buf_size

@@ -31,8 +31,6 @@
 #include "uring.h"
 #include "util.h"
 
-#define ZC_RX_BUF_SIZE 65536
-#define ZC_RX_BUF_COUNT 64
 #define ZC_RX_BUF_MAX 32768	     /* buffer ring entries the kernel allows */
 #define ZC_URING_SEND_MAX (1u << 30) /* one SQE's length is 32 bits */
 
@@ -276,9 +274,15 @@ struct uring_rx {
 	struct zc_ubuf ubuf; /* static: one for every buffer */
 };
 
+/* Where buffer bid starts in the region (ZC_RX_SKEW into a page). */
+static size_t rx_buf_off(const struct uring_rx *rx, unsigned bid)
+{
+	return ZC_RX_SKEW + (size_t)bid * rx->size;
+}
+
 static void *rx_buf_base(const struct uring_rx *rx, unsigned bid)
 {
-	return (char *)rx->region->base + (size_t)bid * rx->size;
+	return (char *)rx->region->base + rx_buf_off(rx, bid);
 }
 
 /* Give buffer bid back to the kernel. */
@@ -415,7 +419,7 @@ static int rx_alloc(struct zc_tsock *sock, struct uring_rx *rx)
 	if (rx->count > ZC_RX_BUF_MAX || rx->size > UINT32_MAX ||
 	    (ops && !ops->complete))
 		return -EINVAL;
-	if (rx->size > SIZE_MAX / rx->count)
+	if (rx->size > (SIZE_MAX - ZC_RX_SKEW) / rx->count)
 		return -EOVERFLOW;
 	rx->ents = calloc(rx->count, sizeof(*rx->ents));
 	rx->ready = calloc(rx->count, sizeof(*rx->ready));
@@ -423,8 +427,8 @@ static int rx_alloc(struct zc_tsock *sock, struct uring_rx *rx)
 		return -ENOMEM;
 	/* The kernel copies into these buffers: no pinning, so no
 	 * RLIMIT_MEMLOCK charge. */
-	ret = zc_region_create(rx->size * rx->count, ZC_REGION_NOLOCK,
-			       &rx->region);
+	ret = zc_region_create(ZC_RX_SKEW + rx->size * rx->count,
+			       ZC_REGION_NOLOCK, &rx->region);
 	if (ret)
 		return ret;
 	zc_ubuf_init(&rx->ubuf, ops ? ops : &zc_ubuf_nop_ops, ZC_F_STATIC,
@@ -471,7 +475,7 @@ static ssize_t rx_hand_out(struct zc_tsock *sock, struct uring_rx *rx,
 	zc_buf_reset(buf);
 	buf->state = ZC_BUF_LIVE;
 	/* Cannot fail: one segment, inside the region by construction. */
-	zc_buf_add_region(buf, rx->region, (size_t)r.bid * rx->size, r.len);
+	zc_buf_add_region(buf, rx->region, rx_buf_off(rx, r.bid), r.len);
 	zc_buf_attach(buf, &rx->ubuf);
 	rx->out++;
 	/* Copied by the kernel into the region, never by zcopy. */

@@ -505,9 +505,11 @@ static void rx_done_cb(struct zc_buf *buf, struct zc_ubuf *ubuf, bool ok)
 	struct zc_seg seg;
 
 	(void)ok;
-	/* The segments are still valid here: read them. */
+	/* The segments are still valid here: read them.  No copying
+	 * receive's buffer starts on a page boundary (zc_sock_attach(3)). */
 	if (!buf || zc_buf_seg(buf, 0, &seg) || !seg.region || !seg.len ||
-	    !zc_buf_len(buf))
+	    !zc_buf_len(buf) ||
+	    (uintptr_t)seg.base % (uintptr_t)sysconf(_SC_PAGESIZE) == 0)
 		rc->done_bad++;
 	else
 		rc->done_bytes += zc_buf_len(buf);
