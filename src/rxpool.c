@@ -10,6 +10,15 @@
 #include "pool.h"
 #include "rxpool.h"
 
+int zc_rx_region_create(size_t size, unsigned count, struct zc_region **out)
+{
+	if (size > (SIZE_MAX - ZC_RX_SKEW) / count)
+		return -EOVERFLOW;
+	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
+	return zc_region_create(ZC_RX_SKEW + size * count, ZC_REGION_NOLOCK,
+				out);
+}
+
 int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
 {
 	size_t size = sock->opts.rx_buf_size ? sock->opts.rx_buf_size
@@ -18,11 +27,7 @@ int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp)
 						 : ZC_RX_BUF_COUNT;
 	int ret;
 
-	if (size > (SIZE_MAX - ZC_RX_SKEW) / count)
-		return -EOVERFLOW;
-	/* Copied data needs no pinning: stay clear of RLIMIT_MEMLOCK. */
-	ret = zc_region_create(ZC_RX_SKEW + size * count, ZC_REGION_NOLOCK,
-			       &rp->region);
+	ret = zc_rx_region_create(size, count, &rp->region);
 	if (!ret)
 		ret = zc_pool_create_at(rp->region, ZC_RX_SKEW, size,
 					sock->opts.rx_done,

@@ -29,6 +29,9 @@ struct zc_rx_pool {
 	bool inq_tried;
 };
 
+/* The memory of count copying receive buffers of size bytes, buffer 0
+ * ZC_RX_SKEW bytes in; -EOVERFLOW if it cannot be sized. */
+int zc_rx_region_create(size_t size, unsigned count, struct zc_region **out);
 int zc_rx_pool_init(struct zc_tsock *sock, struct zc_rx_pool *rp);
 /* Free the pool, or, while the application holds buffers, leave it to
  * free itself when the last one is released. */

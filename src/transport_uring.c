@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "region.h"
+#include "rxpool.h"
 #include "transport.h"
 #include "uring.h"
 #include "util.h"
@@ -419,16 +420,13 @@ static int rx_alloc(struct zc_tsock *sock, struct uring_rx *rx)
 	if (rx->count > ZC_RX_BUF_MAX || rx->size > UINT32_MAX ||
 	    (ops && !ops->complete))
 		return -EINVAL;
-	if (rx->size > (SIZE_MAX - ZC_RX_SKEW) / rx->count)
-		return -EOVERFLOW;
 	rx->ents = calloc(rx->count, sizeof(*rx->ents));
 	rx->ready = calloc(rx->count, sizeof(*rx->ready));
 	if (!rx->ents || !rx->ready)
 		return -ENOMEM;
-	/* The kernel copies into these buffers: no pinning, so no
-	 * RLIMIT_MEMLOCK charge. */
-	ret = zc_region_create(ZC_RX_SKEW + rx->size * rx->count,
-			       ZC_REGION_NOLOCK, &rx->region);
+	/* The kernel copies into these buffers: laid out as a copying
+	 * pool's. */
+	ret = zc_rx_region_create(rx->size, rx->count, &rx->region);
 	if (ret)
 		return ret;
 	zc_ubuf_init(&rx->ubuf, ops ? ops : &zc_ubuf_nop_ops, ZC_F_STATIC,
