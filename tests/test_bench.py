@@ -425,7 +425,7 @@ class BenchFailures(unittest.TestCase):
                 reply = s.recv(64)
                 # An ERROR message, then the server hangs up (a reset, as
                 # it leaves the rest of the garbage unread).
-                self.assertTrue(reply.startswith(b"ZB\x03\x03"), reply)
+                self.assertTrue(reply.startswith(b"ZB\x04\x03"), reply)
                 try:
                     while s.recv(64):
                         pass
@@ -434,8 +434,8 @@ class BenchFailures(unittest.TestCase):
             # A well-formed header with a lying length is refused too.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x03\x01\xff\xff\xff\xff")
-                self.assertTrue(s.recv(64).startswith(b"ZB\x03\x03"))
+                s.sendall(b"ZB\x04\x01\xff\xff\xff\xff")
+                self.assertTrue(s.recv(64).startswith(b"ZB\x04\x03"))
             self.assertEqual(srv.proc.poll(), None, "server died")
             p = client(srv.port, "-s", "4K", "-m", "copy", *SHORT)
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -452,9 +452,9 @@ class BenchFailures(unittest.TestCase):
         try:
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                s.sendall(b"ZB\x03\x01\x00\x00\x00\x18")  # no payload
+                s.sendall(b"ZB\x04\x01\x00\x00\x00\x18")  # no payload
                 start = time.monotonic()
-                self.assertTrue(s.recv(64).startswith(b"ZB\x03\x03"))
+                self.assertTrue(s.recv(64).startswith(b"ZB\x04\x03"))
                 self.assertLess(time.monotonic() - start, 5)
         finally:
             srv.stop()
@@ -469,6 +469,41 @@ class BenchFailures(unittest.TestCase):
         fake.close()
         self.assertEqual(p.returncode, 1)
         self.assertIn("another bench protocol version", p.stderr)
+
+    def test_no_data_before_go(self):
+        # The receiving end says GO once its receivers wait; a client
+        # sends nothing on a data stream before it, and sends after it.
+        seen = {}
+
+        def behave(c):
+            data = socket.socket()
+            data.bind(("127.0.0.1", 0))
+            data.listen(1)
+            port = data.getsockname()[1]
+            c.recv(64)  # RUN
+            c.sendall(b"ZB\x04\x02\0\0\0\x0c" + bytes(8) + b"\0\x01" +
+                      port.to_bytes(2, "big"))
+            d, _ = data.accept()
+            d.settimeout(1)
+            cookie = b""
+            while len(cookie) < 8:
+                cookie += d.recv(8 - len(cookie))
+            try:
+                seen["before"] = len(d.recv(65536))
+            except socket.timeout:
+                seen["before"] = 0
+            c.sendall(b"ZB\x04\x09\0\0\0\0")  # GO
+            d.settimeout(5)
+            seen["after"] = len(d.recv(65536))
+            d.close()
+            data.close()
+
+        fake = FakeServer(behave)
+        p = client(fake.port, "-s", "4K", "-m", "copy", "-t", "0.5", "-r",
+                   "1", "-q", timeout=30)
+        fake.close()
+        self.assertEqual(seen.get("before"), 0, p.stderr)
+        self.assertGreater(seen.get("after", 0), 0, p.stderr)
 
     def test_garbage_server(self):
         fake = FakeServer(lambda c: (c.sendall(b"SSH-2.0-OpenSSH\r\n" * 4),
@@ -520,7 +555,7 @@ class BenchFailures(unittest.TestCase):
             # What any peer reads: a BUSY message (type 7), then EOF.
             with socket.create_connection(("127.0.0.1", int(srv.port)),
                                           timeout=10) as s:
-                self.assertEqual(s.recv(64), b"ZB\x03\x07\0\0\0\0")
+                self.assertEqual(s.recv(64), b"ZB\x04\x07\0\0\0\0")
                 self.assertEqual(s.recv(64), b"")
             _, err = first.communicate(timeout=30)
             self.assertEqual(first.returncode, 0, err)

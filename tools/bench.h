@@ -170,6 +170,10 @@ int bn_wait_eof(int fd, int timeout_ms);
 int bn_write_full(int fd, const void *buf, size_t len, int timeout_ms);
 int bn_msg_send(int fd, const struct zb_msg *msg, int timeout_ms);
 int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms);
+/* GO, the receiving end's word that its receivers wait (ZB_GO);
+ * bn_recv_go() waits up to twice the timeout and a second. */
+int bn_send_go(int fd, int timeout_ms);
+int bn_recv_go(int fd, int timeout_ms);
 uint16_t bn_local_port(int fd);
 int bn_peer_host(int fd, char *buf, size_t len);
 int bn_set_mss(int fd, unsigned mss);
@@ -192,6 +196,7 @@ struct bench_stream {
 	int cpu;		     /* -1: not pinned */
 	int64_t deadline_us;	     /* sender */
 	atomic_bool *stop;	     /* sender: abort; receiver: stop now */
+	atomic_uint *ready;	     /* receiver: counts it once set up */
 	_Atomic uint64_t live_bytes; /* so far, for intervals and progress */
 	struct bc_count count;	     /* receiver: its first and last byte */
 	int64_t start_us, end_us;
@@ -211,6 +216,7 @@ struct bench_streams {
 	pthread_t th[ZB_MAX_STREAMS];
 	unsigned nth;
 	atomic_bool stop;
+	atomic_uint ready; /* receivers set up (or failed) */
 };
 /* Bytes moved so far by all streams (for the progress line). */
 uint64_t bench_streams_bytes(const struct bench_streams *s);
@@ -223,6 +229,9 @@ int bench_streams_start(struct bench_streams *s, const struct bench_cpus *cpus,
 /* Stop every stream now: senders abort, receivers return (their sockets
  * shut down for reading). */
 void bench_streams_stop(struct bench_streams *s);
+/* Receivers: wait until every thread is set up to receive (or failed),
+ * at most timeout_ms; senders: at once.  The peer's GO follows. */
+void bench_streams_wait_ready(const struct bench_streams *s, int timeout_ms);
 /* Join the threads; those not done within timeout_ms (-1: no limit) are
  * stopped first. */
 void bench_streams_join(struct bench_streams *s, int timeout_ms);

@@ -103,21 +103,35 @@ static int open_stream(struct crun *r, unsigned i, int *fd)
 	return ret;
 }
 
-static int start_streams(struct crun *r, double duration)
+/* The streams connected, then their threads.  Sending, the senders wait
+ * for the server's GO (its receivers wait for data); receiving (-R), GO
+ * goes to the server once the receivers here are set up.  A stream that
+ * failed is the run's error (*err); GO goes both ways all the same. */
+static int start_streams(struct crun *r, double duration, int *err)
 {
 	int ret = 0;
 
-	for (unsigned i = 0; i < r->req.streams && !ret; i++) {
-		ret = open_stream(r, i, &r->streams.fd[i]);
-		if (!ret)
+	*err = 0;
+	for (unsigned i = 0; i < r->req.streams && !*err; i++) {
+		*err = open_stream(r, i, &r->streams.fd[i]);
+		if (!*err)
 			r->streams.n++;
 	}
+	if (!r->reverse)
+		ret = bn_recv_go(r->cfd, r->opts->timeout_ms);
+	if (ret)
+		return ret;
 	r->t0 = bc_now_us();
 	r->next_iv_us = r->t0 + (int64_t)(r->opts->interval * 1e6);
-	if (!ret)
-		ret = bench_streams_start(&r->streams, &r->opts->cpus,
-					  r->t0 + (int64_t)(duration * 1e6));
-	return ret;
+	if (!*err)
+		*err = bench_streams_start(&r->streams, &r->opts->cpus,
+					   r->t0 + (int64_t)(duration * 1e6));
+	if (*err)
+		bench_streams_stop(&r->streams);
+	if (!r->reverse)
+		return 0;
+	bench_streams_wait_ready(&r->streams, r->opts->timeout_ms);
+	return bn_send_go(r->cfd, r->opts->timeout_ms);
 }
 
 /* ---- intervals (-i) ------------------------------------------------------ */
@@ -432,9 +446,9 @@ static int run_once(const struct bench_opts *o, int cfd,
 	ret = intervals_alloc(r, duration);
 	if (ret)
 		goto out;
-	err = start_streams(r, duration);
-	if (err)
-		bench_streams_stop(&r->streams);
+	ret = start_streams(r, duration, &err);
+	if (ret)
+		goto out;
 	end = r->t0 + (int64_t)(duration * 1e6);
 	if (r->reverse)
 		end += (int64_t)(o->timeout_ms + CLOSE_WAIT_MS) * 1000;

@@ -178,6 +178,23 @@ int bn_msg_recv(int fd, struct zb_msg *msg, int timeout_ms)
 	return zb_decode(buf, need, msg, &need);
 }
 
+int bn_send_go(int fd, int timeout_ms)
+{
+	struct zb_msg m = { .type = ZB_GO };
+
+	return bn_msg_send(fd, &m, timeout_ms);
+}
+
+/* The peer may wait out the streams' connections and its receivers'
+ * set-up first, each bounded by the timeout. */
+int bn_recv_go(int fd, int timeout_ms)
+{
+	struct zb_msg m;
+	int ret = bn_msg_recv(fd, &m, 2 * timeout_ms + 1000);
+
+	return !ret && m.type != ZB_GO ? -EBADMSG : ret;
+}
+
 static int resolve(const char *host, uint16_t port, int family, int type,
 		   bool passive, struct addrinfo **out)
 {

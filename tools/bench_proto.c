@@ -32,6 +32,7 @@ static long payload_len(uint8_t type, unsigned nports)
 		return ZB_RESULT_LEN;
 	case ZB_BYE:
 	case ZB_BUSY:
+	case ZB_GO:
 		return 0;
 	default:
 		return -1;
@@ -102,6 +103,7 @@ static bool msg_ok(const struct zb_msg *m)
 		       errno_ok(m->result.error, true);
 	case ZB_BYE:
 	case ZB_BUSY:
+	case ZB_GO:
 		return true;
 	default:
 		return false;

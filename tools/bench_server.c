@@ -137,9 +137,7 @@ static int accept_udp(struct run *r, unsigned i)
 	}
 }
 
-/* Every stream connected, then their threads: receivers, or senders that
- * send for the run's duration (-R). */
-static int start_streams(struct run *r)
+static int accept_streams(struct run *r)
 {
 	bool udp = r->req.proto == ZB_UDP;
 	int ret = 0;
@@ -149,11 +147,34 @@ static int start_streams(struct run *r)
 		if (!ret)
 			r->streams.n++;
 	}
+	return ret;
+}
+
+/* Every stream connected, then their threads: receivers, or senders that
+ * send for the run's duration (-R).  Whoever receives says GO once its
+ * receivers wait, so no run starts against a receiver still setting up.
+ * A stream that never came is the run's error (*err), not the session's:
+ * GO still goes both ways, the protocol stays in step. */
+static int start_streams(struct run *r, int *err)
+{
+	bool reverse = r->req.flags & ZB_RUN_REVERSE;
+	int ret = 0;
+
+	*err = accept_streams(r);
+	if (reverse)
+		ret = bn_recv_go(r->cfd, r->opts->timeout_ms);
 	if (ret)
 		return ret;
-	return bench_streams_start(&r->streams, &r->opts->server_cpus,
-				   bc_now_us() +
-					   (int64_t)r->req.duration_ms * 1000);
+	if (!*err)
+		*err = bench_streams_start(
+			&r->streams, &r->opts->server_cpus,
+			bc_now_us() + (int64_t)r->req.duration_ms * 1000);
+	if (*err)
+		bench_streams_stop(&r->streams);
+	if (reverse)
+		return 0;
+	bench_streams_wait_ready(&r->streams, r->opts->timeout_ms);
+	return bn_send_go(r->cfd, r->opts->timeout_ms);
 }
 
 static void run_close(struct run *r)
@@ -267,11 +288,11 @@ static int serve_run(const struct bench_opts *o, int cfd,
 	ret = send_ready(r);
 	if (ret)
 		goto out;
-	/* A stream that never came is the run's error, not the session's:
-	 * the report still follows (after the client's DONE, if it sends). */
-	err = start_streams(r);
-	if (err)
-		bench_streams_stop(&r->streams);
+	/* After a stream error the report still follows (after the
+	 * client's DONE, if it sends). */
+	ret = start_streams(r, &err);
+	if (ret)
+		goto out;
 	if (reverse)
 		ret = err ? 0 : send_run(r);
 	else

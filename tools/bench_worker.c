@@ -16,6 +16,7 @@
 
 #define SEND_WAIT_MS 100
 #define RECV_WAIT_MS 50
+#define READY_POLL_US 200
 #define CLOSE_TIMEOUT_MS 5000
 /* TCP receives into 256 KiB buffers, as the plain receiver of
  * bench/raw_send does: with the library's 64 KiB a busy stream takes four
@@ -289,6 +290,8 @@ static int recv_stream(struct bench_stream *r)
 		ret = zc_ctx_create(NULL, &ctx);
 	if (!ret)
 		ret = zc_sock_attach(ctx, r->fd, &so, &sock);
+	/* Set up, or failed: either way the peer may send now. */
+	atomic_fetch_add(r->ready, 1);
 	if (ret)
 		goto out;
 	ret = recv_until(r, ctx, sock);
@@ -325,6 +328,8 @@ void *bench_recv_stream(void *arg)
 	r->start_us = bc_now_us();
 	if (!ret)
 		ret = recv_stream(r);
+	else
+		atomic_fetch_add(r->ready, 1);
 	if (ret && !r->side.error)
 		r->side.error = -ret;
 	if (r->side.error > 4095)
@@ -361,6 +366,7 @@ int bench_streams_start(struct bench_streams *s, const struct bench_cpus *cpus,
 		st->cpu = cpus && cpus->n ? cpus->cpu[i % cpus->n] : -1;
 		st->deadline_us = deadline_us;
 		st->stop = &s->stop;
+		st->ready = &s->ready;
 		ret = -pthread_create(
 			&s->th[i], NULL,
 			s->send ? bench_send_stream : bench_recv_stream, st);
@@ -378,6 +384,16 @@ void bench_streams_stop(struct bench_streams *s)
 	 * down for reading (an end of stream, TCP and UDP alike). */
 	for (unsigned i = 0; i < s->nth && !s->send; i++)
 		shutdown(s->fd[i], SHUT_RD);
+}
+
+void bench_streams_wait_ready(const struct bench_streams *s, int timeout_ms)
+{
+	int64_t end = bc_now_us() + (int64_t)timeout_ms * 1000;
+
+	/* Setting up takes a few milliseconds (a pool's memory): polling
+	 * costs nothing that matters, once per run. */
+	while (!s->send && atomic_load(&s->ready) < s->nth && bc_now_us() < end)
+		usleep(READY_POLL_US);
 }
 
 void bench_streams_join(struct bench_streams *s, int timeout_ms)

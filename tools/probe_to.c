@@ -268,7 +268,7 @@ static int bench_mechanism(int cfd, struct probe_to *to, int kind, bool udp,
 	size_t len = udp ? TO_UDP_LEN : TO_TCP_LEN;
 	uint64_t received = 0;
 	struct zb_ready ready = { 0 };
-	int fd, ret;
+	int fd = -1, ret, gret;
 
 	ret = bench_start(cfd, udp, len, &ready, timeout_ms);
 	if (ret == -EOPNOTSUPP || ret == -EPROTONOSUPPORT) {
@@ -287,10 +287,16 @@ static int bench_mechanism(int cfd, struct probe_to *to, int kind, bool udp,
 		if (!to->ifname[0])
 			route_of(fd, to);
 		result_init(r, to, kind, udp);
-		if (!ret)
-			mechanism(fd, kind, udp, len, r);
-		close(fd);
 	}
+	/* The server says GO once its receiver waits (or it gave up on the
+	 * stream); without GO the session cannot go on. */
+	gret = bn_recv_go(cfd, timeout_ms);
+	if (!ret && !gret)
+		mechanism(fd, kind, udp, len, r);
+	if (fd >= 0)
+		close(fd);
+	if (gret)
+		return gret;
 	if (ret) {
 		result_init(r, to, kind, udp);
 		r->err = -ret;
