@@ -23,8 +23,8 @@
  * Version 3 added what auto measured and chose to STREAM (struct
  * zb_auto).  Version 4 added GO: a sender that starts before its
  * receiver reads finds the receive queue full, and TCP sizes the receive
- * buffer from that start (on loopback 5-28 MB against a plain receiver's
- * 3 MB), which changes the whole run.
+ * buffer from that start (on loopback a median of 10 MB in ten runs,
+ * against a plain receiver's 3 MB), which changes the whole run.
  */
 #ifndef ZC_TOOLS_BENCH_PROTO_H
 #define ZC_TOOLS_BENCH_PROTO_H
