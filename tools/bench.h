@@ -229,9 +229,18 @@ int bench_streams_start(struct bench_streams *s, const struct bench_cpus *cpus,
 /* Stop every stream now: senders abort, receivers return (their sockets
  * shut down for reading). */
 void bench_streams_stop(struct bench_streams *s);
-/* Receivers: wait until every thread is set up to receive (or failed),
- * at most timeout_ms; senders: at once.  The peer's GO follows. */
-void bench_streams_wait_ready(const struct bench_streams *s, int timeout_ms);
+/*
+ * Start the streams' threads (unless *err: a stream failed) around GO on
+ * the control connection cfd: senders wait for the peer's GO, then start;
+ * receivers start and say GO once set up (or failed), at most timeout_ms
+ * later.  GO goes both ways even after a stream error, so the protocol
+ * stays in step.  *t0 is when the senders' run of duration_us starts (or
+ * the receivers').  A negative errno only when the control connection
+ * failed; a thread that cannot start is the run's error (*err).
+ */
+int bench_streams_go(struct bench_streams *s, int cfd,
+		     const struct bench_cpus *cpus, int64_t duration_us,
+		     int timeout_ms, int *err, int64_t *t0);
 /* Join the threads; those not done within timeout_ms (-1: no limit) are
  * stopped first. */
 void bench_streams_join(struct bench_streams *s, int timeout_ms);

@@ -103,13 +103,11 @@ static int open_stream(struct crun *r, unsigned i, int *fd)
 	return ret;
 }
 
-/* The streams connected, then their threads.  Sending, the senders wait
- * for the server's GO (its receivers wait for data); receiving (-R), GO
- * goes to the server once the receivers here are set up.  A stream that
- * failed is the run's error (*err); GO goes both ways all the same. */
+/* The streams connected, then their threads around GO (a stream that
+ * failed is the run's error, *err). */
 static int start_streams(struct crun *r, double duration, int *err)
 {
-	int ret = 0;
+	int ret;
 
 	*err = 0;
 	for (unsigned i = 0; i < r->req.streams && !*err; i++) {
@@ -117,21 +115,11 @@ static int start_streams(struct crun *r, double duration, int *err)
 		if (!*err)
 			r->streams.n++;
 	}
-	if (!r->reverse)
-		ret = bn_recv_go(r->cfd, r->opts->timeout_ms);
-	if (ret)
-		return ret;
-	r->t0 = bc_now_us();
+	ret = bench_streams_go(&r->streams, r->cfd, &r->opts->cpus,
+			       (int64_t)(duration * 1e6), r->opts->timeout_ms,
+			       err, &r->t0);
 	r->next_iv_us = r->t0 + (int64_t)(r->opts->interval * 1e6);
-	if (!*err)
-		*err = bench_streams_start(&r->streams, &r->opts->cpus,
-					   r->t0 + (int64_t)(duration * 1e6));
-	if (*err)
-		bench_streams_stop(&r->streams);
-	if (!r->reverse)
-		return 0;
-	bench_streams_wait_ready(&r->streams, r->opts->timeout_ms);
-	return bn_send_go(r->cfd, r->opts->timeout_ms);
+	return ret;
 }
 
 /* ---- intervals (-i) ------------------------------------------------------ */

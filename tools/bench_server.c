@@ -150,31 +150,17 @@ static int accept_streams(struct run *r)
 	return ret;
 }
 
-/* Every stream connected, then their threads: receivers, or senders that
- * send for the run's duration (-R).  Whoever receives says GO once its
- * receivers wait, so no run starts against a receiver still setting up.
- * A stream that never came is the run's error (*err), not the session's:
- * GO still goes both ways, the protocol stays in step. */
+/* Every stream connected, then their threads around GO: receivers, or
+ * senders that send for the run's duration (-R).  A stream that never
+ * came is the run's error (*err), not the session's. */
 static int start_streams(struct run *r, int *err)
 {
-	bool reverse = r->req.flags & ZB_RUN_REVERSE;
-	int ret = 0;
+	int64_t t0;
 
 	*err = accept_streams(r);
-	if (reverse)
-		ret = bn_recv_go(r->cfd, r->opts->timeout_ms);
-	if (ret)
-		return ret;
-	if (!*err)
-		*err = bench_streams_start(
-			&r->streams, &r->opts->server_cpus,
-			bc_now_us() + (int64_t)r->req.duration_ms * 1000);
-	if (*err)
-		bench_streams_stop(&r->streams);
-	if (reverse)
-		return 0;
-	bench_streams_wait_ready(&r->streams, r->opts->timeout_ms);
-	return bn_send_go(r->cfd, r->opts->timeout_ms);
+	return bench_streams_go(&r->streams, r->cfd, &r->opts->server_cpus,
+				(int64_t)r->req.duration_ms * 1000,
+				r->opts->timeout_ms, err, &t0);
 }
 
 static void run_close(struct run *r)

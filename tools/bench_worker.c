@@ -382,14 +382,35 @@ void bench_streams_stop(struct bench_streams *s)
 		shutdown(s->fd[i], SHUT_RD);
 }
 
-void bench_streams_wait_ready(const struct bench_streams *s, int timeout_ms)
+/* Receivers: until every thread is set up to receive (or failed), at
+ * most timeout_ms. */
+static void wait_ready(const struct bench_streams *s, int timeout_ms)
 {
 	int64_t end = bc_now_us() + (int64_t)timeout_ms * 1000;
 
 	/* Setting up takes a few milliseconds (a pool's memory): polling
 	 * costs nothing that matters, once per run. */
-	while (!s->send && atomic_load(&s->ready) < s->nth && bc_now_us() < end)
+	while (atomic_load(&s->ready) < s->nth && bc_now_us() < end)
 		usleep(READY_POLL_US);
+}
+
+int bench_streams_go(struct bench_streams *s, int cfd,
+		     const struct bench_cpus *cpus, int64_t duration_us,
+		     int timeout_ms, int *err, int64_t *t0)
+{
+	int ret = s->send ? bn_recv_go(cfd, timeout_ms) : 0;
+
+	if (ret)
+		return ret;
+	*t0 = bc_now_us();
+	if (!*err)
+		*err = bench_streams_start(s, cpus, *t0 + duration_us);
+	if (*err)
+		bench_streams_stop(s);
+	if (s->send)
+		return 0;
+	wait_ready(s, timeout_ms);
+	return bn_send_go(cfd, timeout_ms);
 }
 
 void bench_streams_join(struct bench_streams *s, int timeout_ms)
